@@ -1,0 +1,115 @@
+/**
+ * What the domain offers the layers above it (schema, timers, benchmarks). Each service validates
+ * its input, applies the rules in one transaction and returns plain records; it knows nothing of
+ * GraphQL or transports. Every failure a client must handle is a DomainError.
+ */
+import type { StoredEvent } from './events/event-types.js';
+import type {
+  Agent,
+  AgentAction,
+  AgentStatus,
+  Alert,
+  AlertLevel,
+  Election,
+  FleetStats,
+  Json,
+  Page,
+  PageRequest,
+  Proposal,
+  ProposalStatus,
+  Task,
+  TaskStatus,
+} from './model.js';
+
+export interface CreateAgentInput {
+  name: string;
+  type: string;
+  capabilities?: string[] | null | undefined;
+  metadata?: Json | undefined;
+}
+export interface UpdateAgentInput {
+  name?: string | null | undefined;
+  type?: string | null | undefined;
+  capabilities?: string[] | null | undefined;
+  /** `null` clears it; absent leaves it. */
+  metadata?: Json | undefined;
+}
+export interface CreateTaskInput {
+  title: string;
+  priority?: number | null | undefined;
+  input?: Json | undefined;
+  requiredCapabilities?: string[] | null | undefined;
+}
+export interface ProposeConsensusInput {
+  topic: string;
+  value?: Json | undefined;
+  threshold?: number | null | undefined;
+  ttlSeconds?: number | null | undefined;
+}
+
+export interface AgentsApi {
+  get(id: string): Promise<Agent | null>;
+  /** Many at once, in the order asked, null where none (for loaders). */
+  getMany(ids: readonly string[]): Promise<(Agent | null)[]>;
+  list(
+    filter: { status?: AgentStatus | null; type?: string | null },
+    page: PageRequest,
+  ): Promise<Page<Agent>>;
+  create(input: CreateAgentInput): Promise<Agent>;
+  update(id: string, input: UpdateAgentInput): Promise<Agent>;
+  delete(id: string): Promise<Agent>;
+  perform(id: string, action: AgentAction): Promise<Agent>;
+}
+
+export interface TasksApi {
+  get(id: string): Promise<Task | null>;
+  list(
+    filter: { status?: TaskStatus | null; assigneeId?: string | null },
+    page: PageRequest,
+  ): Promise<Page<Task>>;
+  create(input: CreateTaskInput): Promise<Task>;
+  /** Without agentId: the least-loaded ACTIVE agent holding every required capability. */
+  assign(id: string, agentId?: string | null): Promise<Task>;
+  start(id: string): Promise<Task>;
+  reportProgress(id: string, progress: number, message?: string | null): Promise<Task>;
+  complete(id: string, result?: Json): Promise<Task>;
+  fail(id: string, error: string): Promise<Task>;
+  cancel(id: string, reason?: string | null): Promise<Task>;
+}
+
+export interface ElectionsApi {
+  leader(): Promise<Agent | null>;
+  list(page: PageRequest): Promise<Page<Election>>;
+  trigger(reason?: string | null): Promise<Election>;
+}
+
+export interface ConsensusApi {
+  get(id: string): Promise<Proposal | null>;
+  list(filter: { status?: ProposalStatus | null }, page: PageRequest): Promise<Page<Proposal>>;
+  propose(input: ProposeConsensusInput): Promise<Proposal>;
+  vote(proposalId: string, agentId: string, approve: boolean): Promise<Proposal>;
+  /** Expires every OPEN proposal whose time has come; returns how many this call expired. */
+  expireDue(): Promise<number>;
+}
+
+export interface SystemApi {
+  raiseAlert(level: AlertLevel, message: string, details?: Json): Promise<Alert>;
+  /** A CUSTOM event to one room. */
+  broadcast(room: string, data: Json): Promise<StoredEvent>;
+  fleet(): Promise<FleetStats>;
+  /** HEALTH_CHANGED to `system`. */
+  publishHealth(ready: boolean, checks: Json): Promise<StoredEvent>;
+  /**
+   * METRICS_UPDATED to `system`, unless some instance already published it less than
+   * `minIntervalMs` ago (so a cluster publishes it once per interval). Returns the event, if any.
+   */
+  publishMetrics(minIntervalMs: number): Promise<StoredEvent | null>;
+}
+
+export interface Colony {
+  agents: AgentsApi;
+  tasks: TasksApi;
+  elections: ElectionsApi;
+  consensus: ConsensusApi;
+  system: SystemApi;
+}

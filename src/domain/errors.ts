@@ -1,0 +1,52 @@
+/**
+ * The failures a client must handle, each with a code that the schema layer turns into
+ * `extensions.code`. Anything thrown that is not a DomainError is a bug and gets masked.
+ */
+export const ERROR_CODES = [
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'INVALID_TRANSITION',
+  'CONFLICT',
+  'UNAVAILABLE',
+  'FORBIDDEN',
+  'CURSOR_EXPIRED',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra, machine-readable facts for `extensions` (e.g. `{ reason: 'NO_CANDIDATE' }`). */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const badInput = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('BAD_USER_INPUT', message, details);
+
+export const notFound = (what: string, id: string) =>
+  new DomainError('NOT_FOUND', `No ${what} has id "${id}".`, { id });
+
+export const invalidTransition = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('INVALID_TRANSITION', message, details);
+
+export const conflict = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('CONFLICT', message, details);
+
+export const unavailable = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('UNAVAILABLE', message, details);
+
+/**
+ * Thrown by an engine's commit when a record changed since the transaction read it. The
+ * transaction runner retries; clients never see it unless contention outlasts the retries.
+ */
+export class VersionConflict extends Error {
+  override readonly name = 'VersionConflict';
+  constructor(readonly key: string) {
+    super(`version conflict on ${key}`);
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The small async interfaces an engine implements. The domain owns them; the memory engine and the
+ * Redis engine plug in behind them, and one contract suite (test/engines/contract.ts) runs against
+ * every engine.
+ */
+import type { EventDraft, StoredEvent } from './events/event-types.js';
+import type { Agent, Alert, Coordination, Election, Proposal, Task } from './model.js';
+
+/** What a store holds, by kind. */
+export interface DocMap {
+  agent: Agent;
+  task: Task;
+  election: Election;
+  proposal: Proposal;
+  alert: Alert;
+  coordination: Coordination;
+}
+export type Kind = keyof DocMap;
+
+/**
+ * The fields an engine indexes, per kind: `list` and `count` may filter on these and only these.
+ * Values are compared as strings; a null field is not indexed.
+ */
+export const INDEXES = {
+  agent: ['status', 'type'],
+  task: ['status', 'assigneeId'],
+  election: [],
+  proposal: ['status'],
+  alert: [],
+  coordination: [],
+} as const satisfies { [K in Kind]: readonly (keyof DocMap[K] & string)[] };
+export type IndexField<K extends Kind> = (typeof INDEXES)[K][number];
+export type Where<K extends Kind> = Partial<Record<IndexField<K>, string>>;
+
+/** A record and the version it was read at. Version 0 never exists: a new record is written at 1. */
+export interface Versioned<T> {
+  doc: T;
+  version: number;
+}
+
+export interface ListQuery<K extends Kind> {
+  where?: Where<K>;
+  /** Exclusive: records whose id sorts after this one. Ids sort in creation order. */
+  after?: string | null | undefined;
+  limit: number;
+}
+
+/** One atomic change: every check must still hold, then every write and every event lands together. */
+export interface Commit {
+  /** Records read by the transaction and the version read (0: it must still not exist). */
+  expect: { kind: Kind; id: string; version: number }[];
+  /** Records to write; `version` is the new version (the expected one + 1). */
+  put: { kind: Kind; id: string; doc: DocMap[Kind]; version: number }[];
+  /** Records to remove (each must also appear in `expect`). */
+  del: { kind: Kind; id: string }[];
+  /** Events to append to the log and publish, in order, with this timestamp and source. */
+  events: EventDraft[];
+  timestamp: string;
+  source: string | null;
+}
+
+export interface Store {
+  get<K extends Kind>(kind: K, id: string): Promise<Versioned<DocMap[K]> | null>;
+  /** Records of a kind, oldest first (ids sort in creation order), filtered by indexed fields. */
+  list<K extends Kind>(kind: K, query: ListQuery<K>): Promise<Versioned<DocMap[K]>[]>;
+  /** How many records of a kind match the indexed fields. */
+  count<K extends Kind>(kind: K, where?: Where<K>): Promise<number>;
+  /**
+   * Applies the commit atomically (across instances, for a shared engine) and returns the events as
+   * stored, with their ids. Throws VersionConflict, and changes nothing, when any expectation fails.
+   */
+  commit(commit: Commit): Promise<StoredEvent[]>;
+}
+
+/** The retained history of events, for `since` replay. */
+export interface EventLog {
+  /**
+   * Up to `limit` events stored after the event `cursor`, oldest first. Throws a DomainError when
+   * the cursor is malformed (BAD_USER_INPUT) or is not the id of a retained event (CURSOR_EXPIRED):
+   * a replay that silently skipped events would be worse than an error.
+   */
+  readAfter(cursor: string, limit: number): Promise<StoredEvent[]>;
+  /** The id of the newest stored event, or null when none is retained. */
+  lastId(): Promise<string | null>;
+}
+
+/** `'*'` stands for every room. */
+export type RoomInterest = string | '*';
+
+/**
+ * Live delivery to this process. The bus calls the sink once per published event whose rooms meet
+ * the current interest, in publish order for any one room, whichever instance published it.
+ */
+export interface EventBus {
+  setSink(sink: (event: StoredEvent) => void): void;
+  /** Widens the interest; resolves once events for that room are being received. */
+  watch(room: RoomInterest): Promise<void>;
+  unwatch(room: RoomInterest): Promise<void>;
+}
+
+/** This instance's realtime figures, as one instance reports them. */
+export interface RealtimeSnapshot {
+  activeConnections: number;
+  totalConnections: number;
+  totalDisconnections: number;
+  activeSubscriptions: number;
+  rooms: Record<string, number>;
+  eventsPublished: number;
+  messagesDelivered: number;
+}
+
+/** Where instances share their figures so that any one can answer for all of them. */
+export interface Presence {
+  /** Records this instance's figures; they drop out once `ttlMs` passes without another report. */
+  report(instanceId: string, snapshot: RealtimeSnapshot, ttlMs: number): Promise<void>;
+  /** The figures of every live instance. */
+  all(): Promise<RealtimeSnapshot[]>;
+}
+
+export interface HealthReport {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; detail?: string }>;
+}
+
+export interface Engine {
+  readonly name: string;
+  readonly store: Store;
+  readonly log: EventLog;
+  readonly bus: EventBus;
+  readonly presence: Presence;
+  /** Whether the engine can serve requests now. Never throws. */
+  health(): Promise<HealthReport>;
+  /** Releases every connection and timer. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,287 @@
+/**
+ * The embedded engine: everything in this process's memory, so `npm start` needs nothing else.
+ * A commit is synchronous end to end (check, write, append, publish), which makes it atomic for free.
+ */
+import { DomainError, VersionConflict } from '../../domain/errors.js';
+import { compareEventIds, isEventId, type StoredEvent } from '../../domain/events/event-types.js';
+import {
+  INDEXES,
+  type Clock,
+  type Commit,
+  type DocMap,
+  type Engine,
+  type EventBus,
+  type EventLog,
+  type HealthReport,
+  type Kind,
+  type ListQuery,
+  type Presence,
+  type RealtimeSnapshot,
+  type RoomInterest,
+  type Store,
+  type Versioned,
+  type Where,
+} from '../../domain/ports.js';
+
+/** Freezes a value all the way down: stored records are shared, and nobody may change them in place. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/** First index in the sorted `ids` whose id sorts after `after`. */
+function upperBound(ids: string[], after: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((ids[mid] as string) <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+class Collection {
+  readonly records = new Map<string, Versioned<DocMap[Kind]>>();
+  /** Ids in sort order (= creation order, ids being ULIDs). */
+  readonly ids: string[] = [];
+
+  constructor(readonly fields: readonly string[]) {}
+
+  set(id: string, record: Versioned<DocMap[Kind]>): void {
+    if (!this.records.has(id)) {
+      const at = upperBound(this.ids, id);
+      this.ids.splice(at, 0, id);
+    }
+    this.records.set(id, record);
+  }
+
+  remove(id: string): void {
+    if (!this.records.delete(id)) return;
+    const at = upperBound(this.ids, id) - 1;
+    if (this.ids[at] === id) this.ids.splice(at, 1);
+  }
+
+  matches(doc: DocMap[Kind], where: Record<string, string | undefined>): boolean {
+    for (const [field, value] of Object.entries(where)) {
+      if (value === undefined) continue;
+      const actual = (doc as unknown as Record<string, unknown>)[field];
+      if (actual === null || actual === undefined || String(actual) !== value) return false;
+    }
+    return true;
+  }
+}
+
+export class MemoryStore implements Store {
+  private readonly collections = new Map<Kind, Collection>();
+
+  constructor(private readonly onCommit: (commit: Commit) => StoredEvent[]) {
+    for (const [kind, fields] of Object.entries(INDEXES)) {
+      this.collections.set(kind as Kind, new Collection(fields));
+    }
+  }
+
+  private collection(kind: Kind): Collection {
+    const found = this.collections.get(kind);
+    if (!found) throw new Error(`unknown kind ${kind}`);
+    return found;
+  }
+
+  async get<K extends Kind>(kind: K, id: string): Promise<Versioned<DocMap[K]> | null> {
+    return (this.collection(kind).records.get(id) as Versioned<DocMap[K]> | undefined) ?? null;
+  }
+
+  async list<K extends Kind>(kind: K, query: ListQuery<K>): Promise<Versioned<DocMap[K]>[]> {
+    const c = this.collection(kind);
+    const where = (query.where ?? {}) as Record<string, string | undefined>;
+    this.checkWhere(c, where);
+    const out: Versioned<DocMap[K]>[] = [];
+    for (let i = query.after ? upperBound(c.ids, query.after) : 0; i < c.ids.length; i++) {
+      if (out.length >= query.limit) break;
+      const record = c.records.get(c.ids[i] as string) as Versioned<DocMap[K]>;
+      if (c.matches(record.doc, where)) out.push(record);
+    }
+    return out;
+  }
+
+  async count<K extends Kind>(kind: K, where?: Where<K>): Promise<number> {
+    const c = this.collection(kind);
+    const w = (where ?? {}) as Record<string, string | undefined>;
+    this.checkWhere(c, w);
+    if (Object.values(w).every((v) => v === undefined)) return c.records.size;
+    let n = 0;
+    for (const record of c.records.values()) if (c.matches(record.doc, w)) n++;
+    return n;
+  }
+
+  private checkWhere(c: Collection, where: Record<string, string | undefined>): void {
+    for (const field of Object.keys(where)) {
+      if (!c.fields.includes(field)) throw new Error(`${field} is not an indexed field`);
+    }
+  }
+
+  async commit(commit: Commit): Promise<StoredEvent[]> {
+    for (const e of commit.expect) {
+      const current = this.collection(e.kind).records.get(e.id)?.version ?? 0;
+      if (current !== e.version) throw new VersionConflict(`${e.kind}:${e.id}`);
+    }
+    for (const p of commit.put) {
+      this.collection(p.kind).set(p.id, deepFreeze({ doc: structuredClone(p.doc), version: p.version }));
+    }
+    for (const d of commit.del) this.collection(d.kind).remove(d.id);
+    return this.onCommit(commit);
+  }
+}
+
+export class MemoryEventLog implements EventLog {
+  private events: StoredEvent[] = [];
+  /** The newest event that retention dropped: a cursor equal to it still replays without a gap. */
+  private lastTrimmedId: string | null = null;
+  private lastMs = 0;
+  private lastSeq = -1;
+
+  constructor(
+    private readonly retention: number,
+    private readonly clock: Clock,
+  ) {}
+
+  append(commit: Commit): StoredEvent[] {
+    const stored = commit.events.map((draft) => {
+      const ms = Math.max(this.clock.now().getTime(), this.lastMs);
+      this.lastSeq = ms === this.lastMs ? this.lastSeq + 1 : 0;
+      this.lastMs = ms;
+      return deepFreeze({
+        ...structuredClone(draft),
+        id: `${ms}-${this.lastSeq}`,
+        timestamp: commit.timestamp,
+        source: commit.source,
+      });
+    });
+    this.events.push(...stored);
+    const excess = this.events.length - this.retention;
+    if (excess > 0) {
+      this.lastTrimmedId = this.events[excess - 1]?.id ?? this.lastTrimmedId;
+      this.events = this.events.slice(excess);
+    }
+    return stored;
+  }
+
+  async readAfter(cursor: string, limit: number): Promise<StoredEvent[]> {
+    if (!isEventId(cursor)) {
+      throw new DomainError(
+        'BAD_USER_INPUT',
+        `"${cursor}" is not an event id (they look like 1700000000000-0).`,
+        {
+          reason: 'CURSOR_MALFORMED',
+        },
+      );
+    }
+    let start: number;
+    if (cursor === this.lastTrimmedId) start = 0;
+    else {
+      start = this.indexOf(cursor);
+      if (start < 0) {
+        throw new DomainError(
+          'CURSOR_EXPIRED',
+          `Event ${cursor} is no longer retained (or never existed here), so the events after it cannot be replayed. ` +
+            'Query the current state again, then subscribe without `since`.',
+          { reason: 'CURSOR_NOT_RETAINED' },
+        );
+      }
+      start += 1;
+    }
+    return this.events.slice(start, start + limit);
+  }
+
+  async lastId(): Promise<string | null> {
+    return this.events.at(-1)?.id ?? null;
+  }
+
+  private indexOf(id: string): number {
+    let lo = 0;
+    let hi = this.events.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareEventIds((this.events[mid] as StoredEvent).id, id);
+      if (c === 0) return mid;
+      if (c < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+}
+
+export class MemoryEventBus implements EventBus {
+  private sink: ((event: StoredEvent) => void) | null = null;
+  private readonly interest = new Map<RoomInterest, number>();
+
+  setSink(sink: (event: StoredEvent) => void): void {
+    this.sink = sink;
+  }
+
+  async watch(room: RoomInterest): Promise<void> {
+    this.interest.set(room, (this.interest.get(room) ?? 0) + 1);
+  }
+
+  async unwatch(room: RoomInterest): Promise<void> {
+    const n = (this.interest.get(room) ?? 0) - 1;
+    if (n > 0) this.interest.set(room, n);
+    else this.interest.delete(room);
+  }
+
+  publish(events: StoredEvent[]): void {
+    if (!this.sink) return;
+    for (const event of events) {
+      if (this.interest.has('*') || event.rooms.some((room) => this.interest.has(room))) this.sink(event);
+    }
+  }
+}
+
+export class MemoryPresence implements Presence {
+  private readonly reports = new Map<string, { snapshot: RealtimeSnapshot; expiresAt: number }>();
+
+  constructor(private readonly clock: Clock) {}
+
+  async report(instanceId: string, snapshot: RealtimeSnapshot, ttlMs: number): Promise<void> {
+    this.reports.set(instanceId, { snapshot, expiresAt: this.clock.now().getTime() + ttlMs });
+  }
+
+  async all(): Promise<RealtimeSnapshot[]> {
+    const now = this.clock.now().getTime();
+    const live: RealtimeSnapshot[] = [];
+    for (const [id, r] of this.reports) {
+      if (r.expiresAt < now) this.reports.delete(id);
+      else live.push(r.snapshot);
+    }
+    return live;
+  }
+}
+
+export interface MemoryEngineOptions {
+  /** How many events `since` can replay. */
+  retention: number;
+  clock: Clock;
+}
+
+export function createMemoryEngine(options: MemoryEngineOptions): Engine {
+  const log = new MemoryEventLog(options.retention, options.clock);
+  const bus = new MemoryEventBus();
+  const store = new MemoryStore((commit) => {
+    const stored = log.append(commit);
+    bus.publish(stored);
+    return stored;
+  });
+  const health = async (): Promise<HealthReport> => ({ ready: true, checks: { memory: { ok: true } } });
+  return {
+    name: 'memory',
+    store,
+    log,
+    bus,
+    presence: new MemoryPresence(options.clock),
+    health,
+    close: async () => {},
+  };
+}
