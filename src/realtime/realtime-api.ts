@@ -1,0 +1,51 @@
+/**
+ * What the schema layer needs from the realtime layer: open a filtered, resumable event stream for a
+ * client connection, and read the figures. Implemented by the realtime hub.
+ */
+import type { EventType, StoredEvent } from '../domain/events/event-types.js';
+
+export type Transport = 'ws' | 'sse';
+
+/**
+ * One client connection (a WebSocket, or an SSE response). Subscriptions opened on it share its
+ * queue budget: when what is queued for it passes the bound, the connection is closed as slow.
+ */
+export interface ClientConnection {
+  readonly id: string;
+  readonly transport: Transport;
+}
+
+export interface EventStreamRequest {
+  /** Rooms to receive; null or empty: every room the caller may read. */
+  rooms: readonly string[] | null;
+  /** Types to receive; null or empty: all. */
+  types: readonly EventType[] | null;
+  /** Resume after this event id: every retained event after it, then live ones, no gap, no repeat. */
+  since: string | null;
+  connection: ClientConnection | null;
+}
+
+export interface RoomStat {
+  room: string;
+  subscribers: number;
+}
+
+export interface RealtimeStats {
+  activeConnections: number;
+  totalConnections: number;
+  totalDisconnections: number;
+  activeSubscriptions: number;
+  rooms: RoomStat[];
+  eventsPublished: number;
+  messagesDelivered: number;
+}
+
+export interface RealtimeApi {
+  /**
+   * Opens a stream. Rejects with a DomainError (bad room name, malformed or expired `since`) before
+   * anything is sent; the returned iterator ends when the client unsubscribes or the hub closes.
+   */
+  open(request: EventStreamRequest): Promise<AsyncIterableIterator<StoredEvent>>;
+  /** The figures of every instance together. */
+  stats(): Promise<RealtimeStats>;
+}

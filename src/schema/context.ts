@@ -1,0 +1,10 @@
+import type { Colony } from '../domain/api.js';
+import type { ClientConnection, RealtimeApi } from '../realtime/realtime-api.js';
+
+/** What every resolver receives, on HTTP, SSE and WebSocket alike. */
+export interface ColonyContext {
+  colony: Colony;
+  realtime: RealtimeApi;
+  /** The client connection a subscription runs on (null for plain HTTP requests). */
+  connection: ClientConnection | null;
+}
