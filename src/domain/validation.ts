@@ -1,0 +1,153 @@
+/**
+ * The limits on every input, declared once with zod. The services parse with them before they read
+ * or write anything, and the schema layer hands the same schemas to Pothos' validation plugin, so a
+ * bad argument is refused with the same message on every path.
+ */
+import { z } from 'zod';
+import { badInput } from './errors.js';
+import { ROOM_NAME } from './events/rooms.js';
+import { AGENT_STATUSES, ALERT_LEVELS, type Json, PROPOSAL_STATUSES, TASK_STATUSES } from './model.js';
+
+export const LIMITS = {
+  agentName: 200,
+  agentType: 100,
+  capabilities: 50,
+  capability: 100,
+  metadataBytes: 16 * 1024,
+  taskTitle: 200,
+  taskInputBytes: 64 * 1024,
+  taskResultBytes: 64 * 1024,
+  taskError: 2000,
+  text: 500,
+  alertMessage: 1000,
+  alertDetailsBytes: 16 * 1024,
+  topic: 200,
+  proposalValueBytes: 16 * 1024,
+  broadcastBytes: 64 * 1024,
+  pageSize: 100,
+  id: 64,
+} as const;
+
+function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
+}
+
+/** Any JSON value of at most `max` bytes once serialised. */
+export const jsonUpTo = (max: number, what: string) =>
+  z.custom<Json>().refine((value) => value === undefined || jsonBytes(value) <= max, {
+    message: `${what} must be at most ${max / 1024} KiB as JSON`,
+  });
+
+const text = (what: string, max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, { message: `${what} must not be empty` })
+    .max(max, { message: `${what} must be at most ${max} characters` });
+
+export const idSchema = z.string().min(1, { message: 'id must not be empty' }).max(LIMITS.id);
+
+export const capabilitiesSchema = z
+  .array(text('a capability', LIMITS.capability))
+  .max(LIMITS.capabilities, { message: `at most ${LIMITS.capabilities} capabilities` })
+  .transform((list) => [...new Set(list)]);
+
+export const createAgentInput = z.object({
+  name: text('name', LIMITS.agentName),
+  type: text('type', LIMITS.agentType),
+  capabilities: capabilitiesSchema.nullish(),
+  metadata: jsonUpTo(LIMITS.metadataBytes, 'metadata').optional(),
+});
+
+export const updateAgentInput = z
+  .object({
+    name: text('name', LIMITS.agentName).nullish(),
+    type: text('type', LIMITS.agentType).nullish(),
+    capabilities: capabilitiesSchema.nullish(),
+    metadata: jsonUpTo(LIMITS.metadataBytes, 'metadata').optional(),
+  })
+  .refine(
+    (input) =>
+      Object.values(input).some((value) => value !== undefined && value !== null) || 'metadata' in input,
+    {
+      message: 'give at least one field to change',
+    },
+  );
+
+export const createTaskInput = z.object({
+  title: text('title', LIMITS.taskTitle),
+  priority: z
+    .number()
+    .int({ message: 'priority must be a whole number' })
+    .min(0, { message: 'priority must be between 0 and 10' })
+    .max(10, { message: 'priority must be between 0 and 10' })
+    .nullish(),
+  input: jsonUpTo(LIMITS.taskInputBytes, 'input').optional(),
+  requiredCapabilities: capabilitiesSchema.nullish(),
+});
+
+export const progressSchema = z
+  .number()
+  .refine((n) => Number.isFinite(n) && n >= 0 && n <= 1, { message: 'progress must be between 0 and 1' });
+
+export const optionalText = (what: string, max: number = LIMITS.text) => text(what, max).nullish();
+
+export const taskErrorSchema = text('error', LIMITS.taskError);
+export const taskResultSchema = jsonUpTo(LIMITS.taskResultBytes, 'result').optional();
+
+export const proposeConsensusInput = z.object({
+  topic: text('topic', LIMITS.topic),
+  value: jsonUpTo(LIMITS.proposalValueBytes, 'value').optional(),
+  threshold: z
+    .number()
+    .refine((n) => Number.isFinite(n) && n > 0 && n <= 1, { message: 'threshold must be in (0, 1]' })
+    .nullish(),
+  ttlSeconds: z
+    .number()
+    .int({ message: 'ttlSeconds must be a whole number' })
+    .min(1, { message: 'ttlSeconds must be between 1 and 86400' })
+    .max(86_400, { message: 'ttlSeconds must be between 1 and 86400' })
+    .nullish(),
+});
+
+export const alertLevelSchema = z.enum(ALERT_LEVELS);
+export const alertMessageSchema = text('message', LIMITS.alertMessage);
+export const alertDetailsSchema = jsonUpTo(LIMITS.alertDetailsBytes, 'details').optional();
+
+export const roomSchema = z.string().regex(ROOM_NAME, {
+  message: 'a room name is 1–128 characters of letters, digits and : _ . -',
+});
+export const broadcastDataSchema = jsonUpTo(LIMITS.broadcastBytes, 'data');
+
+export const agentStatusSchema = z.enum(AGENT_STATUSES);
+export const taskStatusSchema = z.enum(TASK_STATUSES);
+export const proposalStatusSchema = z.enum(PROPOSAL_STATUSES);
+
+export const pageSchema = z.object({
+  first: z
+    .number()
+    .int()
+    .min(1, { message: `first must be between 1 and ${LIMITS.pageSize}` })
+    .max(LIMITS.pageSize, { message: `first must be between 1 and ${LIMITS.pageSize}` }),
+  after: z.string().max(LIMITS.id).nullish(),
+});
+
+/**
+ * Parses `value` or throws BAD_USER_INPUT naming every problem (`name: must not be empty; ...`), so
+ * that a client can fix all of them in one go.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  // Messages already name their field ("name must not be empty"); prefix only the nested path.
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.map(String);
+    const last = path.at(-1);
+    return path.length && !(last && issue.message.startsWith(last))
+      ? `${path.join('.')}: ${issue.message}`
+      : issue.message;
+  });
+  throw badInput(problems.join('; '), {
+    problems: result.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
+  });
+}
