@@ -1,0 +1,197 @@
+import type { AgentsApi, CreateAgentInput, UpdateAgentInput } from '../api.js';
+import { notFound } from '../errors.js';
+import { rooms } from '../events/rooms.js';
+import { newId } from '../ids.js';
+import type { Agent, AgentAction, AgentStatus, Page, PageRequest } from '../model.js';
+import { toPage } from '../paging.js';
+import type { Store } from '../ports.js';
+import type { Tx, TransactionRunner } from '../transaction.js';
+import {
+  agentStatusSchema,
+  createAgentInput,
+  idSchema,
+  pageSchema,
+  parseInput,
+  updateAgentInput,
+} from '../validation.js';
+import { failoverIfLeader } from '../elections/election-service.js';
+import { applyAction } from './agent-rules.js';
+import { z } from 'zod';
+
+const actionSchema = z.enum(['START', 'PAUSE', 'RESUME', 'STOP']);
+
+export async function getAgentOrThrow(tx: Tx, id: string): Promise<Agent> {
+  const agent = await tx.get('agent', id);
+  if (!agent) throw notFound('agent', id);
+  return agent;
+}
+
+/**
+ * Returns the agent's tasks in `statuses` to PENDING, each with a TASK_REQUEUED event, and gives back
+ * the agent with its active-task count lowered to match.
+ */
+async function requeueTasks(
+  tx: Tx,
+  agent: Agent,
+  statuses: readonly ('ASSIGNED' | 'RUNNING')[],
+  now: string,
+): Promise<Agent> {
+  const held = await tx.list('task', { where: { assigneeId: agent.id }, limit: 100_000 });
+  let released = 0;
+  for (const record of held) {
+    const task = tx.guard('task', record);
+    if (task.assigneeId !== agent.id || !(statuses as readonly string[]).includes(task.status)) continue;
+    const requeued = {
+      ...task,
+      status: 'PENDING' as const,
+      assigneeId: null,
+      progress: null,
+      progressMessage: null,
+      updatedAt: now,
+    };
+    tx.put('task', requeued);
+    tx.emit({
+      type: 'TASK_REQUEUED',
+      rooms: rooms.ofTask(requeued, agent.id),
+      payload: { kind: 'task', task: requeued, assignee: null, previousStatus: task.status },
+    });
+    released++;
+  }
+  return { ...agent, activeTaskCount: Math.max(0, agent.activeTaskCount - released) };
+}
+
+export class AgentService implements AgentsApi {
+  constructor(
+    private readonly runner: TransactionRunner,
+    private readonly store: Store,
+  ) {}
+
+  private now(): string {
+    return this.runner.clock.now().toISOString();
+  }
+
+  async get(id: string): Promise<Agent | null> {
+    return (await this.store.get('agent', id))?.doc ?? null;
+  }
+
+  async getMany(ids: readonly string[]): Promise<(Agent | null)[]> {
+    return Promise.all(ids.map((id) => this.get(id)));
+  }
+
+  async list(
+    filter: { status?: AgentStatus | null; type?: string | null },
+    page: PageRequest,
+  ): Promise<Page<Agent>> {
+    const p = parseInput(pageSchema, page);
+    const status = parseInput(agentStatusSchema.nullish(), filter.status);
+    const where: { status?: string; type?: string } = {};
+    if (status) where.status = status;
+    if (filter.type) where.type = filter.type;
+    return toPage(await this.store.list('agent', { where, after: p.after, limit: p.first + 1 }), p);
+  }
+
+  async create(input: CreateAgentInput): Promise<Agent> {
+    const data = parseInput(createAgentInput, input);
+    const { value } = await this.runner.run(async (tx) => {
+      const now = this.now();
+      const agent: Agent = {
+        id: newId(),
+        name: data.name,
+        type: data.type,
+        status: 'ACTIVE',
+        capabilities: data.capabilities ?? [],
+        metadata: data.metadata ?? null,
+        activeTaskCount: 0,
+        createdAt: now,
+        updatedAt: now,
+      };
+      tx.create('agent', agent);
+      tx.emit({
+        type: 'AGENT_CREATED',
+        rooms: rooms.ofAgent(agent.id),
+        payload: { kind: 'agent', agent, previousStatus: null, action: null },
+      });
+      return agent;
+    });
+    return value;
+  }
+
+  async update(id: string, input: UpdateAgentInput): Promise<Agent> {
+    parseInput(idSchema, id);
+    const data = parseInput(updateAgentInput, input);
+    const { value } = await this.runner.run(async (tx) => {
+      const agent = await getAgentOrThrow(tx, id);
+      const updated: Agent = {
+        ...agent,
+        name: data.name ?? agent.name,
+        type: data.type ?? agent.type,
+        capabilities: data.capabilities ?? agent.capabilities,
+        metadata: 'metadata' in data ? (data.metadata ?? null) : agent.metadata,
+        updatedAt: this.now(),
+      };
+      tx.put('agent', updated);
+      tx.emit({
+        type: 'AGENT_UPDATED',
+        rooms: rooms.ofAgent(id),
+        payload: { kind: 'agent', agent: updated, previousStatus: null, action: null },
+      });
+      return updated;
+    });
+    return value;
+  }
+
+  async delete(id: string): Promise<Agent> {
+    parseInput(idSchema, id);
+    const { value } = await this.runner.run(async (tx) => {
+      const now = this.now();
+      const agent = await getAgentOrThrow(tx, id);
+      const released = await requeueTasks(tx, agent, ['ASSIGNED', 'RUNNING'], now);
+      tx.delete('agent', id);
+      tx.emit({
+        type: 'AGENT_DELETED',
+        rooms: rooms.ofAgent(id),
+        payload: {
+          kind: 'agent',
+          agent: { ...released, activeTaskCount: 0 },
+          previousStatus: null,
+          action: null,
+        },
+      });
+      await failoverIfLeader(tx, now, agent, 'was deleted');
+      return agent;
+    });
+    return value;
+  }
+
+  async perform(id: string, action: AgentAction): Promise<Agent> {
+    parseInput(idSchema, id);
+    parseInput(actionSchema, action);
+    const { value } = await this.runner.run(async (tx) => {
+      const now = this.now();
+      const agent = await getAgentOrThrow(tx, id);
+      const status = applyAction(agent.status, action);
+      let updated: Agent = { ...agent, status, updatedAt: now };
+      // An agent that leaves ACTIVE keeps what it is running but hands back what it has not started.
+      if (agent.status === 'ACTIVE' && status !== 'ACTIVE')
+        updated = await requeueTasks(tx, updated, ['ASSIGNED'], now);
+      tx.put('agent', updated);
+      tx.emit({
+        type: 'AGENT_ACTION',
+        rooms: rooms.ofAgent(id),
+        payload: { kind: 'agent', agent: updated, previousStatus: agent.status, action },
+      });
+      if (status !== agent.status) {
+        tx.emit({
+          type: 'AGENT_STATUS_CHANGED',
+          rooms: rooms.ofAgent(id),
+          payload: { kind: 'agent', agent: updated, previousStatus: agent.status, action },
+        });
+      }
+      if (agent.status === 'ACTIVE' && status !== 'ACTIVE') {
+        await failoverIfLeader(tx, now, updated, action === 'PAUSE' ? 'was paused' : 'was stopped');
+      }
+      return updated;
+    });
+    return value;
+  }
+}

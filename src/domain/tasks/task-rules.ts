@@ -1,0 +1,33 @@
+/** The task state machine, without I/O. */
+import { invalidTransition } from '../errors.js';
+import type { TaskStatus } from '../model.js';
+
+export const FINAL_STATUSES: readonly TaskStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+/** Statuses in which a task counts against its assignee's load. */
+export const HELD_STATUSES: readonly TaskStatus[] = ['ASSIGNED', 'RUNNING'];
+
+const ALLOWED: Record<string, readonly TaskStatus[]> = {
+  assign: ['PENDING'],
+  start: ['ASSIGNED'],
+  progress: ['RUNNING'],
+  complete: ['RUNNING'],
+  fail: ['RUNNING'],
+  cancel: ['PENDING', 'ASSIGNED', 'RUNNING'],
+};
+
+export type TaskStep = keyof typeof ALLOWED & string;
+
+/** Throws INVALID_TRANSITION unless `step` applies to a task in `status`. */
+export function checkStep(
+  step: 'assign' | 'start' | 'progress' | 'complete' | 'fail' | 'cancel',
+  status: TaskStatus,
+): void {
+  const allowed = ALLOWED[step] ?? [];
+  if (!allowed.includes(status)) {
+    throw invalidTransition(`Cannot ${step} a task that is ${status} (it must be ${allowed.join(' or ')}).`, {
+      step,
+      status,
+    });
+  }
+}

@@ -1,0 +1,224 @@
+import type { CreateTaskInput, TasksApi } from '../api.js';
+import { byLoadThenAge, missingCapabilities } from '../agents/agent-rules.js';
+import { getAgentOrThrow } from '../agents/agent-service.js';
+import { badInput, conflict, notFound } from '../errors.js';
+import { rooms } from '../events/rooms.js';
+import type { EventType } from '../events/event-types.js';
+import { newId } from '../ids.js';
+import type { Agent, Json, Page, PageRequest, Task, TaskStatus } from '../model.js';
+import { toPage } from '../paging.js';
+import type { Store } from '../ports.js';
+import type { Tx, TransactionRunner } from '../transaction.js';
+import {
+  createTaskInput,
+  idSchema,
+  LIMITS,
+  optionalText,
+  pageSchema,
+  parseInput,
+  progressSchema,
+  taskErrorSchema,
+  taskResultSchema,
+  taskStatusSchema,
+} from '../validation.js';
+import { checkStep, HELD_STATUSES } from './task-rules.js';
+
+async function getTaskOrThrow(tx: Tx, id: string): Promise<Task> {
+  const task = await tx.get('task', id);
+  if (!task) throw notFound('task', id);
+  return task;
+}
+
+export class TaskService implements TasksApi {
+  constructor(
+    private readonly runner: TransactionRunner,
+    private readonly store: Store,
+  ) {}
+
+  private now(): string {
+    return this.runner.clock.now().toISOString();
+  }
+
+  async get(id: string): Promise<Task | null> {
+    return (await this.store.get('task', id))?.doc ?? null;
+  }
+
+  async list(
+    filter: { status?: TaskStatus | null; assigneeId?: string | null },
+    page: PageRequest,
+  ): Promise<Page<Task>> {
+    const p = parseInput(pageSchema, page);
+    const status = parseInput(taskStatusSchema.nullish(), filter.status);
+    const where: { status?: string; assigneeId?: string } = {};
+    if (status) where.status = status;
+    if (filter.assigneeId) where.assigneeId = filter.assigneeId;
+    return toPage(await this.store.list('task', { where, after: p.after, limit: p.first + 1 }), p);
+  }
+
+  async create(input: CreateTaskInput): Promise<Task> {
+    const data = parseInput(createTaskInput, input);
+    const { value } = await this.runner.run(async (tx) => {
+      const now = this.now();
+      const task: Task = {
+        id: newId(),
+        title: data.title,
+        priority: data.priority ?? 5,
+        status: 'PENDING',
+        requiredCapabilities: data.requiredCapabilities ?? [],
+        assigneeId: null,
+        input: data.input ?? null,
+        progress: null,
+        progressMessage: null,
+        result: null,
+        error: null,
+        reason: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      tx.create('task', task);
+      this.emit(tx, 'TASK_CREATED', task, null, null);
+      return task;
+    });
+    return value;
+  }
+
+  async assign(id: string, agentId?: string | null): Promise<Task> {
+    parseInput(idSchema, id);
+    if (agentId != null) parseInput(idSchema, agentId);
+    const { value } = await this.runner.run(async (tx) => {
+      const task = await getTaskOrThrow(tx, id);
+      checkStep('assign', task.status);
+      const agent = agentId
+        ? await this.explicitAssignee(tx, agentId, task)
+        : await this.pickAssignee(tx, task);
+      const now = this.now();
+      const updatedAgent: Agent = { ...agent, activeTaskCount: agent.activeTaskCount + 1 };
+      const updated: Task = { ...task, status: 'ASSIGNED', assigneeId: agent.id, updatedAt: now };
+      tx.put('agent', updatedAgent);
+      tx.put('task', updated);
+      this.emit(tx, 'TASK_ASSIGNED', updated, updatedAgent, task.status);
+      return updated;
+    });
+    return value;
+  }
+
+  private async explicitAssignee(tx: Tx, agentId: string, task: Task): Promise<Agent> {
+    const agent = await getAgentOrThrow(tx, agentId);
+    if (agent.status !== 'ACTIVE') {
+      throw conflict(`Agent ${agentId} is ${agent.status}; only an ACTIVE agent can take a task.`, {
+        reason: 'AGENT_NOT_ACTIVE',
+        status: agent.status,
+      });
+    }
+    const missing = missingCapabilities(agent, task.requiredCapabilities);
+    if (missing.length) {
+      throw conflict(`Agent ${agentId} lacks the capabilities this task requires: ${missing.join(', ')}.`, {
+        reason: 'MISSING_CAPABILITIES',
+        missing,
+      });
+    }
+    return agent;
+  }
+
+  /** The least-loaded ACTIVE agent holding every required capability, the oldest on a tie. */
+  private async pickAssignee(tx: Tx, task: Task): Promise<Agent> {
+    const active = await tx.list('agent', { where: { status: 'ACTIVE' }, limit: 100_000 });
+    const fit = active
+      .filter((r) => missingCapabilities(r.doc, task.requiredCapabilities).length === 0)
+      .sort((a, b) => byLoadThenAge(a.doc, b.doc));
+    const chosen = fit[0];
+    if (!chosen) {
+      const needs = task.requiredCapabilities.length
+        ? ` holding ${task.requiredCapabilities.join(', ')}`
+        : '';
+      throw conflict(
+        `No ACTIVE agent${needs} is available. Start or resume such an agent, or assign the task to one explicitly.`,
+        { reason: 'NO_CANDIDATE', requiredCapabilities: task.requiredCapabilities },
+      );
+    }
+    // Guarding the chosen agent makes racing assignments re-run on fresh loads.
+    return tx.guard('agent', chosen);
+  }
+
+  async start(id: string): Promise<Task> {
+    return this.step(id, 'start', (task) => ({ ...task, status: 'RUNNING', progress: 0 }), 'TASK_STARTED');
+  }
+
+  async reportProgress(id: string, progress: number, message?: string | null): Promise<Task> {
+    const value = parseInput(progressSchema, progress);
+    const note = parseInput(optionalText('message', LIMITS.text), message) ?? null;
+    return this.step(
+      id,
+      'progress',
+      (task) => {
+        if (task.progress !== null && value < task.progress) {
+          throw badInput(`progress may not decrease: it is ${task.progress}, and ${value} was reported.`, {
+            reason: 'PROGRESS_DECREASED',
+            current: task.progress,
+          });
+        }
+        return { ...task, progress: value, progressMessage: note };
+      },
+      'TASK_PROGRESS',
+    );
+  }
+
+  async complete(id: string, result?: Json): Promise<Task> {
+    const data = parseInput(taskResultSchema, result);
+    return this.step(
+      id,
+      'complete',
+      (task) => ({ ...task, status: 'COMPLETED', progress: 1, result: data ?? null }),
+      'TASK_COMPLETED',
+    );
+  }
+
+  async fail(id: string, error: string): Promise<Task> {
+    const message = parseInput(taskErrorSchema, error);
+    return this.step(id, 'fail', (task) => ({ ...task, status: 'FAILED', error: message }), 'TASK_FAILED');
+  }
+
+  async cancel(id: string, reason?: string | null): Promise<Task> {
+    const why = parseInput(optionalText('reason', LIMITS.text), reason) ?? null;
+    return this.step(
+      id,
+      'cancel',
+      (task) => ({ ...task, status: 'CANCELLED', reason: why }),
+      'TASK_CANCELLED',
+    );
+  }
+
+  /** One transition of one task, keeping its assignee's load right when the task stops being held. */
+  private async step(
+    id: string,
+    step: 'start' | 'progress' | 'complete' | 'fail' | 'cancel',
+    change: (task: Task) => Task,
+    type: EventType,
+  ): Promise<Task> {
+    parseInput(idSchema, id);
+    const { value } = await this.runner.run(async (tx) => {
+      const task = await getTaskOrThrow(tx, id);
+      checkStep(step, task.status);
+      const updated = { ...change(task), updatedAt: this.now() };
+      let assignee = task.assigneeId ? await tx.get('agent', task.assigneeId) : null;
+      if (assignee && HELD_STATUSES.includes(task.status) && !HELD_STATUSES.includes(updated.status)) {
+        assignee = { ...assignee, activeTaskCount: Math.max(0, assignee.activeTaskCount - 1) };
+        tx.put('agent', assignee);
+      }
+      tx.put('task', updated);
+      this.emit(tx, type, updated, assignee, task.status);
+      return updated;
+    });
+    return value;
+  }
+
+  private emit(
+    tx: Tx,
+    type: EventType,
+    task: Task,
+    assignee: Agent | null,
+    previousStatus: TaskStatus | null,
+  ): void {
+    tx.emit({ type, rooms: rooms.ofTask(task), payload: { kind: 'task', task, assignee, previousStatus } });
+  }
+}
