@@ -1,0 +1,20 @@
+import type { Page } from '../domain/model.js';
+
+/** A domain page as a Relay connection whose cursors are the record ids. */
+export function toConnection<T extends { id: string }>(page: Page<T>) {
+  const edges = page.items.map((node) => ({ cursor: node.id, node }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: page.hasPreviousPage,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
+/** Relay's `first`/`after` as the domain takes them (20 by default). */
+export function pageArgs(args: { first?: number | null; after?: string | null }) {
+  return { first: args.first ?? 20, after: args.after ?? null };
+}

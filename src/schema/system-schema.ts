@@ -1,0 +1,80 @@
+import { ALERT_LEVELS, type Alert, type FleetStats, type StatusCount } from '../domain/model.js';
+import type { AgentStatus as AgentStatusValue, TaskStatus as TaskStatusValue } from '../domain/model.js';
+import type { RealtimeStats, RoomStat } from '../realtime/realtime-api.js';
+import { AgentRef, AgentStatus } from './agent-schema.js';
+import { builder } from './builder.js';
+import { TaskStatus } from './task-schema.js';
+
+export const AlertLevel = builder.enumType('AlertLevel', { values: ALERT_LEVELS });
+
+export const AlertRef = builder.objectRef<Alert>('Alert');
+AlertRef.implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    level: t.field({ type: AlertLevel, resolve: (a) => a.level }),
+    message: t.exposeString('message'),
+    details: t.field({ type: 'JSON', nullable: true, resolve: (a) => a.details }),
+    at: t.field({ type: 'DateTime', resolve: (a) => a.at }),
+  }),
+});
+
+const AgentStatusCount = builder.objectRef<StatusCount<AgentStatusValue>>('AgentStatusCount').implement({
+  fields: (t) => ({
+    status: t.field({ type: AgentStatus, resolve: (c) => c.status }),
+    count: t.exposeInt('count'),
+  }),
+});
+const TaskStatusCount = builder.objectRef<StatusCount<TaskStatusValue>>('TaskStatusCount').implement({
+  fields: (t) => ({
+    status: t.field({ type: TaskStatus, resolve: (c) => c.status }),
+    count: t.exposeInt('count'),
+  }),
+});
+
+export const FleetStatsRef = builder.objectRef<FleetStats>('FleetStats');
+FleetStatsRef.implement({
+  fields: (t) => ({
+    agentsByStatus: t.field({ type: [AgentStatusCount], resolve: (f) => f.agentsByStatus }),
+    tasksByStatus: t.field({ type: [TaskStatusCount], resolve: (f) => f.tasksByStatus }),
+    leader: t.field({ type: AgentRef, nullable: true, resolve: (f) => f.leader }),
+    term: t.exposeInt('term'),
+  }),
+});
+
+const RoomStatRef = builder.objectRef<RoomStat>('RoomStat').implement({
+  fields: (t) => ({ room: t.exposeString('room'), subscribers: t.exposeInt('subscribers') }),
+});
+
+const RealtimeStatsRef = builder.objectRef<RealtimeStats>('RealtimeStats').implement({
+  description: 'Live figures of every instance together.',
+  fields: (t) => ({
+    activeConnections: t.exposeInt('activeConnections', {
+      description: 'WebSocket and SSE connections open now.',
+    }),
+    totalConnections: t.exposeInt('totalConnections'),
+    totalDisconnections: t.exposeInt('totalDisconnections'),
+    activeSubscriptions: t.exposeInt('activeSubscriptions'),
+    rooms: t.field({ type: [RoomStatRef], resolve: (s) => s.rooms }),
+    eventsPublished: t.exposeInt('eventsPublished'),
+    messagesDelivered: t.exposeInt('messagesDelivered', { description: 'Events handed to subscribers.' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  fleet: t.field({ type: FleetStatsRef, resolve: (_, __, ctx) => ctx.colony.system.fleet() }),
+  realtimeStats: t.field({ type: RealtimeStatsRef, resolve: (_, __, ctx) => ctx.realtime.stats() }),
+}));
+
+builder.mutationFields((t) => ({
+  raiseAlert: t.field({
+    type: AlertRef,
+    description: 'Publishes ALERT_TRIGGERED to the `system` room.',
+    args: {
+      level: t.arg({ type: AlertLevel, required: true }),
+      message: t.arg.string({ required: true, description: '1–1000 characters.' }),
+      details: t.arg({ type: 'JSON', description: 'At most 16 KiB as JSON.' }),
+    },
+    resolve: (_, args, ctx) =>
+      ctx.colony.system.raiseAlert(args.level, args.message, args.details ?? undefined),
+  }),
+}));
