@@ -1,0 +1,85 @@
+/**
+ * The app's timers: proposal expiry, METRICS_UPDATED and HEALTH_CHANGED. Every instance runs them;
+ * the domain's version checks make each expiry and each metrics tick happen once cluster-wide. A
+ * failing run is logged and retried on the next tick; it never throws out of the timer.
+ */
+import type { Colony } from '../domain/api.js';
+import type { Engine } from '../domain/ports.js';
+import type { Logger } from '../logger.js';
+
+export interface JobsOptions {
+  colony: Colony;
+  engine: Engine;
+  logger: Logger;
+  proposalSweepMs: number;
+  /** 0 turns METRICS_UPDATED off. */
+  metricsIntervalMs: number;
+  healthPollMs?: number;
+}
+
+/** Runs `task` every `ms`, never overlapping itself. */
+function every(ms: number, task: () => Promise<unknown>, onError: (error: unknown) => void): () => void {
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  const tick = async () => {
+    try {
+      await task();
+    } catch (error) {
+      onError(error);
+    }
+    if (!stopped) timer = setTimeout(tick, ms);
+  };
+  timer = setTimeout(tick, ms);
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}
+
+export function startJobs(options: JobsOptions): { stop(): void } {
+  const { colony, engine, logger } = options;
+  const stops: (() => void)[] = [];
+
+  stops.push(
+    every(
+      options.proposalSweepMs,
+      () => colony.consensus.expireDue(),
+      (err) => logger.warn({ err }, 'proposal expiry sweep failed; retrying on the next tick'),
+    ),
+  );
+
+  if (options.metricsIntervalMs > 0) {
+    stops.push(
+      every(
+        options.metricsIntervalMs,
+        () => colony.system.publishMetrics(options.metricsIntervalMs / 2),
+        (err) => logger.warn({ err }, 'could not publish METRICS_UPDATED'),
+      ),
+    );
+  }
+
+  // HEALTH_CHANGED when readiness flips; published once the engine can take it again.
+  let lastReady = true;
+  let unpublished: { ready: boolean; checks: Record<string, unknown> } | null = null;
+  stops.push(
+    every(
+      options.healthPollMs ?? 1000,
+      async () => {
+        const report = await engine.health();
+        if (report.ready !== lastReady) {
+          lastReady = report.ready;
+          unpublished = { ready: report.ready, checks: report.checks };
+          logger.warn({ ready: report.ready, checks: report.checks }, 'readiness changed');
+        }
+        if (unpublished) {
+          const pending = unpublished;
+          await colony.system.publishHealth(pending.ready, JSON.parse(JSON.stringify(pending.checks)));
+          if (unpublished === pending) unpublished = null;
+        }
+      },
+      (err) => logger.debug({ err }, 'HEALTH_CHANGED not published yet'),
+    ),
+  );
+
+  return { stop: () => stops.forEach((stop) => stop()) };
+}

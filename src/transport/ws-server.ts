@@ -1,0 +1,100 @@
+/**
+ * graphql-ws on `ws`, through the same Yoga pipeline as HTTP (Yoga's documented recipe), with two
+ * changes: a syntax error is answered as an `error` message for that one operation instead of
+ * closing the socket (the recipe lets `parse` throw, which graphql-ws turns into close 4500), and
+ * the payload size and Origin are checked before anything is parsed.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '../logger.js';
+import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
+import type { ColonyContext } from '../schema/context.js';
+import type { ServerContext } from './yoga.js';
+import { GRAPHQL_PATH } from './yoga.js';
+import type { YogaServerInstance } from 'graphql-yoga';
+
+export interface WsServerOptions {
+  server: Server;
+  yoga: YogaServerInstance<ServerContext, ColonyContext>;
+  hub: RealtimeHub;
+  logger: Logger;
+  maxPayloadBytes: number;
+  /** When set, upgrades from any other Origin are refused (browsers always send one). */
+  allowedOrigins: string[] | null;
+}
+
+export interface WsServer {
+  /** Closes every socket with 1001 (Going Away) and stops accepting. */
+  dispose(): Promise<void>;
+}
+
+interface EnvelopedRoot {
+  execute: (args: ExecutionArgs) => unknown;
+  subscribe: (args: ExecutionArgs) => unknown;
+}
+
+export function createWsServer(options: WsServerOptions): WsServer {
+  const wss = new WebSocketServer({
+    server: options.server,
+    path: GRAPHQL_PATH,
+    maxPayload: options.maxPayloadBytes,
+    verifyClient: options.allowedOrigins
+      ? ({ origin }: { origin: string }) => Boolean(origin) && (options.allowedOrigins ?? []).includes(origin)
+      : undefined,
+  });
+  const connections = new WeakMap<WebSocket, HubConnection>();
+
+  wss.on('connection', (socket: WebSocket) => {
+    const connection = options.hub.connect('ws', (code, reason) => socket.close(code, reason));
+    connections.set(socket, connection);
+    socket.once('close', () => connection.release());
+    socket.on('error', (error) => options.logger.debug({ err: error }, 'websocket error'));
+  });
+
+  const disposable = useServer<Record<string, unknown>, { connection?: HubConnection }>(
+    {
+      execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
+      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
+      onSubscribe: async (ctx, _id, payload) => {
+        const connection = connections.get(ctx.extra.socket);
+        const { schema, execute, subscribe, contextFactory, parse, validate } = options.yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request as IncomingMessage,
+          socket: ctx.extra.socket,
+          params: payload,
+          connection,
+        });
+        let document;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError('The query could not be parsed.')];
+        }
+        const args: ExecutionArgs = {
+          schema,
+          operationName: payload.operationName ?? null,
+          document,
+          variableValues: payload.variables ?? null,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe } satisfies EnvelopedRoot,
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    wss,
+  );
+
+  return {
+    async dispose() {
+      // graphql-ws closes every socket with 1001 "Going away" and closes the server.
+      await disposable.dispose();
+    },
+  };
+}
+
+export { CloseCode };
