@@ -75,6 +75,8 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
   private done = false;
   /** While replaying `since`, live events wait here. */
   private buffered: StoredEvent[] | null = null;
+  /** Whether the hub counts it among the active subscriptions (once its rooms are watched). */
+  counted = false;
   /** Live events at or before this id were already replayed. */
   private replayedUpTo: string | null = null;
 
@@ -284,13 +286,15 @@ export class RealtimeHub implements RealtimeApi {
       state.subscriptions.add(sub);
       this.count(state);
     }
-    this.counters.activeSubscriptions++;
     try {
       await Promise.all(keys.map((room) => this.options.engine.bus.watch(room)));
     } catch (error) {
       sub.end();
       throw error;
     }
+    // Counted once live, so "activeSubscriptions = n" means those n receive every event from now on.
+    sub.counted = true;
+    this.counters.activeSubscriptions++;
   }
 
   /** Called by a subscription as it ends. */
@@ -303,7 +307,7 @@ export class RealtimeHub implements RealtimeApi {
         this.options.logger.warn({ err: error, room }, 'could not stop watching a room');
       });
     }
-    this.counters.activeSubscriptions--;
+    if (sub.counted) this.counters.activeSubscriptions--;
     if (state) {
       state.subscriptions.delete(sub);
       // An SSE response is one subscription: when it ends, so does the connection.

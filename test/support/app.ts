@@ -1,0 +1,76 @@
+/** Starts a real Colony on port 0 for a test, with clients for each transport. Always stop it. */
+import { createClient, type Client } from 'graphql-ws';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print, type ExecutionResult } from 'graphql';
+import { pino } from 'pino';
+import WebSocket from 'ws';
+import { buildApp, type App } from '../../src/app.js';
+import { parseConfig } from '../../src/config.js';
+
+export interface TestApp {
+  app: App;
+  url: string;
+  graphqlUrl: string;
+  wsUrl: string;
+  /** POSTs one operation and returns the whole result (data and errors). */
+  request<R, V>(document: TypedDocumentNode<R, V> | string, variables?: V): Promise<ExecutionResult<R>>;
+  /** Like request, but fails the test on any error. */
+  ok<R, V>(document: TypedDocumentNode<R, V> | string, variables?: V): Promise<R>;
+  /** A graphql-ws client on this app; closed by stop(). */
+  ws(options?: { lazy?: boolean }): Client;
+  stop(): Promise<void>;
+}
+
+export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const config = parseConfig(
+    { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', METRICS_INTERVAL_MS: '0', ...env },
+    'test-instance',
+  );
+  const logger = pino({ level: env.LOG_LEVEL ?? 'silent' });
+  const app = await buildApp(config, { logger });
+  const { url } = await app.start();
+  const graphqlUrl = `${url}/graphql`;
+  const wsUrl = graphqlUrl.replace(/^http/, 'ws');
+  const clients: Client[] = [];
+
+  const request = async <R, V>(document: TypedDocumentNode<R, V> | string, variables?: V) => {
+    const res = await fetch(graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables }),
+    });
+    return (await res.json()) as ExecutionResult<R>;
+  };
+
+  return {
+    app,
+    url,
+    graphqlUrl,
+    wsUrl,
+    request,
+    async ok(document, variables) {
+      const result = await request(document, variables);
+      if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+      return result.data as never;
+    },
+    ws(options = {}) {
+      const client = createClient({
+        url: wsUrl,
+        webSocketImpl: WebSocket,
+        lazy: options.lazy ?? true,
+        retryAttempts: 0,
+      });
+      clients.push(client);
+      return client;
+    },
+    async stop() {
+      await Promise.all(clients.map((c) => c.dispose()));
+      await app.stop();
+    },
+  };
+}
+
+/** The GraphQL error codes of a result, in order. */
+export function codes(result: ExecutionResult<unknown>): unknown[] {
+  return (result.errors ?? []).map((e) => e.extensions?.code);
+}
