@@ -1,6 +1,15 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships CommonJS (main) and ESM (module). Node, and so graphql-ws and Yoga, load the
+    // CommonJS build; Vite would hand our sources the ESM one, and `instanceof GraphQLError` would
+    // then fail between the two copies. Use Node's choice everywhere.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     // Suites start real servers (and redis-server); two cores run two files at a time.
