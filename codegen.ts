@@ -8,6 +8,8 @@ const config: CodegenConfig = {
   schema: './schema.graphql',
   documents: ['test/**/*.ts', '!test/gql/**/*'],
   ignoreNoDocuments: false,
+  // ESM imports with .js extensions, as NodeNext resolution requires.
+  emitLegacyCommonJSImports: false,
   generates: {
     './test/gql/': {
       preset: 'client',
