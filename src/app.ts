@@ -118,8 +118,12 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
       await ws.dispose();
       realtime.close();
       jobs.stop();
+      // Keep-alive connections turn idle as their last response ends (SSE streams end just now):
+      // close each as soon as it does, instead of waiting out its keep-alive timeout.
+      const sweeper = setInterval(() => server.closeIdleConnections(), 25);
       // 4. Wait for in-flight HTTP requests (bounded by the deadline above), then the engine.
       await closed;
+      clearInterval(sweeper);
       clearTimeout(deadline);
       await yoga.dispose();
       await engine.close();

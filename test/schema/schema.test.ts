@@ -1,0 +1,26 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { buildSchema as fromSdl, findBreakingChanges, printSchema, validateSchema } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { buildSchema } from '../../src/schema/index.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const committed = readFileSync(`${root}schema.graphql`, 'utf8');
+const contractPath = `${root}../shared/contract.graphql`;
+
+describe('the schema', () => {
+  it('is valid', () => {
+    expect(validateSchema(buildSchema())).toEqual([]);
+  });
+
+  it('matches the committed schema.graphql (run `npm run schema:print` when this fails)', () => {
+    expect(committed).toBe(`${printSchema(buildSchema())}\n`);
+  });
+
+  it('keeps every name and shape of the public contract', () => {
+    expect(existsSync(contractPath), `the contract is expected at ${contractPath}`).toBe(true);
+    const contract = fromSdl(readFileSync(contractPath, 'utf8'));
+    const breaking = findBreakingChanges(contract, fromSdl(committed)).map((c) => c.description);
+    expect(breaking).toEqual([]);
+  });
+});

@@ -1,0 +1,178 @@
+import WebSocket from 'ws';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startApp, type TestApp } from '../support/app.js';
+import { collect, untilSubscribed } from '../support/subscriptions.js';
+import { Broadcast, RealtimeStatsQuery } from '../api/operations.js';
+
+let t: TestApp | null = null;
+afterEach(async () => {
+  await t?.stop();
+  t = null;
+});
+
+/** Opens a raw graphql-transport-ws socket and acknowledges it. */
+async function rawSocket(url: string): Promise<WebSocket> {
+  const socket = new WebSocket(url, 'graphql-transport-ws');
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  socket.send(JSON.stringify({ type: 'connection_init' }));
+  await new Promise<void>((resolve) =>
+    socket.on('message', (data) => {
+      if (JSON.parse(String(data)).type === 'connection_ack') resolve();
+    }),
+  );
+  return socket;
+}
+
+const closed = (socket: WebSocket) =>
+  new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  );
+
+describe('the HTTP surface', () => {
+  it('answers /health and /ready', async () => {
+    t = await startApp();
+    const health = await fetch(`${t.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${t.url}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ready: true, checks: { memory: { ok: true } } });
+  });
+
+  it('exports operation and realtime figures on /metrics', async () => {
+    t = await startApp();
+    await t.ok(Broadcast, { room: 'm', data: 1 });
+    const body = await (await fetch(`${t.url}/metrics`)).text();
+    expect(body).toMatch(/^colony_events_published_total 1$/m);
+    expect(body).toContain('colony_realtime_active_connections');
+    expect(body).toContain('colony_slow_consumers_closed_total');
+    expect(body).toContain('graphql_yoga_http_duration');
+    expect(body).toContain('process_cpu_seconds_total');
+  });
+
+  it('serves GraphiQL with everything inline: no CDN, subscriptions over WebSocket', async () => {
+    t = await startApp();
+    const res = await fetch(t.graphqlUrl, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('<title>Colony</title>');
+    expect(html).not.toMatch(/<script[^>]+src=["']https?:/);
+    expect(html).not.toMatch(/<link[^>]+href=["']https?:/);
+    expect(html).toContain('"subscriptionsProtocol":"WS"');
+  });
+
+  it('answers GET queries per GraphQL over HTTP', async () => {
+    t = await startApp();
+    const res = await fetch(`${t.graphqlUrl}?query=${encodeURIComponent('{ fleet { term } }')}`, {
+      headers: { accept: 'application/graphql-response+json' },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ data: { fleet: { term: 0 } } });
+    const mutation = await fetch(
+      `${t.graphqlUrl}?query=${encodeURIComponent('mutation { triggerElection { id } }')}`,
+      {
+        headers: { accept: 'application/graphql-response+json' },
+      },
+    );
+    expect(mutation.status).toBe(405);
+  });
+
+  it('masks unexpected errors but passes deliberate ones', async () => {
+    t = await startApp();
+    const result = await t.request('{ agent(id: "x") { id } nope }');
+    expect(result.errors?.[0]?.message).toContain('nope');
+  });
+});
+
+describe('the WebSocket surface', () => {
+  it('refuses a frame larger than WS_MAX_PAYLOAD_BYTES by closing with 1009', async () => {
+    t = await startApp({ WS_MAX_PAYLOAD_BYTES: '2048' });
+    const socket = await rawSocket(t.wsUrl);
+    const done = closed(socket);
+    socket.send(
+      JSON.stringify({
+        id: '1',
+        type: 'subscribe',
+        payload: { query: `{ fleet { term } } #${'x'.repeat(4096)}` },
+      }),
+    );
+    expect((await done).code).toBe(1009);
+  });
+
+  it('refuses an upgrade from an Origin that is not allowed', async () => {
+    t = await startApp({ ALLOWED_ORIGINS: 'https://dash.example' });
+    const bad = new WebSocket(t.wsUrl, 'graphql-transport-ws', { origin: 'https://evil.example' });
+    const status = await new Promise<number>((resolve) =>
+      bad.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+    );
+    expect(status).toBe(401);
+    const good = new WebSocket(t.wsUrl, 'graphql-transport-ws', { origin: 'https://dash.example' });
+    await new Promise((resolve, reject) => {
+      good.once('open', resolve);
+      good.once('error', reject);
+    });
+    good.close();
+  });
+
+  it('closes a consumer that does not read, and counts it', async () => {
+    t = await startApp({ SUBSCRIBER_MAX_QUEUE_BYTES: '4096' });
+    const app = t;
+    const socket = await rawSocket(t.wsUrl);
+    const done = closed(socket);
+    socket.send(
+      JSON.stringify({
+        id: '1',
+        type: 'subscribe',
+        payload: {
+          query:
+            'subscription { events(rooms: ["flood"]) { id payload { ... on CustomEventPayload { data } } } }',
+        },
+      }),
+    );
+    await untilSubscribed(async () => (await app.ok(RealtimeStatsQuery)).realtimeStats, 1);
+    // Stop reading: the kernel buffers fill, sends stall, and the queue grows until the bound.
+    (socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    const blob = 'x'.repeat(8 * 1024);
+    let result: { code: number; reason: string } | null = null;
+    void done.then((r) => (result = r));
+    for (let i = 0; i < 2000 && !result; i++) await app.ok(Broadcast, { room: 'flood', data: { i, blob } });
+    (socket as unknown as { _socket: { resume(): void } })._socket.resume();
+    expect(await done).toMatchObject({ code: 4008 });
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    expect(metrics).toMatch(/colony_slow_consumers_closed_total\{transport="ws"\} 1/);
+    // Others are unaffected: a new subscriber still receives.
+    const sub = collect(app.ws(), 'subscription { events(rooms: ["after"]) { id } }');
+    await untilSubscribed(async () => (await app.ok(RealtimeStatsQuery)).realtimeStats, 1);
+    await app.ok(Broadcast, { room: 'after', data: 1 });
+    await sub.waitFor(1);
+  });
+});
+
+describe('shutdown', () => {
+  it('closes WebSockets with 1001, ends SSE streams and stops listening', async () => {
+    const app = await startApp();
+    const socket = await rawSocket(app.wsUrl);
+    const wsClosed = closed(socket);
+    socket.send(
+      JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { events { id } }' } }),
+    );
+    const sse = await fetch(app.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: 'subscription { events(rooms: ["s"]) { id } }' }),
+    });
+    await untilSubscribed(async () => (await app.ok(RealtimeStatsQuery)).realtimeStats, 2);
+    const reading = (async () => {
+      const reader = sse.body!.getReader();
+      for (;;) if ((await reader.read()).done) return 'ended';
+    })();
+    await app.stop();
+    expect((await wsClosed).code).toBe(1001);
+    expect(await reading).toBe('ended');
+    await expect(fetch(`${app.url}/health`)).rejects.toThrow();
+    await app.stop(); // idempotent
+  });
+});
