@@ -12,7 +12,7 @@ import type { AppMetrics } from './metrics.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
-const DEFAULT_QUERY = `# Watch every event as it happens (run this, then create an agent from another tab):
+export const DEFAULT_QUERY = `# Watch every event as it happens (run this, then create an agent from another tab):
 subscription Live {
   events {
     id
@@ -21,8 +21,8 @@ subscription Live {
     timestamp
     payload {
       __typename
-      ... on AgentEventPayload { agent { id name status } previousStatus action }
-      ... on TaskEventPayload { task { id title status progress assignee { id name } } previousStatus }
+      ... on AgentEventPayload { agent { id name status } previousAgentStatus: previousStatus action }
+      ... on TaskEventPayload { task { id title status progress assignee { id name } } previousTaskStatus: previousStatus }
       ... on CustomEventPayload { data }
     }
   }

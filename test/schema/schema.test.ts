@@ -24,3 +24,11 @@ describe('the schema', () => {
     expect(breaking).toEqual([]);
   });
 });
+
+describe("GraphiQL's starting document", () => {
+  it('is valid against the schema, so the tour runs as written', async () => {
+    const { parse, validate } = await import('graphql');
+    const { DEFAULT_QUERY } = await import('../../src/transport/yoga.js');
+    expect(validate(buildSchema(), parse(DEFAULT_QUERY)).map((e) => e.message)).toEqual([]);
+  });
+});

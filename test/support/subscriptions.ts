@@ -63,9 +63,10 @@ export async function untilSubscribed(
   stats: () => Promise<{ activeSubscriptions: number }>,
   n: number,
 ): Promise<void> {
-  for (let i = 0; i < 500; i++) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
     if ((await stats()).activeSubscriptions >= n) return;
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new Error(`never reached ${n} active subscriptions`);
 }
