@@ -1,0 +1,342 @@
+/**
+ * What every engine must do, whatever it is built on. Each engine's test file calls
+ * `describeEngineContract` with a factory; the factory gets a retention and returns a fresh,
+ * empty engine (and may return a second engine on the same backing store, as a second instance).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { VersionConflict } from '../../src/domain/errors.js';
+import { compareEventIds, type EventDraft, type StoredEvent } from '../../src/domain/events/event-types.js';
+import type { Agent } from '../../src/domain/model.js';
+import type { Commit, Engine } from '../../src/domain/ports.js';
+
+export interface EngineFactory {
+  /** A fresh engine with nothing stored. */
+  create(options: { retention: number }): Promise<Engine>;
+  /** Another engine on the same storage (a second instance), where the engine has such a thing. */
+  peer?(engine: Engine): Promise<Engine>;
+}
+
+const now = '2026-01-01T00:00:00.000Z';
+let seq = 0;
+export function agentDoc(overrides: Partial<Agent> = {}): Agent {
+  seq++;
+  return {
+    id: `01J0000000000000000000${String(seq).padStart(4, '0')}`,
+    name: `agent-${seq}`,
+    type: 't',
+    status: 'ACTIVE',
+    capabilities: [],
+    metadata: null,
+    activeTaskCount: 0,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+}
+
+const custom = (room: string, n: number): EventDraft => ({
+  type: 'CUSTOM',
+  rooms: [room],
+  payload: { kind: 'custom', data: { n } },
+});
+
+function commitOf(partial: Partial<Commit>): Commit {
+  return { expect: [], put: [], del: [], events: [], timestamp: now, source: 'contract', ...partial };
+}
+
+/** Collects what the bus hands to the sink; `waitFor(n)` resolves once n events arrived. */
+function sinkOf(engine: Engine) {
+  const got: StoredEvent[] = [];
+  let wake: (() => void) | null = null;
+  engine.bus.setSink((e) => {
+    got.push(e);
+    wake?.();
+  });
+  return {
+    got,
+    async waitFor(n: number): Promise<StoredEvent[]> {
+      const deadline = Date.now() + 10_000;
+      while (got.length < n) {
+        if (Date.now() > deadline) throw new Error(`only ${got.length} of ${n} events arrived`);
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 50);
+        });
+      }
+      return got.slice(0, n);
+    },
+  };
+}
+
+export function describeEngineContract(name: string, factory: EngineFactory): void {
+  describe(`${name} engine contract`, () => {
+    const open: Engine[] = [];
+    const make = async (retention = 1000) => {
+      const engine = await factory.create({ retention });
+      open.push(engine);
+      return engine;
+    };
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((e) => e.close()));
+    });
+
+    describe('store', () => {
+      it('creates at version 1, reads back, and refuses a stale or duplicate write', async () => {
+        const e = await make();
+        const a = agentDoc();
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'agent', id: a.id, version: 0 }],
+            put: [{ kind: 'agent', id: a.id, doc: a, version: 1 }],
+          }),
+        );
+        expect(await e.store.get('agent', a.id)).toEqual({ doc: a, version: 1 });
+        await expect(
+          e.store.commit(
+            commitOf({
+              expect: [{ kind: 'agent', id: a.id, version: 0 }],
+              put: [{ kind: 'agent', id: a.id, doc: a, version: 1 }],
+            }),
+          ),
+        ).rejects.toBeInstanceOf(VersionConflict);
+        const renamed = { ...a, name: 'renamed' };
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'agent', id: a.id, version: 1 }],
+            put: [{ kind: 'agent', id: a.id, doc: renamed, version: 2 }],
+          }),
+        );
+        await expect(
+          e.store.commit(
+            commitOf({
+              expect: [{ kind: 'agent', id: a.id, version: 1 }],
+              put: [{ kind: 'agent', id: a.id, doc: a, version: 2 }],
+            }),
+          ),
+        ).rejects.toBeInstanceOf(VersionConflict);
+        expect(await e.store.get('agent', a.id)).toEqual({ doc: renamed, version: 2 });
+        expect(await e.store.get('agent', 'missing')).toBeNull();
+      });
+
+      it('writes nothing and publishes nothing when any expectation fails', async () => {
+        const e = await make();
+        const sink = sinkOf(e);
+        await e.bus.watch('*');
+        const a = agentDoc();
+        const b = agentDoc();
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'agent', id: a.id, version: 0 }],
+            put: [{ kind: 'agent', id: a.id, doc: a, version: 1 }],
+          }),
+        );
+        const last = await e.log.lastId();
+        await expect(
+          e.store.commit(
+            commitOf({
+              expect: [
+                { kind: 'agent', id: b.id, version: 0 },
+                { kind: 'agent', id: a.id, version: 7 },
+              ],
+              put: [{ kind: 'agent', id: b.id, doc: b, version: 1 }],
+              events: [custom('r', 1)],
+            }),
+          ),
+        ).rejects.toBeInstanceOf(VersionConflict);
+        expect(await e.store.get('agent', b.id)).toBeNull();
+        expect(await e.log.lastId()).toBe(last);
+        await e.store.commit(commitOf({ events: [custom('r', 2)] }));
+        expect((await sink.waitFor(1)).map((x) => x.payload)).toEqual([{ kind: 'custom', data: { n: 2 } }]);
+      });
+
+      it('lists in id order with after/limit, filters and counts by indexed fields, and follows updates', async () => {
+        const e = await make();
+        const docs = [
+          agentDoc({ type: 'x' }),
+          agentDoc({ type: 'y' }),
+          agentDoc({ type: 'x', status: 'PAUSED' }),
+          agentDoc({ type: 'x' }),
+        ];
+        await e.store.commit(
+          commitOf({
+            expect: docs.map((d) => ({ kind: 'agent' as const, id: d.id, version: 0 })),
+            put: docs.map((d) => ({ kind: 'agent' as const, id: d.id, doc: d, version: 1 })),
+          }),
+        );
+        const ids = (records: { doc: Agent }[]) => records.map((r) => r.doc.id);
+        expect(ids(await e.store.list('agent', { limit: 10 }))).toEqual(docs.map((d) => d.id));
+        expect(ids(await e.store.list('agent', { limit: 2, after: docs[0]!.id }))).toEqual([
+          docs[1]!.id,
+          docs[2]!.id,
+        ]);
+        expect(ids(await e.store.list('agent', { where: { type: 'x' }, limit: 10 }))).toEqual([
+          docs[0]!.id,
+          docs[2]!.id,
+          docs[3]!.id,
+        ]);
+        expect(
+          ids(await e.store.list('agent', { where: { type: 'x', status: 'ACTIVE' }, limit: 10 })),
+        ).toEqual([docs[0]!.id, docs[3]!.id]);
+        expect(await e.store.count('agent', { status: 'ACTIVE' })).toBe(3);
+        expect(await e.store.count('agent')).toBe(4);
+        const moved = { ...docs[0]!, status: 'OFFLINE' as const };
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'agent', id: moved.id, version: 1 }],
+            put: [{ kind: 'agent', id: moved.id, doc: moved, version: 2 }],
+          }),
+        );
+        expect(await e.store.count('agent', { status: 'ACTIVE' })).toBe(2);
+        expect(ids(await e.store.list('agent', { where: { status: 'OFFLINE' }, limit: 10 }))).toEqual([
+          moved.id,
+        ]);
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'agent', id: moved.id, version: 2 }],
+            del: [{ kind: 'agent', id: moved.id }],
+          }),
+        );
+        expect(await e.store.get('agent', moved.id)).toBeNull();
+        expect(await e.store.count('agent', { status: 'OFFLINE' })).toBe(0);
+        expect(await e.store.count('agent')).toBe(3);
+      });
+
+      it('lets exactly one of many racing commits with the same expectation win', async () => {
+        const e = await make();
+        const a = agentDoc();
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'agent', id: a.id, version: 0 }],
+            put: [{ kind: 'agent', id: a.id, doc: a, version: 1 }],
+          }),
+        );
+        const results = await Promise.allSettled(
+          Array.from({ length: 8 }, (_, i) =>
+            e.store.commit(
+              commitOf({
+                expect: [{ kind: 'agent', id: a.id, version: 1 }],
+                put: [{ kind: 'agent', id: a.id, doc: { ...a, name: `w${i}` }, version: 2 }],
+                events: [custom('race', i)],
+              }),
+            ),
+          ),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect(
+          results
+            .filter((r) => r.status === 'rejected')
+            .every((r) => (r as PromiseRejectedResult).reason instanceof VersionConflict),
+        ).toBe(true);
+      });
+    });
+
+    describe('event log', () => {
+      it('gives increasing ids and replays exactly what came after a cursor', async () => {
+        const e = await make();
+        const stored: StoredEvent[] = [];
+        for (let i = 0; i < 5; i++)
+          stored.push(
+            ...(await e.store.commit(commitOf({ events: [custom('log', i), custom('log', i + 100)] }))),
+          );
+        for (let i = 1; i < stored.length; i++)
+          expect(compareEventIds(stored[i - 1]!.id, stored[i]!.id)).toBeLessThan(0);
+        expect(stored[0]).toMatchObject({
+          type: 'CUSTOM',
+          rooms: ['log'],
+          timestamp: now,
+          source: 'contract',
+        });
+        expect((await e.log.readAfter(stored[3]!.id, 100)).map((x) => x.id)).toEqual(
+          stored.slice(4).map((x) => x.id),
+        );
+        expect((await e.log.readAfter(stored[3]!.id, 2)).map((x) => x.id)).toEqual(
+          stored.slice(4, 6).map((x) => x.id),
+        );
+        expect(await e.log.readAfter(stored.at(-1)!.id, 10)).toEqual([]);
+        expect(await e.log.lastId()).toBe(stored.at(-1)!.id);
+        expect(await e.log.readAfter(stored[0]!.id, 1)).toEqual([stored[1]]);
+      });
+
+      it('refuses a malformed cursor, and one that is not retained', async () => {
+        const e = await make(5);
+        const first = (await e.store.commit(commitOf({ events: [custom('r', 0)] })))[0]!;
+        await expect(e.log.readAfter('nonsense', 10)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+        await expect(e.log.readAfter('99999999999999-0', 10)).rejects.toMatchObject({
+          code: 'CURSOR_EXPIRED',
+        });
+        for (let i = 1; i <= 20; i++) await e.store.commit(commitOf({ events: [custom('r', i)] }));
+        await expect(e.log.readAfter(first.id, 10)).rejects.toMatchObject({ code: 'CURSOR_EXPIRED' });
+        const last = await e.log.lastId();
+        expect(await e.log.readAfter(last!, 10)).toEqual([]);
+      });
+    });
+
+    describe('bus', () => {
+      it('delivers watched rooms, once per event, in order, and nothing else', async () => {
+        const e = await make();
+        const sink = sinkOf(e);
+        await e.bus.watch('a');
+        await e.bus.watch('b');
+        await e.store.commit(commitOf({ events: [custom('a', 1), custom('c', 2)] }));
+        await e.store.commit(
+          commitOf({ events: [{ ...custom('a', 3), rooms: ['a', 'b'] }, custom('b', 4)] }),
+        );
+        const got = await sink.waitFor(3);
+        expect(got.map((x) => (x.payload as { data: { n: number } }).data.n)).toEqual([1, 3, 4]);
+        await e.bus.unwatch('a');
+        await e.store.commit(commitOf({ events: [custom('a', 5), custom('b', 6)] }));
+        expect((await sink.waitFor(4)).at(-1)!.payload).toEqual({ kind: 'custom', data: { n: 6 } });
+        expect(sink.got).toHaveLength(4);
+      });
+
+      it("delivers every room to '*'", async () => {
+        const e = await make();
+        const sink = sinkOf(e);
+        await e.bus.watch('*');
+        await e.bus.watch('x');
+        await e.store.commit(commitOf({ events: [custom('x', 1), custom('y', 2)] }));
+        expect((await sink.waitFor(2)).map((x) => x.rooms[0])).toEqual(['x', 'y']);
+        await e.store.commit(commitOf({ events: [custom('z', 3)] }));
+        await sink.waitFor(3);
+        expect(sink.got).toHaveLength(3);
+      });
+
+      // Only engines with shared storage have a second instance to reach.
+      const peer = factory.peer;
+      if (peer)
+        it('reaches another instance on the same storage', async () => {
+          const a = await make();
+          const b = await peer(a);
+          open.push(b);
+          const sink = sinkOf(b);
+          await b.bus.watch('shared');
+          const [stored] = await a.store.commit(commitOf({ events: [custom('shared', 1)] }));
+          expect((await sink.waitFor(1))[0]).toEqual(stored);
+        });
+    });
+
+    describe('presence', () => {
+      it('sums the live reports and drops one whose time ran out', async () => {
+        const e = await make();
+        const snapshot = {
+          activeConnections: 1,
+          totalConnections: 1,
+          totalDisconnections: 0,
+          activeSubscriptions: 2,
+          rooms: { r: 2 },
+          eventsPublished: 3,
+          messagesDelivered: 4,
+        };
+        await e.presence.report('one', snapshot, 60_000);
+        await e.presence.report('two', { ...snapshot, rooms: {} }, 1);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(await e.presence.all()).toEqual([snapshot]);
+      });
+    });
+
+    it('reports health', async () => {
+      const e = await make();
+      expect(await e.health()).toMatchObject({ ready: true });
+    });
+  });
+}
