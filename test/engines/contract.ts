@@ -282,7 +282,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
           commitOf({ events: [{ ...custom('a', 3), rooms: ['a', 'b'] }, custom('b', 4)] }),
         );
         const got = await sink.waitFor(3);
-        expect(got.map((x) => (x.payload as { data: { n: number } }).data.n)).toEqual([1, 3, 4]);
+        expect(got.map((x) => (x.payload as unknown as { data: { n: number } }).data.n)).toEqual([1, 3, 4]);
         await e.bus.unwatch('a');
         await e.store.commit(commitOf({ events: [custom('a', 5), custom('b', 6)] }));
         expect((await sink.waitFor(4)).at(-1)!.payload).toEqual({ kind: 'custom', data: { n: 6 } });
