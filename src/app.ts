@@ -25,10 +25,18 @@ export interface App {
   readonly engine: Engine;
 }
 
-async function createEngine(config: Config, _logger: Logger): Promise<Engine> {
+async function createEngine(config: Config, logger: Logger): Promise<Engine> {
   const redis = config.engine.redis;
   if (!redis) return createMemoryEngine({ retention: config.engine.retention, clock: systemClock });
-  throw new Error(`REDIS_URL is set (${redis.url}), but the Redis engine is not part of this build yet.`);
+  // Loaded only when configured, so the embedded default never opens a Redis client.
+  const { createRedisEngine } = await import('./engines/redis/redis-engine.js');
+  return createRedisEngine({
+    ...redis,
+    retention: config.engine.retention,
+    clock: systemClock,
+    instanceId: config.instanceId,
+    logger,
+  });
 }
 
 /** Counts the events this instance commits, for the published-events figure. */

@@ -17,15 +17,22 @@ export interface JobsOptions {
   healthPollMs?: number;
 }
 
-/** Runs `task` every `ms`, never overlapping itself. */
+/**
+ * Runs `task` every `ms`, never overlapping itself. A failure is reported once, not on every tick
+ * while it lasts (an outage would otherwise flood the log four times a second).
+ */
 function every(ms: number, task: () => Promise<unknown>, onError: (error: unknown) => void): () => void {
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
+  let failing: string | null = null;
   const tick = async () => {
     try {
       await task();
+      failing = null;
     } catch (error) {
-      onError(error);
+      const message = error instanceof Error ? error.message : String(error);
+      if (message !== failing) onError(error);
+      failing = message;
     }
     if (!stopped) timer = setTimeout(tick, ms);
   };

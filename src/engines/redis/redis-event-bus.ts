@@ -1,0 +1,214 @@
+/**
+ * Live events from Redis pub/sub (graphql-redis-subscriptions' RedisPubSub), one channel per room
+ * plus one for all rooms, so an instance receives only the rooms it has subscribers for.
+ *
+ * Pub/sub is at-most-once: a message published while our subscriber connection is down, or after
+ * Redis cut it as a lagging client, is gone. So every message carries its channel's own sequence,
+ * written by the same script that appends the event to the stream. A message whose sequence skips
+ * one, a reconnection, and a check every second (for a loss at the tail, with nothing after it)
+ * each fill the gap from the stream. Events may then arrive twice (on two channels, or by message
+ * and by fill): they are delivered once, by id.
+ */
+import type { Redis } from 'ioredis';
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import { compareEventIds, type StoredEvent } from '../../domain/events/event-types.js';
+import type { EventBus, RoomInterest } from '../../domain/ports.js';
+import type { RedisKeys } from './keys.js';
+import type { RedisEventLog } from './redis-event-log.js';
+import { orUnavailable } from './redis-errors.js';
+
+interface Message {
+  seq: number;
+  event: StoredEvent;
+}
+
+interface Channel {
+  name: string;
+  /** The room it carries, or null for all rooms. */
+  room: string | null;
+  watchers: number;
+  subId: number | null;
+  /** The last sequence number accounted for, and the stream id of the last event seen there. */
+  seq: number;
+  lastId: string;
+  ready: Promise<void>;
+}
+
+export interface BusLogger {
+  warn(obj: object, msg: string): void;
+}
+
+const DELIVERED_MEMORY = 20_000;
+const FILL_PAGE = 1000;
+
+export class RedisEventBus implements EventBus {
+  private sink: ((event: StoredEvent) => void) | null = null;
+  private readonly pubsub: RedisPubSub;
+  private readonly channels = new Map<string, Channel>();
+  /** Ids delivered recently, oldest first, so that a duplicate is dropped. */
+  private readonly delivered = new Set<string>();
+  /** Every message, watch and fill runs in this one queue, so delivery follows arrival order. */
+  private queue: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly client: Redis,
+    subscriber: Redis,
+    private readonly keys: RedisKeys,
+    private readonly log: RedisEventLog,
+    private readonly logger: BusLogger,
+    checkEveryMs = 1000,
+  ) {
+    this.pubsub = new RedisPubSub({
+      publisher: client,
+      subscriber,
+      deserializer: (source) => {
+        const text = String(source);
+        const first = text.indexOf('|');
+        const second = text.indexOf('|', first + 1);
+        return {
+          seq: Number(text.slice(0, first)),
+          event: { ...JSON.parse(text.slice(second + 1)), id: text.slice(first + 1, second) },
+        } satisfies Message;
+      },
+    });
+    // After a reconnection ioredis subscribes again by itself; what was published meanwhile is
+    // recovered from the stream.
+    subscriber.on('ready', () => this.enqueue(() => this.checkAll()));
+    this.timer = setInterval(() => this.enqueue(() => this.checkAll()), checkEveryMs);
+    this.timer.unref();
+  }
+
+  setSink(sink: (event: StoredEvent) => void): void {
+    this.sink = sink;
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(task);
+    this.queue = run.catch((error: unknown) => {
+      if (!this.closed) this.logger.warn({ err: error }, 'event bus: will retry on the next check');
+    });
+    return run;
+  }
+
+  private channelOf(room: RoomInterest): { name: string; room: string | null } {
+    return room === '*'
+      ? { name: this.keys.allChannel, room: null }
+      : { name: this.keys.roomChannel(room), room };
+  }
+
+  async watch(room: RoomInterest): Promise<void> {
+    const { name, room: carried } = this.channelOf(room);
+    const existing = this.channels.get(name);
+    if (existing) {
+      existing.watchers++;
+      return existing.ready;
+    }
+    const channel: Channel = {
+      name,
+      room: carried,
+      watchers: 1,
+      subId: null,
+      seq: 0,
+      lastId: '0-0',
+      ready: Promise.resolve(),
+    };
+    this.channels.set(name, channel);
+    channel.ready = this.enqueue(async () => {
+      try {
+        channel.subId = await orUnavailable(() =>
+          this.pubsub.subscribe<Message>(name, (message) =>
+            this.enqueue(() => this.receive(channel, message)),
+          ),
+        );
+        // Where the channel stands now: anything later that does not arrive is a gap to fill.
+        const [seq, last] = await orUnavailable(() =>
+          Promise.all([
+            this.client.hget(this.keys.channelSeq, name),
+            this.client.xrevrange(this.keys.events, '+', '-', 'COUNT', 1),
+          ]),
+        );
+        channel.seq = Number(seq ?? 0);
+        channel.lastId = last[0]?.[0] ?? '0-0';
+      } catch (error) {
+        this.channels.delete(name);
+        if (channel.subId !== null) this.pubsub.unsubscribe(channel.subId);
+        throw error;
+      }
+    });
+    return channel.ready;
+  }
+
+  async unwatch(room: RoomInterest): Promise<void> {
+    const { name } = this.channelOf(room);
+    const channel = this.channels.get(name);
+    if (!channel) return;
+    if (--channel.watchers > 0) return;
+    this.channels.delete(name);
+    await channel.ready.catch(() => undefined);
+    if (channel.subId !== null) this.pubsub.unsubscribe(channel.subId);
+  }
+
+  private async receive(channel: Channel, message: Message): Promise<void> {
+    if (this.channels.get(channel.name) !== channel) return;
+    if (message.seq > channel.seq + 1) await this.fill(channel, message.event.id);
+    channel.seq = Math.max(channel.seq, message.seq);
+    if (compareEventIds(message.event.id, channel.lastId) > 0) channel.lastId = message.event.id;
+    this.deliver(message.event);
+  }
+
+  /** Delivers, from the stream, the channel's events after the last one seen and before `untilId`. */
+  private async fill(channel: Channel, untilId: string | null): Promise<void> {
+    let after = channel.lastId;
+    let recovered = 0;
+    for (;;) {
+      const page = await this.log.range(after, untilId, FILL_PAGE);
+      for (const event of page) {
+        if (channel.room === null || event.rooms.includes(channel.room)) {
+          if (this.deliver(event)) recovered++;
+        }
+      }
+      if (page.length < FILL_PAGE) break;
+      after = (page.at(-1) as StoredEvent).id;
+    }
+    if (recovered)
+      this.logger.warn({ channel: channel.name, recovered }, 'event bus: filled a gap from the stream');
+  }
+
+  /** Compares each watched channel's sequence in Redis with what arrived, and fills what did not. */
+  private async checkAll(): Promise<void> {
+    const channels = [...this.channels.values()];
+    if (!channels.length || this.closed) return;
+    const current = await this.client.hmget(this.keys.channelSeq, ...channels.map((c) => c.name));
+    for (const [i, channel] of channels.entries()) {
+      const seq = Number(current[i] ?? 0);
+      if (seq <= channel.seq) continue;
+      const before = channel.lastId;
+      const last = await this.client.xrevrange(this.keys.events, '+', '-', 'COUNT', 1);
+      await this.fill(channel, null);
+      channel.lastId = last[0]?.[0] ?? before;
+      channel.seq = Math.max(channel.seq, seq);
+    }
+  }
+
+  /** Hands an event to the sink unless it was delivered already; says whether it was new. */
+  private deliver(event: StoredEvent): boolean {
+    if (this.delivered.has(event.id)) return false;
+    this.delivered.add(event.id);
+    if (this.delivered.size > DELIVERED_MEMORY) {
+      const oldest = this.delivered.values().next().value;
+      if (oldest !== undefined) this.delivered.delete(oldest);
+    }
+    this.sink?.(event);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const channel of this.channels.values())
+      if (channel.subId !== null) this.pubsub.unsubscribe(channel.subId);
+    this.channels.clear();
+  }
+}

@@ -1,0 +1,149 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { VersionConflict } from '../../domain/errors.js';
+import type { StoredEvent } from '../../domain/events/event-types.js';
+import {
+  INDEXES,
+  type Commit,
+  type DocMap,
+  type Kind,
+  type ListQuery,
+  type Store,
+  type Versioned,
+  type Where,
+} from '../../domain/ports.js';
+import type { RedisKeys } from './keys.js';
+import { orUnavailable } from './redis-errors.js';
+
+const COMMIT_SCRIPT = readFileSync(new URL('./scripts/commit.lua', import.meta.url), 'utf8');
+
+type CommitClient = Redis & {
+  colonyCommit(...args: (string | number)[]): Promise<string[] | ['CONFLICT', string]>;
+};
+
+function indexValue(doc: object, field: string): string | false {
+  const value = (doc as Record<string, unknown>)[field];
+  return value === null || value === undefined ? false : String(value);
+}
+
+/** Records in Redis hashes with sorted-set indexes; every change goes through one Lua script. */
+export class RedisStore implements Store {
+  private readonly client: CommitClient;
+
+  constructor(
+    client: Redis,
+    private readonly keys: RedisKeys,
+    private readonly retention: number,
+  ) {
+    client.defineCommand('colonyCommit', { numberOfKeys: 4, lua: COMMIT_SCRIPT });
+    this.client = client as CommitClient;
+  }
+
+  async get<K extends Kind>(kind: K, id: string): Promise<Versioned<DocMap[K]> | null> {
+    const [json, version] = await orUnavailable(() =>
+      Promise.all([
+        this.client.hget(this.keys.docs(kind), id),
+        this.client.hget(this.keys.versions, `${kind}:${id}`),
+      ]),
+    );
+    return json ? { doc: JSON.parse(json) as DocMap[K], version: Number(version ?? 0) } : null;
+  }
+
+  async list<K extends Kind>(kind: K, query: ListQuery<K>): Promise<Versioned<DocMap[K]>[]> {
+    const where = Object.entries(query.where ?? {}).filter(([, v]) => v !== undefined) as [string, string][];
+    this.checkFields(kind, where);
+    // Walk the narrowest index we have (the first field's), checking the other fields on the records.
+    const [first, ...rest] = where;
+    const index = first ? this.keys.fieldIndex(kind, first[0], first[1]) : this.keys.index(kind);
+    const out: Versioned<DocMap[K]>[] = [];
+    let after = query.after ?? null;
+    const batch = Math.max(query.limit, 50);
+    while (out.length < query.limit) {
+      const ids = await orUnavailable(() =>
+        this.client.zrangebylex(index, after ? `(${after}` : '-', '+', 'LIMIT', 0, batch),
+      );
+      if (!ids.length) break;
+      const records = await this.getMany(kind, ids);
+      for (const record of records) {
+        if (!record) continue;
+        const doc = record.doc as unknown as Record<string, unknown>;
+        if (rest.every(([field, value]) => doc[field] !== null && String(doc[field]) === value))
+          out.push(record);
+        if (out.length >= query.limit) break;
+      }
+      if (ids.length < batch) break;
+      after = ids.at(-1) ?? null;
+    }
+    return out;
+  }
+
+  private async getMany<K extends Kind>(kind: K, ids: string[]): Promise<(Versioned<DocMap[K]> | null)[]> {
+    const [docs, versions] = await orUnavailable(() =>
+      Promise.all([
+        this.client.hmget(this.keys.docs(kind), ...ids),
+        this.client.hmget(this.keys.versions, ...ids.map((id) => `${kind}:${id}`)),
+      ]),
+    );
+    return docs.map((json, i) =>
+      json ? { doc: JSON.parse(json) as DocMap[K], version: Number(versions[i] ?? 0) } : null,
+    );
+  }
+
+  async count<K extends Kind>(kind: K, where?: Where<K>): Promise<number> {
+    const fields = Object.entries(where ?? {}).filter(([, v]) => v !== undefined) as [string, string][];
+    this.checkFields(kind, fields);
+    if (fields.length === 0) return orUnavailable(() => this.client.zcard(this.keys.index(kind)));
+    if (fields.length === 1) {
+      const [[field, value]] = fields as [[string, string]];
+      return orUnavailable(() => this.client.zcard(this.keys.fieldIndex(kind, field, value)));
+    }
+    return (await this.list(kind, { where: where as Where<K>, limit: Number.MAX_SAFE_INTEGER })).length;
+  }
+
+  private checkFields(kind: Kind, fields: [string, string][]): void {
+    const allowed = INDEXES[kind] as readonly string[];
+    for (const [field] of fields)
+      if (!allowed.includes(field)) throw new Error(`${field} is not an indexed field`);
+  }
+
+  async commit(commit: Commit): Promise<StoredEvent[]> {
+    const change = {
+      expect: commit.expect.map((e) => [`${e.kind}:${e.id}`, e.version]),
+      put: commit.put.map((p) => {
+        const fields = INDEXES[p.kind] as readonly string[];
+        return [
+          p.kind,
+          p.id,
+          JSON.stringify(p.doc),
+          p.version,
+          fields,
+          fields.map((f) => indexValue(p.doc, f)),
+        ];
+      }),
+      del: commit.del.map((d) => [d.kind, d.id, INDEXES[d.kind]]),
+      events: commit.events.map((e) => {
+        const body = { ...e, timestamp: commit.timestamp, source: commit.source };
+        return [JSON.stringify(body), e.rooms];
+      }),
+    };
+    // cjson turns an empty Lua table into {}; every list here is sent as an array, possibly empty.
+    const result = await orUnavailable(() =>
+      this.client.colonyCommit(
+        this.keys.versions,
+        this.keys.events,
+        this.keys.seq,
+        this.keys.channelSeq,
+        this.keys.tag,
+        JSON.stringify(change),
+        this.retention,
+      ),
+    );
+    if (result[0] === 'CONFLICT') throw new VersionConflict(String(result[1]));
+    return commit.events.map((e, i) => ({
+      ...structuredClone(e),
+      id: result[i] as string,
+      timestamp: commit.timestamp,
+      source: commit.source,
+    }));
+  }
+}
