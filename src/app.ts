@@ -84,6 +84,7 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
       if (req.method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
       if (req.method === 'GET' && path === '/ready') {
         const report = await engine.health();
+        jobs.observeHealth(report);
         const ready = report.ready && !shuttingDown;
         return sendJson(res, ready ? 200 : 503, {
           ready,

@@ -4,7 +4,7 @@
  * failing run is logged and retried on the next tick; it never throws out of the timer.
  */
 import type { Colony } from '../domain/api.js';
-import type { Engine } from '../domain/ports.js';
+import type { Engine, HealthReport } from '../domain/ports.js';
 import type { Logger } from '../logger.js';
 
 export interface JobsOptions {
@@ -43,7 +43,7 @@ function every(ms: number, task: () => Promise<unknown>, onError: (error: unknow
   };
 }
 
-export function startJobs(options: JobsOptions): { stop(): void } {
+export function startJobs(options: JobsOptions): { stop(): void; observeHealth(report: HealthReport): void } {
   const { colony, engine, logger } = options;
   const stops: (() => void)[] = [];
 
@@ -65,19 +65,21 @@ export function startJobs(options: JobsOptions): { stop(): void } {
     );
   }
 
-  // HEALTH_CHANGED when readiness flips; published once the engine can take it again.
+  // HEALTH_CHANGED when readiness flips (seen by this poll or by a /ready request); published once
+  // the engine can take it again, latest state first.
   let lastReady = true;
   let unpublished: { ready: boolean; checks: Record<string, unknown> } | null = null;
+  const observe = (report: HealthReport) => {
+    if (report.ready === lastReady) return;
+    lastReady = report.ready;
+    unpublished = { ready: report.ready, checks: report.checks };
+    logger.warn({ ready: report.ready, checks: report.checks }, 'readiness changed');
+  };
   stops.push(
     every(
       options.healthPollMs ?? 1000,
       async () => {
-        const report = await engine.health();
-        if (report.ready !== lastReady) {
-          lastReady = report.ready;
-          unpublished = { ready: report.ready, checks: report.checks };
-          logger.warn({ ready: report.ready, checks: report.checks }, 'readiness changed');
-        }
+        observe(await engine.health());
         if (unpublished) {
           const pending = unpublished;
           await colony.system.publishHealth(pending.ready, JSON.parse(JSON.stringify(pending.checks)));
@@ -88,5 +90,5 @@ export function startJobs(options: JobsOptions): { stop(): void } {
     ),
   );
 
-  return { stop: () => stops.forEach((stop) => stop()) };
+  return { stop: () => stops.forEach((stop) => stop()), observeHealth: observe };
 }
