@@ -118,6 +118,27 @@ describe('when Redis goes away and comes back', () => {
   });
 });
 
+describe('when Redis itself is killed', () => {
+  it('keeps every acknowledged write with appendonly everysec (SIGKILL of Redis alone, not of the OS)', async () => {
+    const prefix = `faults-${++fleet}`;
+    const a = await instance(prefix, 'a');
+    const agent = (await a.ok(CreateAgent, { input: { name: 'survivor', type: 't' } })).createAgent;
+    const event = (await a.ok(Broadcast, { room: 'k', data: { n: 1 } })).broadcast;
+    await redis.kill();
+    await redis.restart();
+    const back = await until(
+      'a read to succeed',
+      () => a.request(GetAgent, { id: agent.id }),
+      (r) => !r.errors,
+    );
+    expect(back.data?.agent?.name).toBe('survivor');
+    // The log survived too: the event is still a valid cursor, and replay goes on from it.
+    const last = (await a.ok(Broadcast, { room: 'k', data: { n: 2 } })).broadcast;
+    const resumed = collect<Ev>(a.ws(), EVENTS, { rooms: ['k'], since: event.id });
+    expect((await resumed.waitFor(1))[0]?.events.id).toBe(last.id);
+  });
+});
+
 describe('when an instance is killed', () => {
   it('still expires its open proposal, exactly once', async () => {
     const prefix = `faults-${++fleet}`;
