@@ -50,3 +50,21 @@ export class VersionConflict extends Error {
     super(`version conflict on ${key}`);
   }
 }
+
+/** A `since` that is not an event id at all. */
+export const malformedCursor = (cursor: string) =>
+  new DomainError('BAD_USER_INPUT', `"${cursor}" is not an event id (they look like 1700000000000-0).`, {
+    reason: 'CURSOR_MALFORMED',
+  });
+
+/**
+ * A `since` whose event the log no longer holds (trimmed, or the log itself was lost): replaying
+ * from it could skip events silently, so the client must start over.
+ */
+export const expiredCursor = (cursor: string) =>
+  new DomainError(
+    'CURSOR_EXPIRED',
+    `Event ${cursor} is no longer retained (or never existed here), so the events after it cannot be replayed. ` +
+      'Query the current state again, then subscribe without `since`.',
+    { reason: 'CURSOR_NOT_RETAINED' },
+  );

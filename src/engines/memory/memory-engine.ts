@@ -2,7 +2,7 @@
  * The embedded engine: everything in this process's memory, so `npm start` needs nothing else.
  * A commit is synchronous end to end (check, write, append, publish), which makes it atomic for free.
  */
-import { DomainError, VersionConflict } from '../../domain/errors.js';
+import { expiredCursor, malformedCursor, VersionConflict } from '../../domain/errors.js';
 import { compareEventIds, isEventId, type StoredEvent } from '../../domain/events/event-types.js';
 import {
   INDEXES,
@@ -171,25 +171,14 @@ export class MemoryEventLog implements EventLog {
 
   async readAfter(cursor: string, limit: number): Promise<StoredEvent[]> {
     if (!isEventId(cursor)) {
-      throw new DomainError(
-        'BAD_USER_INPUT',
-        `"${cursor}" is not an event id (they look like 1700000000000-0).`,
-        {
-          reason: 'CURSOR_MALFORMED',
-        },
-      );
+      throw malformedCursor(cursor);
     }
     let start: number;
     if (cursor === this.lastTrimmedId) start = 0;
     else {
       start = this.indexOf(cursor);
       if (start < 0) {
-        throw new DomainError(
-          'CURSOR_EXPIRED',
-          `Event ${cursor} is no longer retained (or never existed here), so the events after it cannot be replayed. ` +
-            'Query the current state again, then subscribe without `since`.',
-          { reason: 'CURSOR_NOT_RETAINED' },
-        );
+        throw expiredCursor(cursor);
       }
       start += 1;
     }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { DomainError } from '../../domain/errors.js';
+import { expiredCursor, malformedCursor } from '../../domain/errors.js';
 import { isEventId, type StoredEvent } from '../../domain/events/event-types.js';
 import type { EventLog } from '../../domain/ports.js';
 import type { RedisKeys } from './keys.js';
@@ -22,13 +22,7 @@ export class RedisEventLog implements EventLog {
 
   async readAfter(cursor: string, limit: number): Promise<StoredEvent[]> {
     if (!isEventId(cursor)) {
-      throw new DomainError(
-        'BAD_USER_INPUT',
-        `"${cursor}" is not an event id (they look like 1700000000000-0).`,
-        {
-          reason: 'CURSOR_MALFORMED',
-        },
-      );
+      throw malformedCursor(cursor);
     }
     // The cursor must itself be retained: otherwise events after it may be gone (trimmed, or the
     // log was lost and restarted), and a silent partial replay would be worse than an error.
@@ -41,12 +35,7 @@ export class RedisEventLog implements EventLog {
       return results.map(([, value]) => value as Entry[]) as [Entry[], Entry[]];
     });
     if (!found.length) {
-      throw new DomainError(
-        'CURSOR_EXPIRED',
-        `Event ${cursor} is no longer retained (or never existed here), so the events after it cannot be replayed. ` +
-          'Query the current state again, then subscribe without `since`.',
-        { reason: 'CURSOR_NOT_RETAINED' },
-      );
+      throw expiredCursor(cursor);
     }
     return entries.map(entryToEvent);
   }
