@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { codes, startApp, type TestApp } from '../support/app.js';
-import { freePort, startRedis, type RedisServer } from '../support/redis-server.js';
+import { freePort } from '../support/net.js';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { collect, untilSubscribed } from '../support/subscriptions.js';
 import { Broadcast, CreateAgent, GetAgent, GetProposal, RealtimeStatsQuery } from '../api/operations.js';
 
