@@ -164,6 +164,23 @@ describe('two instances on one Redis', () => {
     expect(numbers(await resumed.waitFor(6))).toEqual([4, 5, 6, 7, 8, 9]);
   });
 
+  it('resume with since while the other instance keeps publishing: no gap, no repeat', async () => {
+    const [a, b] = await pair();
+    const first = (await say(a, 'seam', 0)).broadcast;
+    for (let i = 1; i <= 20; i++) await say(a, 'seam', i);
+    let n = 21;
+    let publishing = true;
+    const writer = (async () => {
+      while (publishing) await say(a, 'seam', n++);
+    })();
+    const resumed = collect<Ev>(b.ws(), EVENTS, { rooms: ['seam'], since: first.id });
+    await resumed.waitFor(40);
+    publishing = false;
+    await writer;
+    const total = n - 1;
+    expect(numbers(await resumed.waitFor(total))).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+  });
+
   it('lose nothing when Redis cuts the pub/sub connection', async () => {
     const [a, b] = await pair();
     const onB = collect<Ev>(b.ws(), EVENTS, { rooms: ['cut'] });
