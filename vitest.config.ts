@@ -11,11 +11,25 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
     // Suites start real servers (and redis-server); two cores run two files at a time.
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'memory', include: ['test/**/*.test.ts'], provide: { redisUrl: null } },
+      },
+      {
+        // The API and realtime suites again, with every app on a private redis-server.
+        extends: true,
+        test: {
+          name: 'redis',
+          include: ['test/api/**/*.test.ts', 'test/realtime/**/*.test.ts'],
+          globalSetup: ['test/support/redis-global.ts'],
+        },
+      },
+    ],
   },
 });

@@ -3,6 +3,7 @@ import { createClient, type Client } from 'graphql-ws';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
 import { pino } from 'pino';
+import { inject } from 'vitest';
 import WebSocket from 'ws';
 import { buildApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
@@ -21,9 +22,16 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
+let apps = 0;
+
 export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+  // In the `redis` test project every app runs on the project's redis-server, a fleet of its own.
+  const redisUrl = inject('redisUrl');
+  const engine: Record<string, string> = redisUrl
+    ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `t${process.pid}-${++apps}` }
+    : {};
   const config = parseConfig(
-    { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', METRICS_INTERVAL_MS: '0', ...env },
+    { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', METRICS_INTERVAL_MS: '0', ...engine, ...env },
     'test-instance',
   );
   const logger = pino({ level: env.LOG_LEVEL ?? 'silent' });
