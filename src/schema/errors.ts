@@ -6,8 +6,6 @@
 import { GraphQLError } from 'graphql';
 import { DomainError } from '../domain/errors.js';
 
-export { ERROR_CODES } from '../domain/errors.js';
-
 function findDomainError(error: unknown): DomainError | null {
   for (let e: unknown = error, depth = 0; e && depth < 10; depth++) {
     if (e instanceof DomainError) return e;

@@ -6,7 +6,6 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
-import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../logger.js';
@@ -96,5 +95,3 @@ export function createWsServer(options: WsServerOptions): WsServer {
     },
   };
 }
-
-export { CloseCode };

@@ -7,23 +7,20 @@ export const FINAL_STATUSES: readonly TaskStatus[] = ['COMPLETED', 'FAILED', 'CA
 /** Statuses in which a task counts against its assignee's load. */
 export const HELD_STATUSES: readonly TaskStatus[] = ['ASSIGNED', 'RUNNING'];
 
-const ALLOWED: Record<string, readonly TaskStatus[]> = {
+const ALLOWED = {
   assign: ['PENDING'],
   start: ['ASSIGNED'],
   progress: ['RUNNING'],
   complete: ['RUNNING'],
   fail: ['RUNNING'],
   cancel: ['PENDING', 'ASSIGNED', 'RUNNING'],
-};
+} as const satisfies Record<string, readonly TaskStatus[]>;
 
-export type TaskStep = keyof typeof ALLOWED & string;
+export type TaskStep = keyof typeof ALLOWED;
 
 /** Throws INVALID_TRANSITION unless `step` applies to a task in `status`. */
-export function checkStep(
-  step: 'assign' | 'start' | 'progress' | 'complete' | 'fail' | 'cancel',
-  status: TaskStatus,
-): void {
-  const allowed = ALLOWED[step] ?? [];
+export function checkStep(step: TaskStep, status: TaskStatus): void {
+  const allowed: readonly TaskStatus[] = ALLOWED[step];
   if (!allowed.includes(status)) {
     throw invalidTransition(`Cannot ${step} a task that is ${status} (it must be ${allowed.join(' or ')}).`, {
       step,
