@@ -269,6 +269,15 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         const last = await e.log.lastId();
         expect(await e.log.readAfter(last!, 10)).toEqual([]);
       });
+
+      it('still replays from the newest event retention dropped: nothing after it is missing', async () => {
+        const e = await make(3);
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++)
+          ids.push((await e.store.commit(commitOf({ events: [custom('r', i)] })))[0]!.id);
+        expect((await e.log.readAfter(ids[1]!, 10)).map((x) => x.id)).toEqual(ids.slice(2));
+        await expect(e.log.readAfter(ids[0]!, 10)).rejects.toMatchObject({ code: 'CURSOR_EXPIRED' });
+      });
     });
 
     describe('bus', () => {

@@ -20,6 +20,8 @@ export function redisKeys(prefix: string) {
     fieldIndex: (kind: Kind, field: string, value: string) => `${tag}:idx:${kind}:${field}:${value}`,
     /** STREAM of events: entry id = event id, fields seq and e (the event JSON). */
     events: `${tag}:events`,
+    /** STRING: the id of the newest event retention removed from the stream. */
+    trimmed: `${tag}:trimmed`,
     /** Our own gap-free sequence over all events. */
     seq: `${tag}:seq`,
     /** HASH channel → how many messages were published on it: gaps show per channel. */

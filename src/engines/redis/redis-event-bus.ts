@@ -51,10 +51,11 @@ export class RedisEventBus implements EventBus {
   private queue: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  private failing = false;
 
   constructor(
     private readonly client: Redis,
-    subscriber: Redis,
+    private readonly subscriber: Redis,
     private readonly keys: RedisKeys,
     private readonly log: RedisEventLog,
     private readonly logger: BusLogger,
@@ -73,10 +74,28 @@ export class RedisEventBus implements EventBus {
         } satisfies Message;
       },
     });
-    // After a reconnection ioredis subscribes again by itself; what was published meanwhile is
-    // recovered from the stream.
-    subscriber.on('ready', () => this.enqueue(() => this.checkAll()));
-    this.timer = setInterval(() => this.enqueue(() => this.checkAll()), checkEveryMs);
+    // graphql-redis-subscriptions fires UNSUBSCRIBE without handling its promise: while Redis is
+    // away that would be an unhandled rejection, which ends the process.
+    for (const method of ['unsubscribe', 'punsubscribe'] as const) {
+      const original = subscriber[method].bind(subscriber) as (...args: unknown[]) => Promise<unknown>;
+      (subscriber as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+        const result = original(...args);
+        result.catch(() => undefined);
+        return result;
+      };
+    }
+    // After a reconnection ioredis subscribes again by itself, right after 'ready'; a PING answered
+    // after those SUBSCRIBEs means they hold, and what was published meanwhile comes from the stream.
+    subscriber.on('ready', () => {
+      void this.enqueue(async () => {
+        await subscriber.ping();
+        await this.checkAll();
+      }).catch(() => undefined);
+    });
+    this.timer = setInterval(
+      () => void this.enqueue(() => this.checkAll()).catch(() => undefined),
+      checkEveryMs,
+    );
     this.timer.unref();
   }
 
@@ -86,9 +105,17 @@ export class RedisEventBus implements EventBus {
 
   private enqueue(task: () => Promise<void>): Promise<void> {
     const run = this.queue.then(task);
-    this.queue = run.catch((error: unknown) => {
-      if (!this.closed) this.logger.warn({ err: error }, 'event bus: will retry on the next check');
-    });
+    this.queue = run.then(
+      () => {
+        this.failing = false;
+      },
+      (error: unknown) => {
+        // Once per outage, not once a second.
+        if (!this.closed && !this.failing)
+          this.logger.warn({ err: error }, 'event bus: Redis call failed; will retry on the next check');
+        this.failing = true;
+      },
+    );
     return run;
   }
 
@@ -117,18 +144,29 @@ export class RedisEventBus implements EventBus {
     this.channels.set(name, channel);
     channel.ready = this.enqueue(async () => {
       try {
-        channel.subId = await orUnavailable(() =>
-          this.pubsub.subscribe<Message>(name, (message) =>
-            this.enqueue(() => this.receive(channel, message)),
-          ),
-        );
+        // A SUBSCRIBE that fails inside graphql-redis-subscriptions leaves a rejected promise
+        // nobody awaits; do not send one to a connection that is down.
+        if (this.subscriber.status !== 'ready')
+          await orUnavailable(() => Promise.reject(new Error(`subscriber is ${this.subscriber.status}`)));
+        channel.subId = await orUnavailable(() => {
+          const subscribed = this.pubsub.subscribe<Message>(
+            name,
+            (message) => void this.enqueue(() => this.receive(channel, message)).catch(() => undefined),
+          );
+          this.handlePendingSubscribe(name);
+          return subscribed;
+        });
         // Where the channel stands now: anything later that does not arrive is a gap to fill.
-        const [seq, last] = await orUnavailable(() =>
-          Promise.all([
-            this.client.hget(this.keys.channelSeq, name),
-            this.client.xrevrange(this.keys.events, '+', '-', 'COUNT', 1),
-          ]),
-        );
+        // Read together (MULTI), so that the sequence and the stream position match.
+        const [seq, last] = await orUnavailable(async () => {
+          const results = await this.client
+            .multi()
+            .hget(this.keys.channelSeq, name)
+            .xrevrange(this.keys.events, '+', '-', 'COUNT', 1)
+            .exec();
+          for (const [error] of results ?? []) if (error) throw error;
+          return (results ?? []).map(([, value]) => value) as [string | null, [string, string[]][]];
+        });
         channel.seq = Number(seq ?? 0);
         channel.lastId = last[0]?.[0] ?? '0-0';
       } catch (error) {
@@ -138,6 +176,20 @@ export class RedisEventBus implements EventBus {
       }
     });
     return channel.ready;
+  }
+
+  /**
+   * When SUBSCRIBE fails (the connection dropped between our status check and the write),
+   * graphql-redis-subscriptions 2.7 also rejects an internal promise that nobody awaits, and an
+   * unhandled rejection ends the process. We await the failure ourselves; this marks that internal
+   * one handled. It reads a private field: if a later version renames it, this does nothing.
+   */
+  private handlePendingSubscribe(channel: string): void {
+    const pending = (
+      this.pubsub as unknown as { subsPendingRefsMap?: Map<string, { pending?: { catch?: unknown } }> }
+    ).subsPendingRefsMap?.get(channel)?.pending;
+    if (pending && typeof pending.catch === 'function')
+      (pending.catch as (onRejected: () => void) => unknown)(() => undefined);
   }
 
   async unwatch(room: RoomInterest): Promise<void> {
@@ -183,7 +235,17 @@ export class RedisEventBus implements EventBus {
     const current = await this.client.hmget(this.keys.channelSeq, ...channels.map((c) => c.name));
     for (const [i, channel] of channels.entries()) {
       const seq = Number(current[i] ?? 0);
-      if (seq <= channel.seq) continue;
+      if (seq < channel.seq) {
+        // Redis came back with less than it had (restarted without its last writes): follow it,
+        // or no later gap would ever show.
+        this.logger.warn(
+          { channel: channel.name, had: channel.seq, now: seq },
+          'event bus: channel sequence went back',
+        );
+        channel.seq = seq;
+        continue;
+      }
+      if (seq === channel.seq) continue;
       const before = channel.lastId;
       const last = await this.client.xrevrange(this.keys.events, '+', '-', 'COUNT', 1);
       await this.fill(channel, null);

@@ -34,10 +34,18 @@ export class RedisEventLog implements EventLog {
       for (const [error] of results) if (error) throw error;
       return results.map(([, value]) => value as Entry[]) as [Entry[], Entry[]];
     });
-    if (!found.length) {
+    if (!found.length && !(await this.isNewestTrimmed(cursor))) {
       throw expiredCursor(cursor);
     }
     return entries.map(entryToEvent);
+  }
+
+  /**
+   * Whether `cursor` is the newest event retention removed: everything after it is still there, so
+   * a client that saw exactly that event can still resume without a gap (as with the memory log).
+   */
+  private async isNewestTrimmed(cursor: string): Promise<boolean> {
+    return (await orUnavailable(() => this.client.get(this.keys.trimmed))) === cursor;
   }
 
   async lastId(): Promise<string | null> {

@@ -58,6 +58,13 @@ end
 local ids = {}
 for _, ev in ipairs(change.events) do
   local seq = redis.call('INCR', seq_key)
+  -- Exact trimming keeps retention a precise promise; the newest entry it drops is remembered, since
+  -- a cursor equal to it can still replay without a gap (Redis 7.0 does not track it for trims).
+  local excess = redis.call('XLEN', stream) + 1 - tonumber(retention)
+  if excess > 0 then
+    local gone = redis.call('XRANGE', stream, '-', '+', 'COUNT', excess)
+    if #gone > 0 then redis.call('SET', prefix .. ':trimmed', gone[#gone][1]) end
+  end
   local id = redis.call('XADD', stream, 'MAXLEN', '=', retention, '*', 'seq', seq, 'e', ev[1])
   ids[#ids + 1] = id
   for _, room in ipairs(ev[2]) do

@@ -1,0 +1,235 @@
+/**
+ * The Redis engine as a fleet sees it: two engines on one Redis are two instances, and Redis
+ * itself may cut connections, stop and come back. Each test waits on conditions, never on time.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DomainError, VersionConflict } from '../../src/domain/errors.js';
+import type { EventDraft, StoredEvent } from '../../src/domain/events/event-types.js';
+import { systemClock, type Commit, type Engine } from '../../src/domain/ports.js';
+import { createRedisEngine } from '../../src/engines/redis/redis-engine.js';
+import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { agentDoc } from './contract.js';
+
+interface Logged {
+  level: string;
+  obj: object;
+  msg: string;
+}
+
+/** A pino-like logger that keeps what it was told, so a test can see that a gap was filled. */
+function recordingLogger() {
+  const lines: Logged[] = [];
+  const at = (level: string) => (obj: object, msg: string) => void lines.push({ level, obj, msg });
+  return { lines, info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
+}
+
+const custom = (room: string, n: number, rooms = [room]): EventDraft => ({
+  type: 'CUSTOM',
+  rooms,
+  payload: { kind: 'custom', data: { n } },
+});
+
+const commitOf = (partial: Partial<Commit>): Commit => ({
+  expect: [],
+  put: [],
+  del: [],
+  events: [],
+  timestamp: new Date().toISOString(),
+  source: 'faults',
+  ...partial,
+});
+
+/** Polls a condition until it holds; fails the test with `what` if it never does. */
+async function until(what: string, condition: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function sinkOf(engine: Engine) {
+  const got: StoredEvent[] = [];
+  engine.bus.setSink((e) => got.push(e));
+  return {
+    got,
+    waitFor: (n: number) => until(`${n} events delivered (have ${got.length})`, () => got.length >= n),
+  };
+}
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+beforeAll(() => {
+  process.on('unhandledRejection', onUnhandled);
+});
+afterAll(() => {
+  process.off('unhandledRejection', onUnhandled);
+  expect(unhandled).toEqual([]);
+});
+
+const open: Engine[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((e) => e.close()));
+});
+
+let fleet = 0;
+async function engineOn(
+  redis: RedisServer,
+  prefix: string,
+  options: { retention?: number; commandTimeoutMs?: number } = {},
+) {
+  const logger = recordingLogger();
+  const engine = await createRedisEngine({
+    url: redis.url,
+    keyPrefix: prefix,
+    commandTimeoutMs: options.commandTimeoutMs ?? 2000,
+    retention: options.retention ?? 1000,
+    clock: systemClock,
+    instanceId: `${prefix}-${open.length}`,
+    logger,
+  });
+  open.push(engine);
+  return { engine, logger };
+}
+
+describe('two instances on one Redis', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis.dispose());
+
+  it("deliver a commit on A to B's sink once, even when it is in several watched rooms", async () => {
+    const prefix = `pair-${++fleet}`;
+    const { engine: a } = await engineOn(redis, prefix);
+    const { engine: b } = await engineOn(redis, prefix);
+    const sink = sinkOf(b);
+    await Promise.all([b.bus.watch('x'), b.bus.watch('y'), b.bus.watch('*')]);
+    const [first] = await a.store.commit(commitOf({ events: [custom('x', 1, ['x', 'y'])] }));
+    // A second event closes the window: once it is here, any duplicate of the first would be too.
+    const [second] = await a.store.commit(commitOf({ events: [custom('z', 2)] }));
+    await sink.waitFor(2);
+    expect(sink.got).toEqual([first, second]);
+  });
+
+  it('let exactly one of two racing commits from A and B win, and log only its event', async () => {
+    const prefix = `pair-${++fleet}`;
+    const { engine: a } = await engineOn(redis, prefix);
+    const { engine: b } = await engineOn(redis, prefix);
+    const doc = agentDoc();
+    const [created] = await a.store.commit(
+      commitOf({
+        expect: [{ kind: 'agent', id: doc.id, version: 0 }],
+        put: [{ kind: 'agent', id: doc.id, doc, version: 1 }],
+        events: [custom('r', 0)],
+      }),
+    );
+    const race = (engine: Engine, name: string) =>
+      engine.store.commit(
+        commitOf({
+          expect: [{ kind: 'agent', id: doc.id, version: 1 }],
+          put: [{ kind: 'agent', id: doc.id, doc: { ...doc, name }, version: 2 }],
+          events: [custom('r', name === 'a' ? 1 : 2)],
+        }),
+      );
+    const results = await Promise.allSettled([race(a, 'a'), race(b, 'b')]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r) => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect((lost[0] as PromiseRejectedResult).reason).toBeInstanceOf(VersionConflict);
+    const winner = (won[0] as PromiseFulfilledResult<StoredEvent[]>).value;
+    expect(await b.log.readAfter(created!.id, 10)).toEqual(winner);
+    const stored = await a.store.get('agent', doc.id);
+    expect(stored?.version).toBe(2);
+    expect(stored?.doc.name).toBe(results[0]!.status === 'fulfilled' ? 'a' : 'b');
+  });
+
+  it('lose nothing when Redis cuts the pub/sub connection while events are committed', async () => {
+    const prefix = `pair-${++fleet}`;
+    const { engine: a } = await engineOn(redis, prefix);
+    const { engine: b, logger } = await engineOn(redis, prefix);
+    const sink = sinkOf(b);
+    await b.bus.watch('r');
+    const committed: StoredEvent[] = [];
+    committed.push(...(await a.store.commit(commitOf({ events: [custom('r', 0)] }))));
+    await sink.waitFor(1);
+    const admin = redis.client();
+    // Redis does this to a subscriber that lags (client-output-buffer-limit pubsub).
+    expect(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')).toBeGreaterThan(0);
+    // Published while B's subscriber is gone, and nothing after them: only the stream has them.
+    for (let i = 1; i <= 5; i++)
+      committed.push(...(await a.store.commit(commitOf({ events: [custom('r', i)] }))));
+    await sink.waitFor(6);
+    expect(sink.got).toEqual(committed);
+    expect(logger.lines.some((l) => l.msg.includes('filled a gap'))).toBe(true);
+    // And live delivery is back, with no duplicate of what was filled.
+    committed.push(...(await a.store.commit(commitOf({ events: [custom('r', 6)] }))));
+    await sink.waitFor(7);
+    expect(sink.got).toEqual(committed);
+  });
+
+  it('trim the log to the retention and refuse an older cursor with what to do instead', async () => {
+    const { engine } = await engineOn(redis, `pair-${++fleet}`, { retention: 10 });
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++)
+      ids.push((await engine.store.commit(commitOf({ events: [custom('r', i)] })))[0]!.id);
+    const admin = redis.client();
+    expect(await admin.xlen(`{pair-${fleet}}:events`)).toBe(10);
+    const error = await engine.log.readAfter(ids[3]!, 10).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DomainError);
+    expect(error).toMatchObject({ code: 'CURSOR_EXPIRED' });
+    expect((error as Error).message).toMatch(/subscribe without `since`/);
+    expect((await engine.log.readAfter(ids[14]!, 100)).map((e) => e.id)).toEqual(ids.slice(15));
+    expect((await engine.log.readAfter(ids[15]!, 100)).map((e) => e.id)).toEqual(ids.slice(16));
+  });
+});
+
+describe('when Redis stops and comes back', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis.dispose());
+
+  it('fails fast with UNAVAILABLE, reports not ready, then commits and delivers again', async () => {
+    const prefix = `outage-${++fleet}`;
+    const { engine: a } = await engineOn(redis, prefix, { commandTimeoutMs: 500 });
+    const { engine: b } = await engineOn(redis, prefix, { commandTimeoutMs: 500 });
+    const sink = sinkOf(b);
+    await b.bus.watch('r');
+    const [before] = await a.store.commit(commitOf({ events: [custom('r', 0)] }));
+    await sink.waitFor(1);
+
+    await redis.stop();
+    const unavailable = { code: 'UNAVAILABLE', message: 'Redis is unavailable; retry shortly.' };
+    await expect(a.store.commit(commitOf({ events: [custom('r', 1)] }))).rejects.toMatchObject(unavailable);
+    await expect(a.store.get('agent', 'x')).rejects.toMatchObject(unavailable);
+    await expect(a.store.list('agent', { limit: 5 })).rejects.toMatchObject(unavailable);
+    await expect(a.log.readAfter(before!.id, 5)).rejects.toMatchObject(unavailable);
+    await expect(b.bus.watch('other')).rejects.toMatchObject(unavailable);
+    await b.bus.unwatch('other');
+    const health = await a.health();
+    expect(health.ready).toBe(false);
+    expect(health.checks.redis?.ok).toBe(false);
+    expect(health.checks.redis?.detail).toEqual(expect.any(String));
+
+    await redis.restart();
+    await until('A ready again', async () => (await a.health()).ready);
+    await until('B ready again', async () => (await b.health()).ready);
+    const [after] = await a.store.commit(commitOf({ events: [custom('r', 2)] }));
+    await sink.waitFor(2);
+    expect(sink.got).toEqual([before, after]);
+    // What was acknowledged before the stop is still there (SHUTDOWN writes the AOF out).
+    expect(await a.log.readAfter(before!.id, 5)).toEqual([after]);
+  });
+
+  it('does not crash when closed while Redis is away, and close is idempotent', async () => {
+    const { engine } = await engineOn(redis, `outage-${++fleet}`, { commandTimeoutMs: 500 });
+    await engine.bus.watch('r');
+    await redis.kill();
+    await engine.close();
+    await engine.close();
+    await redis.restart();
+  });
+});
