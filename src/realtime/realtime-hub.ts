@@ -77,6 +77,8 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
   private buffered: StoredEvent[] | null = null;
   /** Whether the hub counts it among the active subscriptions (once its rooms are watched). */
   counted = false;
+  /** How many events at the head of the queue came from the replay (outside the byte budget). */
+  private unbudgeted = 0;
   /** Live events at or before this id were already replayed. */
   private replayedUpTo: string | null = null;
 
@@ -97,7 +99,11 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
 
   /** Delivers the replayed events, then the live ones that arrived meanwhile and came after them. */
   finishReplay(replayed: StoredEvent[], cursor: string): void {
-    for (const event of replayed) if (this.matchesRooms(event) && this.wants(event)) this.enqueue(event);
+    // The replay is bounded by retention and the client asked for all of it at once: it does not count
+    // against the connection's budget, or a client far behind would be closed as slow on every resume.
+    for (const event of replayed) {
+      if (this.matchesRooms(event) && this.wants(event)) this.enqueue(event, false);
+    }
     this.replayedUpTo = replayed.at(-1)?.id ?? cursor;
     const waiting = this.buffered ?? [];
     this.buffered = null;
@@ -122,7 +128,7 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
     this.enqueue(event);
   }
 
-  private enqueue(event: StoredEvent): void {
+  private enqueue(event: StoredEvent, budgeted = true): void {
     if (this.waiter) {
       const resolve = this.waiter;
       this.waiter = null;
@@ -131,6 +137,10 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
       return;
     }
     this.queue.push(event);
+    if (!budgeted) {
+      this.unbudgeted++;
+      return;
+    }
     if (this.state) {
       this.state.queuedBytes += sizeOf(event);
       this.hub.checkBudget(this.state);
@@ -140,7 +150,9 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
   next(): Promise<IteratorResult<StoredEvent>> {
     const event = this.queue.shift();
     if (event) {
-      if (this.state) this.state.queuedBytes -= sizeOf(event);
+      // Replayed events sit at the head of the queue, ahead of every live one.
+      if (this.unbudgeted > 0) this.unbudgeted--;
+      else if (this.state) this.state.queuedBytes -= sizeOf(event);
       this.hub.countDelivered();
       return Promise.resolve({ value: event, done: false });
     }
@@ -154,7 +166,9 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
   end(): void {
     if (this.done) return;
     this.done = true;
-    if (this.state) for (const event of this.queue) this.state.queuedBytes -= sizeOf(event);
+    if (this.state)
+      for (const event of this.queue.slice(this.unbudgeted)) this.state.queuedBytes -= sizeOf(event);
+    this.unbudgeted = 0;
     this.queue.length = 0;
     this.waiter?.({ value: undefined, done: true });
     this.waiter = null;

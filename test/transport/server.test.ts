@@ -176,3 +176,20 @@ describe('shutdown', () => {
     await app.stop(); // idempotent
   });
 });
+
+describe('resuming far behind', () => {
+  it('replays more than the byte budget without closing the client as slow', async () => {
+    t = await startApp({ SUBSCRIBER_MAX_QUEUE_BYTES: '4096' });
+    const app = t;
+    const first = (await app.ok(Broadcast, { room: 'behind', data: { n: 0 } })).broadcast;
+    for (let n = 1; n <= 100; n++)
+      await app.ok(Broadcast, { room: 'behind', data: { n, pad: 'x'.repeat(200) } });
+    const sub = collect<{ events: { id: string } }>(
+      app.ws(),
+      'subscription ($since: ID) { events(rooms: ["behind"], since: $since) { id } }',
+      { since: first.id },
+    );
+    expect(await sub.waitFor(100)).toHaveLength(100);
+    expect(sub.errors).toEqual([]);
+  });
+});
