@@ -7,11 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { VersionConflict } from '../../src/domain/errors.js';
 import { compareEventIds, type EventDraft, type StoredEvent } from '../../src/domain/events/event-types.js';
 import type { Agent } from '../../src/domain/model.js';
-import type { Commit, Engine } from '../../src/domain/ports.js';
+import { systemClock, type Clock, type Commit, type Engine } from '../../src/domain/ports.js';
 
 export interface EngineFactory {
-  /** A fresh engine with nothing stored. */
-  create(options: { retention: number }): Promise<Engine>;
+  /** A fresh engine with nothing stored, on this clock. */
+  create(options: { retention: number; clock: Clock }): Promise<Engine>;
   /** Another engine on the same storage (a second instance), where the engine has such a thing. */
   peer?(engine: Engine): Promise<Engine>;
 }
@@ -71,8 +71,8 @@ function sinkOf(engine: Engine) {
 export function describeEngineContract(name: string, factory: EngineFactory): void {
   describe(`${name} engine contract`, () => {
     const open: Engine[] = [];
-    const make = async (retention = 1000) => {
-      const engine = await factory.create({ retention });
+    const make = async (retention = 1000, clock: Clock = systemClock) => {
+      const engine = await factory.create({ retention, clock });
       open.push(engine);
       return engine;
     };
@@ -228,6 +228,56 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
             .every((r) => (r as PromiseRejectedResult).reason instanceof VersionConflict),
         ).toBe(true);
       });
+
+      // A read must pair a record with the version it was written at: a record read with a newer
+      // version would let a decision on stale data pass the version check, and an update be lost.
+      const racingIncrements = async (engines: Engine[]) => {
+        const a = agentDoc({ activeTaskCount: 0 });
+        await engines[0]!.store.commit(
+          commitOf({
+            expect: [{ kind: 'agent', id: a.id, version: 0 }],
+            put: [{ kind: 'agent', id: a.id, doc: a, version: 1 }],
+          }),
+        );
+        const increment = async (engine: Engine) => {
+          for (;;) {
+            const [read] = await engine.store.list('agent', { limit: 1 });
+            const current = (await engine.store.get('agent', a.id))!;
+            // Both reads must agree with each other whenever their versions do.
+            if (read!.version === current.version) expect(read!.doc).toEqual(current.doc);
+            const next = { ...current.doc, activeTaskCount: current.doc.activeTaskCount + 1 };
+            try {
+              return await engine.store.commit(
+                commitOf({
+                  expect: [{ kind: 'agent', id: a.id, version: current.version }],
+                  put: [{ kind: 'agent', id: a.id, doc: next, version: current.version + 1 }],
+                  events: [custom('counter', next.activeTaskCount)],
+                }),
+              );
+            } catch (error) {
+              if (!(error instanceof VersionConflict)) throw error;
+            }
+          }
+        };
+        const workers = 16;
+        await Promise.all(Array.from({ length: workers }, (_, i) => increment(engines[i % engines.length]!)));
+        const final = await engines[0]!.store.get('agent', a.id);
+        expect(final?.doc.activeTaskCount).toBe(workers);
+        expect(final?.version).toBe(workers + 1);
+      };
+
+      it('loses no update when read-modify-write loops race', async () => {
+        await racingIncrements([await make()]);
+      });
+
+      const peerOf = factory.peer;
+      if (peerOf)
+        it('loses no update when two instances race read-modify-write loops', async () => {
+          const a = await make();
+          const b = await peerOf(a);
+          open.push(b);
+          await racingIncrements([a, b]);
+        });
     });
 
     describe('event log', () => {
@@ -325,8 +375,9 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
     });
 
     describe('presence', () => {
-      it('sums the live reports and drops one whose time ran out', async () => {
-        const e = await make();
+      it('returns the live reports and drops each once its time runs out', async () => {
+        let t = Date.parse('2026-01-01T00:00:00.000Z');
+        const e = await make(1000, { now: () => new Date(t) });
         const snapshot = {
           activeConnections: 1,
           totalConnections: 1,
@@ -336,10 +387,19 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
           eventsPublished: 3,
           messagesDelivered: 4,
         };
+        const other = { ...snapshot, rooms: {} };
         await e.presence.report('one', snapshot, 60_000);
-        await e.presence.report('two', { ...snapshot, rooms: {} }, 1);
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await e.presence.report('two', other, 1000);
+        t += 999;
+        expect(await e.presence.all()).toEqual(expect.arrayContaining([snapshot, other]));
+        expect(await e.presence.all()).toHaveLength(2);
+        t += 1;
         expect(await e.presence.all()).toEqual([snapshot]);
+        // A new report brings a dropped instance back.
+        await e.presence.report('two', other, 1000);
+        expect(await e.presence.all()).toHaveLength(2);
+        t += 60_000;
+        expect(await e.presence.all()).toEqual([]);
       });
     });
 

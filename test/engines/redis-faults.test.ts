@@ -76,7 +76,7 @@ let fleet = 0;
 async function engineOn(
   redis: RedisServer,
   prefix: string,
-  options: { retention?: number; commandTimeoutMs?: number } = {},
+  options: { retention?: number; commandTimeoutMs?: number; gapCheckMs?: number } = {},
 ) {
   const logger = recordingLogger();
   const engine = await createRedisEngine({
@@ -87,6 +87,7 @@ async function engineOn(
     clock: systemClock,
     instanceId: `${prefix}-${open.length}`,
     logger,
+    ...(options.gapCheckMs ? { gapCheckMs: options.gapCheckMs } : {}),
   });
   open.push(engine);
   return { engine, logger };
@@ -169,6 +170,49 @@ describe('two instances on one Redis', () => {
     expect(sink.got).toEqual(committed);
   });
 
+  /**
+   * Stores an event the way the commit script does (stream entry, sequences) but never publishes it:
+   * a message pub/sub lost on the way, with no reconnection to tell.
+   */
+  async function storeUnpublished(prefix: string, room: string, n: number): Promise<StoredEvent> {
+    const admin = redis.client();
+    const body = { ...custom(room, n), timestamp: new Date().toISOString(), source: 'lost' };
+    const seq = await admin.incr(`{${prefix}}:seq`);
+    const id = (await admin.xadd(`{${prefix}}:events`, '*', 'seq', seq, 'e', JSON.stringify(body)))!;
+    await admin.hincrby(`{${prefix}}:chanseq`, `{${prefix}}:room:${room}`, 1);
+    await admin.hincrby(`{${prefix}}:chanseq`, `{${prefix}}:all`, 1);
+    return { ...body, id };
+  }
+
+  it('fill a lost message from the stream as soon as the next one shows the gap, in order', async () => {
+    const prefix = `pair-${++fleet}`;
+    // No periodic check in this test: only the skipped sequence can reveal the loss.
+    const { engine: a } = await engineOn(redis, prefix);
+    const { engine: b } = await engineOn(redis, prefix, { gapCheckMs: 3_600_000 });
+    const sink = sinkOf(b);
+    await b.bus.watch('r');
+    const [first] = await a.store.commit(commitOf({ events: [custom('r', 0)] }));
+    await sink.waitFor(1);
+    const lost = await storeUnpublished(prefix, 'r', 1);
+    const [third] = await a.store.commit(commitOf({ events: [custom('r', 2)] }));
+    await sink.waitFor(3);
+    expect(sink.got).toEqual([first, lost, third]);
+  });
+
+  it('fill a lost message with nothing after it, by the periodic check', async () => {
+    const prefix = `pair-${++fleet}`;
+    const { engine: a } = await engineOn(redis, prefix);
+    const { engine: b, logger } = await engineOn(redis, prefix, { gapCheckMs: 50 });
+    const sink = sinkOf(b);
+    await b.bus.watch('*');
+    const [first] = await a.store.commit(commitOf({ events: [custom('r', 0)] }));
+    await sink.waitFor(1);
+    const lost = await storeUnpublished(prefix, 'elsewhere', 1);
+    await sink.waitFor(2);
+    expect(sink.got).toEqual([first, lost]);
+    expect(logger.lines.some((l) => l.msg.includes('filled a gap'))).toBe(true);
+  });
+
   it('trim the log to the retention and refuse an older cursor with what to do instead', async () => {
     const { engine } = await engineOn(redis, `pair-${++fleet}`, { retention: 10 });
     const ids: string[] = [];
@@ -182,6 +226,52 @@ describe('two instances on one Redis', () => {
     expect((error as Error).message).toMatch(/subscribe without `since`/);
     expect((await engine.log.readAfter(ids[14]!, 100)).map((e) => e.id)).toEqual(ids.slice(15));
     expect((await engine.log.readAfter(ids[15]!, 100)).map((e) => e.id)).toEqual(ids.slice(16));
+  });
+});
+
+describe('when Redis answers with an error', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(() => redis.dispose());
+
+  it('is UNAVAILABLE when Redis refuses for now (out of memory), and works once it accepts again', async () => {
+    const { engine } = await engineOn(redis, `errors-${++fleet}`);
+    const admin = redis.client();
+    await admin.config('SET', 'maxmemory', '1');
+    try {
+      await expect(engine.store.commit(commitOf({ events: [custom('r', 1)] }))).rejects.toMatchObject({
+        code: 'UNAVAILABLE',
+      });
+      // In a MULTI, Redis refuses each write as it is queued and then discards the whole transaction.
+      const snapshot = {
+        activeConnections: 0,
+        totalConnections: 0,
+        totalDisconnections: 0,
+        activeSubscriptions: 0,
+        rooms: {},
+        eventsPublished: 0,
+        messagesDelivered: 0,
+      };
+      await expect(engine.presence.report('i', snapshot, 1000)).rejects.toMatchObject({
+        code: 'UNAVAILABLE',
+      });
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+    }
+    await expect(engine.store.commit(commitOf({ events: [custom('r', 2)] }))).resolves.toHaveLength(1);
+  });
+
+  it('does not pass a broken key off as an outage', async () => {
+    const prefix = `errors-${++fleet}`;
+    const { engine } = await engineOn(redis, prefix);
+    // A key of the wrong type: retrying cannot help, so this must surface as a bug, not UNAVAILABLE.
+    await redis.client().set(`{${prefix}}:doc:agent`, 'not a hash');
+    const error = await engine.store.get('agent', 'x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(DomainError);
+    expect((error as Error).message).toMatch(/WRONGTYPE/);
   });
 });
 
@@ -222,6 +312,35 @@ describe('when Redis stops and comes back', () => {
     expect(sink.got).toEqual([before, after]);
     // What was acknowledged before the stop is still there (SHUTDOWN writes the AOF out).
     expect(await a.log.readAfter(before!.id, 5)).toEqual([after]);
+  });
+
+  it('answers UNAVAILABLE while Redis hangs, instead of hanging with it', async () => {
+    const prefix = `outage-${++fleet}`;
+    const { engine: a } = await engineOn(redis, prefix, { commandTimeoutMs: 300 });
+    const { engine: b } = await engineOn(redis, prefix, { commandTimeoutMs: 300 });
+    const sink = sinkOf(b);
+    await b.bus.watch('r');
+    redis.freeze();
+    try {
+      await expect(a.store.commit(commitOf({ events: [custom('r', 1)] }))).rejects.toMatchObject({
+        code: 'UNAVAILABLE',
+      });
+      await expect(b.bus.watch('other')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      expect((await a.health()).ready).toBe(false);
+    } finally {
+      redis.thaw();
+    }
+    // The commit that timed out was still queued in Redis, and ran once it resumed: the reason an
+    // UNAVAILABLE commit "may or may not have been applied".
+    await sink.waitFor(1);
+    const [after] = await a.store.commit(commitOf({ events: [custom('r', 2)] }));
+    await sink.waitFor(2);
+    expect(sink.got.map((e) => e.payload)).toEqual([
+      { kind: 'custom', data: { n: 1 } },
+      { kind: 'custom', data: { n: 2 } },
+    ]);
+    expect(sink.got[1]).toEqual(after);
+    await b.bus.watch('other');
   });
 
   it('does not crash when closed while Redis is away, and close is idempotent', async () => {

@@ -16,6 +16,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** SIGKILL: what the AOF did not have is lost. */
   kill(): Promise<void>;
+  /** SIGSTOP: Redis keeps its connections but answers nothing, like a server that hangs. */
+  freeze(): void;
+  /** SIGCONT: it answers again, running whatever was sent meanwhile. */
+  thaw(): void;
   /** Starts it again on the same port and directory. */
   restart(): Promise<void>;
   /** A plain client, for the test's own looks and faults (e.g. CLIENT KILL). */
@@ -91,7 +95,18 @@ export async function startRedis(): Promise<RedisServer> {
       c.once('exit', () => resolve());
     });
 
-  await launch();
+  // If the test process ends without dispose() (a crash, an aborted run), take Redis down with it.
+  const onExit = () => child?.kill('SIGKILL');
+  process.once('exit', onExit);
+
+  try {
+    await launch();
+  } catch (error) {
+    process.off('exit', onExit);
+    onExit();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     url,
     port,
@@ -106,6 +121,12 @@ export async function startRedis(): Promise<RedisServer> {
       child?.kill('SIGKILL');
       await waitExit();
     },
+    freeze() {
+      child?.kill('SIGSTOP');
+    },
+    thaw() {
+      child?.kill('SIGCONT');
+    },
     restart: launch,
     client() {
       const c = new Redis(url, { maxRetriesPerRequest: 1 });
@@ -114,6 +135,9 @@ export async function startRedis(): Promise<RedisServer> {
       return c;
     },
     async dispose() {
+      process.off('exit', onExit);
+      // A stopped process does not act on SIGKILL until it runs again.
+      child?.kill('SIGCONT');
       for (const c of clients) c.disconnect();
       child?.kill('SIGKILL');
       await waitExit();

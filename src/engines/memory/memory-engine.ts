@@ -242,7 +242,8 @@ export class MemoryPresence implements Presence {
     const now = this.clock.now().getTime();
     const live: RealtimeSnapshot[] = [];
     for (const [id, r] of this.reports) {
-      if (r.expiresAt < now) this.reports.delete(id);
+      // Gone once the clock reaches the expiry, as on Redis.
+      if (r.expiresAt <= now) this.reports.delete(id);
       else live.push(r.snapshot);
     }
     return live;

@@ -38,8 +38,9 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   const client = new Redis(options.url, { ...base, connectionName: `colony:${options.instanceId}` });
   const subscriber = new Redis(options.url, {
     ...base,
-    // A subscriber only sends SUBSCRIBE/UNSUBSCRIBE; ioredis re-subscribes after reconnecting.
-    commandTimeout: undefined,
+    // The command timeout holds here too: the bus runs its work in one queue, and a SUBSCRIBE or PING
+    // that hung on a dead connection would hold up every delivery behind it. ioredis re-subscribes
+    // after reconnecting.
     connectionName: `colony:${options.instanceId}:sub`,
   });
   let lastError: string | null = null;
@@ -57,7 +58,14 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       lastError = null;
     });
   }
-  await Promise.all([client.connect(), subscriber.connect()]);
+  try {
+    await Promise.all([client.connect(), subscriber.connect()]);
+  } catch (error) {
+    // Otherwise both would go on reconnecting for ever, holding the process open after start failed.
+    client.disconnect();
+    subscriber.disconnect();
+    throw new Error(`Could not connect to Redis (REDIS_URL): ${(error as Error).message}`, { cause: error });
+  }
 
   const keys = redisKeys(options.keyPrefix);
   const log = new RedisEventLog(client, keys);

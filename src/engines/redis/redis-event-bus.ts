@@ -5,9 +5,10 @@
  * Pub/sub is at-most-once: a message published while our subscriber connection is down, or after
  * Redis cut it as a lagging client, is gone. So every message carries its channel's own sequence,
  * written by the same script that appends the event to the stream. A message whose sequence skips
- * one, a reconnection, and a check every second (for a loss at the tail, with nothing after it)
- * each fill the gap from the stream. Events may then arrive twice (on two channels, or by message
- * and by fill): they are delivered once, by id.
+ * one, a reconnection, and a check every second (for a loss at the tail, with nothing after it:
+ * a message still missing one check after Redis counted it) each fill the gap from the stream.
+ * Events may then arrive twice (on two channels, or by message and by fill): they are delivered
+ * once, by id.
  */
 import type { Redis } from 'ioredis';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
@@ -31,6 +32,12 @@ interface Channel {
   /** The last sequence number accounted for, and the stream id of the last event seen there. */
   seq: number;
   lastId: string;
+  /**
+   * The channel's sequence in Redis at the previous periodic check: by the next one, everything up
+   * to it must have arrived. Messages published since may still be on their way, and filling them
+   * from the stream would be wasted reads (and a false alarm in the log) under steady traffic.
+   */
+  due: number;
   ready: Promise<void>;
 }
 
@@ -89,11 +96,11 @@ export class RedisEventBus implements EventBus {
     subscriber.on('ready', () => {
       void this.enqueue(async () => {
         await subscriber.ping();
-        await this.checkAll();
+        await this.checkAll(true);
       }).catch(() => undefined);
     });
     this.timer = setInterval(
-      () => void this.enqueue(() => this.checkAll()).catch(() => undefined),
+      () => void this.enqueue(() => this.checkAll(false)).catch(() => undefined),
       checkEveryMs,
     );
     this.timer.unref();
@@ -139,6 +146,7 @@ export class RedisEventBus implements EventBus {
       subId: null,
       seq: 0,
       lastId: '0-0',
+      due: 0,
       ready: Promise.resolve(),
     };
     this.channels.set(name, channel);
@@ -168,6 +176,7 @@ export class RedisEventBus implements EventBus {
           return (results ?? []).map(([, value]) => value) as [string | null, [string, string[]][]];
         });
         channel.seq = Number(seq ?? 0);
+        channel.due = channel.seq;
         channel.lastId = last[0]?.[0] ?? '0-0';
       } catch (error) {
         this.channels.delete(name);
@@ -228,13 +237,19 @@ export class RedisEventBus implements EventBus {
       this.logger.warn({ channel: channel.name, recovered }, 'event bus: filled a gap from the stream');
   }
 
-  /** Compares each watched channel's sequence in Redis with what arrived, and fills what did not. */
-  private async checkAll(): Promise<void> {
+  /**
+   * Compares each watched channel's sequence in Redis with what arrived, and fills what did not:
+   * everything Redis counted, right after a reconnection (`now`), else what it had counted at the
+   * previous check.
+   */
+  private async checkAll(now: boolean): Promise<void> {
     const channels = [...this.channels.values()];
     if (!channels.length || this.closed) return;
     const current = await this.client.hmget(this.keys.channelSeq, ...channels.map((c) => c.name));
     for (const [i, channel] of channels.entries()) {
       const seq = Number(current[i] ?? 0);
+      const due = now ? seq : channel.due;
+      channel.due = seq;
       if (seq < channel.seq) {
         // Redis came back with less than it had (restarted without its last writes): follow it,
         // or no later gap would ever show.
@@ -245,7 +260,7 @@ export class RedisEventBus implements EventBus {
         channel.seq = seq;
         continue;
       }
-      if (seq === channel.seq) continue;
+      if (channel.seq >= due) continue;
       const before = channel.lastId;
       const last = await this.client.xrevrange(this.keys.events, '+', '-', 'COUNT', 1);
       await this.fill(channel, null);

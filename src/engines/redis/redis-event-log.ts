@@ -3,7 +3,7 @@ import { expiredCursor, malformedCursor } from '../../domain/errors.js';
 import { isEventId, type StoredEvent } from '../../domain/events/event-types.js';
 import type { EventLog } from '../../domain/ports.js';
 import type { RedisKeys } from './keys.js';
-import { orUnavailable } from './redis-errors.js';
+import { execAll, orUnavailable } from './redis-errors.js';
 
 type Entry = [id: string, fields: string[]];
 
@@ -25,27 +25,24 @@ export class RedisEventLog implements EventLog {
       throw malformedCursor(cursor);
     }
     // The cursor must itself be retained: otherwise events after it may be gone (trimmed, or the
-    // log was lost and restarted), and a silent partial replay would be worse than an error.
-    const [found, entries] = await orUnavailable(async () => {
-      const pipeline = this.client.pipeline();
-      pipeline.xrange(this.keys.events, cursor, cursor);
-      pipeline.xrange(this.keys.events, `(${cursor}`, '+', 'COUNT', limit);
-      const results = (await pipeline.exec()) ?? [];
-      for (const [error] of results) if (error) throw error;
-      return results.map(([, value]) => value as Entry[]) as [Entry[], Entry[]];
-    });
-    if (!found.length && !(await this.isNewestTrimmed(cursor))) {
+    // log was lost and restarted), and a silent partial replay would be worse than an error. One
+    // MULTI, so that no trim lands between finding the cursor and reading what follows it.
+    const [found, entries, newestTrimmed] = (await orUnavailable(() =>
+      execAll(() =>
+        this.client
+          .multi()
+          .xrange(this.keys.events, cursor, cursor)
+          .xrange(this.keys.events, `(${cursor}`, '+', 'COUNT', limit)
+          .get(this.keys.trimmed)
+          .exec(),
+      ),
+    )) as [Entry[], Entry[], string | null];
+    // The newest event retention removed still works as a cursor: everything after it is retained,
+    // so a client that saw exactly that event resumes without a gap (as with the memory log).
+    if (!found.length && newestTrimmed !== cursor) {
       throw expiredCursor(cursor);
     }
     return entries.map(entryToEvent);
-  }
-
-  /**
-   * Whether `cursor` is the newest event retention removed: everything after it is still there, so
-   * a client that saw exactly that event can still resume without a gap (as with the memory log).
-   */
-  private async isNewestTrimmed(cursor: string): Promise<boolean> {
-    return (await orUnavailable(() => this.client.get(this.keys.trimmed))) === cursor;
   }
 
   async lastId(): Promise<string | null> {

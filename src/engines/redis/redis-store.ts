@@ -13,7 +13,7 @@ import {
   type Where,
 } from '../../domain/ports.js';
 import type { RedisKeys } from './keys.js';
-import { orUnavailable } from './redis-errors.js';
+import { execAll, orUnavailable } from './redis-errors.js';
 
 const COMMIT_SCRIPT = readFileSync(new URL('./scripts/commit.lua', import.meta.url), 'utf8');
 
@@ -40,24 +40,20 @@ export class RedisStore implements Store {
   }
 
   async get<K extends Kind>(kind: K, id: string): Promise<Versioned<DocMap[K]> | null> {
-    const [json, version] = await orUnavailable(() =>
-      Promise.all([
-        this.client.hget(this.keys.docs(kind), id),
-        this.client.hget(this.keys.versions, `${kind}:${id}`),
-      ]),
-    );
-    return json ? { doc: JSON.parse(json) as DocMap[K], version: Number(version ?? 0) } : null;
+    const [record] = await this.getMany(kind, [id]);
+    return record ?? null;
   }
 
   async list<K extends Kind>(kind: K, query: ListQuery<K>): Promise<Versioned<DocMap[K]>[]> {
     const where = Object.entries(query.where ?? {}).filter(([, v]) => v !== undefined) as [string, string][];
     this.checkFields(kind, where);
     // Walk the narrowest index we have (the first field's), checking the other fields on the records.
-    const [first, ...rest] = where;
+    const [first] = where;
     const index = first ? this.keys.fieldIndex(kind, first[0], first[1]) : this.keys.index(kind);
     const out: Versioned<DocMap[K]>[] = [];
     let after = query.after ?? null;
-    const batch = Math.max(query.limit, 50);
+    // Ask for more ids than needed when other fields filter some out, but not unboundedly many.
+    const batch = Math.min(Math.max(query.limit, 50), 1000);
     while (out.length < query.limit) {
       const ids = await orUnavailable(() =>
         this.client.zrangebylex(index, after ? `(${after}` : '-', '+', 'LIMIT', 0, batch),
@@ -66,8 +62,9 @@ export class RedisStore implements Store {
       const records = await this.getMany(kind, ids);
       for (const record of records) {
         if (!record) continue;
+        // The first field too: the record may have left that index after ZRANGEBYLEX read it.
         const doc = record.doc as unknown as Record<string, unknown>;
-        if (rest.every(([field, value]) => doc[field] !== null && String(doc[field]) === value))
+        if (where.every(([field, value]) => doc[field] != null && String(doc[field]) === value))
           out.push(record);
         if (out.length >= query.limit) break;
       }
@@ -77,13 +74,21 @@ export class RedisStore implements Store {
     return out;
   }
 
+  /**
+   * Records with the versions they were written at. One MULTI, so that no commit lands between the
+   * two reads: a record paired with a newer version would let a transaction decide on stale data
+   * and still pass the version check.
+   */
   private async getMany<K extends Kind>(kind: K, ids: string[]): Promise<(Versioned<DocMap[K]> | null)[]> {
-    const [docs, versions] = await orUnavailable(() =>
-      Promise.all([
-        this.client.hmget(this.keys.docs(kind), ...ids),
-        this.client.hmget(this.keys.versions, ...ids.map((id) => `${kind}:${id}`)),
-      ]),
-    );
+    const [docs, versions] = (await orUnavailable(() =>
+      execAll(() =>
+        this.client
+          .multi()
+          .hmget(this.keys.docs(kind), ...ids)
+          .hmget(this.keys.versions, ...ids.map((id) => `${kind}:${id}`))
+          .exec(),
+      ),
+    )) as [(string | null)[], (string | null)[]];
     return docs.map((json, i) =>
       json ? { doc: JSON.parse(json) as DocMap[K], version: Number(versions[i] ?? 0) } : null,
     );
