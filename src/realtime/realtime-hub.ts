@@ -79,7 +79,7 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
   counted = false;
   /** How many events at the head of the queue came from the replay (outside the byte budget). */
   private unbudgeted = 0;
-  /** Live events at or before this id were already replayed. */
+  /** Live events at or before this id were already replayed (or precede the cursor). */
   private replayedUpTo: string | null = null;
 
   constructor(
@@ -121,10 +121,10 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
       this.buffered.push(event);
       return;
     }
-    if (this.replayedUpTo !== null) {
-      if (compareEventIds(event.id, this.replayedUpTo) <= 0) return;
-      this.replayedUpTo = null;
-    }
+    // Kept for the whole stream, not dropped at the first newer event: with several rooms, one room's
+    // message can arrive after another's newer one (a gap being filled), and an event at or before
+    // the last replayed id was already in the log when it was read.
+    if (this.replayedUpTo !== null && compareEventIds(event.id, this.replayedUpTo) <= 0) return;
     this.enqueue(event);
   }
 

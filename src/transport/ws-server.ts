@@ -46,13 +46,6 @@ export function createWsServer(options: WsServerOptions): WsServer {
   });
   const connections = new WeakMap<WebSocket, HubConnection>();
 
-  wss.on('connection', (socket: WebSocket) => {
-    const connection = options.hub.connect('ws', (code, reason) => socket.close(code, reason));
-    connections.set(socket, connection);
-    socket.once('close', () => connection.release());
-    socket.on('error', (error) => options.logger.debug({ err: error }, 'websocket error'));
-  });
-
   const disposable = useServer<Record<string, unknown>, { connection?: HubConnection }>(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
@@ -87,6 +80,26 @@ export function createWsServer(options: WsServerOptions): WsServer {
     },
     wss,
   );
+
+  // Registered after useServer so that it runs after graphql-ws's own listener, whose socket error
+  // handler it replaces: that one prints to console.error ("check your implementation") outside the
+  // log and asks for a 1011 close. A socket's error is a client's protocol fault (oversized or
+  // malformed frame) or a failed write, and `ws` is already closing it with the fitting code (1009,
+  // 1002, 1007...), so one log line at info is all that is left to do.
+  wss.on('connection', (socket: WebSocket) => {
+    const connection = options.hub.connect('ws', (code, reason) => socket.close(code, reason));
+    connections.set(socket, connection);
+    socket.once('close', () => connection.release());
+    for (const listener of socket.listeners('error')) {
+      socket.off('error', listener as (error: Error) => void);
+    }
+    socket.on('error', (error: Error & { code?: string }) =>
+      options.logger.info(
+        { connection: connection.id, code: error.code, err: error },
+        'websocket protocol error',
+      ),
+    );
+  });
 
   return {
     async dispose() {

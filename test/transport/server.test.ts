@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startApp, type TestApp } from '../support/app.js';
 import { collect, untilSubscribed } from '../support/subscriptions.js';
 import { Broadcast, RealtimeStatsQuery } from '../api/operations.js';
@@ -90,6 +90,8 @@ describe('the HTTP surface', () => {
 describe('the WebSocket surface', () => {
   it('refuses a frame larger than WS_MAX_PAYLOAD_BYTES by closing with 1009', async () => {
     t = await startApp({ WS_MAX_PAYLOAD_BYTES: '2048' });
+    // A client's fault goes to the log, not to stderr behind the logger's back.
+    const stderr = vi.spyOn(console, 'error');
     const socket = await rawSocket(t.wsUrl);
     const done = closed(socket);
     socket.send(
@@ -100,6 +102,8 @@ describe('the WebSocket surface', () => {
       }),
     );
     expect((await done).code).toBe(1009);
+    expect(stderr).not.toHaveBeenCalled();
+    stderr.mockRestore();
   });
 
   it('refuses an upgrade from an Origin that is not allowed', async () => {
