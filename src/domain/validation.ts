@@ -66,12 +66,12 @@ export const updateAgentInput = z
     capabilities: capabilitiesSchema.nullish(),
     metadata: jsonUpTo(LIMITS.metadataBytes, 'metadata').optional(),
   })
+  // `metadata: null` is a change (it clears it); an absent or undefined field is not.
   .refine(
     (input) =>
-      Object.values(input).some((value) => value !== undefined && value !== null) || 'metadata' in input,
-    {
-      message: 'give at least one field to change',
-    },
+      [input.name, input.type, input.capabilities].some((value) => value !== undefined && value !== null) ||
+      input.metadata !== undefined,
+    { message: 'give at least one field to change' },
   );
 
 export const createTaskInput = z.object({

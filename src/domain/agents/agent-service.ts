@@ -2,7 +2,14 @@ import type { AgentsApi, CreateAgentInput, UpdateAgentInput } from '../api.js';
 import { notFound } from '../errors.js';
 import { rooms } from '../events/rooms.js';
 import { newId } from '../ids.js';
-import type { Agent, AgentAction, AgentStatus, Page, PageRequest } from '../model.js';
+import {
+  AGENT_ACTIONS,
+  type Agent,
+  type AgentAction,
+  type AgentStatus,
+  type Page,
+  type PageRequest,
+} from '../model.js';
 import { toPage } from '../paging.js';
 import type { Store } from '../ports.js';
 import type { Tx, TransactionRunner } from '../transaction.js';
@@ -18,7 +25,7 @@ import { failoverIfLeader } from '../elections/election-service.js';
 import { applyAction } from './agent-rules.js';
 import { z } from 'zod';
 
-const actionSchema = z.enum(['START', 'PAUSE', 'RESUME', 'STOP']);
+const actionSchema = z.enum(AGENT_ACTIONS);
 
 export async function getAgentOrThrow(tx: Tx, id: string): Promise<Agent> {
   const agent = await tx.get('agent', id);
@@ -39,8 +46,9 @@ async function requeueTasks(
   const held = await tx.list('task', { where: { assigneeId: agent.id }, limit: 100_000 });
   let released = 0;
   for (const record of held) {
+    // Only the tasks it changes are guarded: a finished task of this agent is no reason to retry.
+    if (!(statuses as readonly string[]).includes(record.doc.status)) continue;
     const task = tx.guard('task', record);
-    if (task.assigneeId !== agent.id || !(statuses as readonly string[]).includes(task.status)) continue;
     const requeued = {
       ...task,
       status: 'PENDING' as const,
@@ -126,7 +134,7 @@ export class AgentService implements AgentsApi {
         name: data.name ?? agent.name,
         type: data.type ?? agent.type,
         capabilities: data.capabilities ?? agent.capabilities,
-        metadata: 'metadata' in data ? (data.metadata ?? null) : agent.metadata,
+        metadata: data.metadata === undefined ? agent.metadata : data.metadata,
         updatedAt: this.now(),
       };
       tx.put('agent', updated);
@@ -145,20 +153,16 @@ export class AgentService implements AgentsApi {
     const { value } = await this.runner.run(async (tx) => {
       const now = this.now();
       const agent = await getAgentOrThrow(tx, id);
-      const released = await requeueTasks(tx, agent, ['ASSIGNED', 'RUNNING'], now);
+      // The payload and the answer show the agent as it last was: holding nothing any more.
+      const gone = await requeueTasks(tx, agent, ['ASSIGNED', 'RUNNING'], now);
       tx.delete('agent', id);
       tx.emit({
         type: 'AGENT_DELETED',
         rooms: rooms.ofAgent(id),
-        payload: {
-          kind: 'agent',
-          agent: { ...released, activeTaskCount: 0 },
-          previousStatus: null,
-          action: null,
-        },
+        payload: { kind: 'agent', agent: gone, previousStatus: null, action: null },
       });
       await failoverIfLeader(tx, now, agent, 'was deleted');
-      return agent;
+      return gone;
     });
     return value;
   }

@@ -129,11 +129,11 @@ export class ConsensusService implements ConsensusApi {
     for (const record of open) {
       if (record.doc.expiresAt > nowIso) continue;
       const { value } = await this.runner.run(async (tx) => {
+        const now = this.now().toISOString();
         const proposal = await tx.get('proposal', record.doc.id);
         // Another instance (or a vote) may have closed it since the list was read.
-        if (!proposal || proposal.status !== 'OPEN' || proposal.expiresAt > this.now().toISOString())
-          return false;
-        const updated: Proposal = { ...proposal, status: 'EXPIRED', decidedAt: this.now().toISOString() };
+        if (!proposal || proposal.status !== 'OPEN' || proposal.expiresAt > now) return false;
+        const updated: Proposal = { ...proposal, status: 'EXPIRED', decidedAt: now };
         tx.put('proposal', updated);
         emit(tx, 'CONSENSUS_DECIDED', updated, null);
         return true;

@@ -1,7 +1,7 @@
 import type { CreateTaskInput, TasksApi } from '../api.js';
 import { byLoadThenAge, missingCapabilities } from '../agents/agent-rules.js';
 import { getAgentOrThrow } from '../agents/agent-service.js';
-import { badInput, conflict, notFound } from '../errors.js';
+import { badInput, conflict, type DomainError, notFound } from '../errors.js';
 import { rooms } from '../events/rooms.js';
 import type { EventType } from '../events/event-types.js';
 import { newId } from '../ids.js';
@@ -27,6 +27,25 @@ async function getTaskOrThrow(tx: Tx, id: string): Promise<Task> {
   const task = await tx.get('task', id);
   if (!task) throw notFound('task', id);
   return task;
+}
+
+/**
+ * CONFLICT, not UNAVAILABLE: it is the fleet's current state that refuses, not Colony, so a blind
+ * retry would not help. The message names what is missing and what would make it work.
+ */
+function noCandidate(task: Task, active: Agent[]): DomainError {
+  const required = task.requiredCapabilities;
+  const nobodyHas = required.filter((c) => !active.some((a) => a.capabilities.includes(c)));
+  const what = !active.length
+    ? 'No agent is ACTIVE'
+    : nobodyHas.length
+      ? `No ACTIVE agent has the capabilities ${nobodyHas.join(', ')}`
+      : `No single ACTIVE agent holds all of ${required.join(', ')}`;
+  return conflict(
+    `${what}, so task ${task.id} cannot be assigned automatically. Start or resume an agent that can do it ` +
+      '(or add the capabilities to one), then assign again, or assign it to an agent explicitly.',
+    { reason: 'NO_CANDIDATE', requiredCapabilities: required, missingCapabilities: nobodyHas },
+  );
 }
 
 export class TaskService implements TasksApi {
@@ -127,15 +146,11 @@ export class TaskService implements TasksApi {
       .filter((r) => missingCapabilities(r.doc, task.requiredCapabilities).length === 0)
       .sort((a, b) => byLoadThenAge(a.doc, b.doc));
     const chosen = fit[0];
-    if (!chosen) {
-      const needs = task.requiredCapabilities.length
-        ? ` holding ${task.requiredCapabilities.join(', ')}`
-        : '';
-      throw conflict(
-        `No ACTIVE agent${needs} is available. Start or resume such an agent, or assign the task to one explicitly.`,
-        { reason: 'NO_CANDIDATE', requiredCapabilities: task.requiredCapabilities },
+    if (!chosen)
+      throw noCandidate(
+        task,
+        active.map((r) => r.doc),
       );
-    }
     // Guarding the chosen agent makes racing assignments re-run on fresh loads.
     return tx.guard('agent', chosen);
   }
