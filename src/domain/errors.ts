@@ -37,6 +37,9 @@ export const invalidTransition = (message: string, details?: Record<string, unkn
 export const conflict = (message: string, details?: Record<string, unknown>) =>
   new DomainError('CONFLICT', message, details);
 
+export const forbidden = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('FORBIDDEN', message, details);
+
 export const unavailable = (message: string, details?: Record<string, unknown>) =>
   new DomainError('UNAVAILABLE', message, details);
 

@@ -2,6 +2,7 @@
  * What the schema layer needs from the realtime layer: open a filtered, resumable event stream for a
  * client connection, and read the figures. Implemented by the realtime hub.
  */
+import type { ReadAccess } from '../domain/access/read-access.js';
 import type { EventType, StoredEvent } from '../domain/events/event-types.js';
 
 export type Transport = 'ws' | 'sse';
@@ -23,6 +24,8 @@ export interface EventStreamRequest {
   /** Resume after this event id: every retained event after it, then live ones, no gap, no repeat. */
   since: string | null;
   connection: ClientConnection | null;
+  /** What the caller may read: nothing outside it is registered, replayed or delivered. */
+  access: ReadAccess;
 }
 
 export interface RoomStat {

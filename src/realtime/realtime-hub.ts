@@ -7,7 +7,8 @@
  * can slot in between without touching the routing.
  */
 import { randomUUID } from 'node:crypto';
-import { badInput } from '../domain/errors.js';
+import type { ReadAccess } from '../domain/access/read-access.js';
+import { badInput, forbidden } from '../domain/errors.js';
 import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
 import { isRoomName } from '../domain/events/rooms.js';
 import type { Engine, RealtimeSnapshot } from '../domain/ports.js';
@@ -85,12 +86,15 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
   constructor(
     readonly rooms: readonly string[] | null,
     readonly types: ReadonlySet<EventType> | null,
+    readonly access: ReadAccess,
     private readonly state: ConnectionState | null,
     private readonly hub: RealtimeHub,
   ) {}
 
+  /** Its types, and (for a subscription to every room) a room the caller may read. */
   wants(event: StoredEvent): boolean {
-    return !this.types || this.types.has(event.type);
+    if (this.types && !this.types.has(event.type)) return false;
+    return this.rooms !== null || event.rooms.some((room) => this.access.canRead(room));
   }
 
   startBuffering(): void {
@@ -260,10 +264,18 @@ export class RealtimeHub implements RealtimeApi {
         { reason: 'BAD_ROOM' },
       );
     }
+    // Named rooms must each be readable; without rooms, every event is checked against the rights.
+    const denied = (rooms ?? []).filter((room) => !request.access.canRead(room));
+    if (denied.length) {
+      throw forbidden(`You may not read ${denied.map((r) => JSON.stringify(r)).join(', ')}.`, {
+        reason: 'ROOM_NOT_GRANTED',
+        rooms: denied,
+      });
+    }
     const types = request.types?.length ? new Set(request.types) : null;
     const state = request.connection ? (this.states.get(request.connection) ?? null) : null;
     if (state?.released) throw badInput('This connection is closed.');
-    const sub = new Subscription(rooms, types, state, this);
+    const sub = new Subscription(rooms, types, request.access, state, this);
 
     // Live first (buffering), then the log: nothing published in between can fall through the seam.
     if (request.since !== null) sub.startBuffering();

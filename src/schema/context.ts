@@ -1,3 +1,4 @@
+import type { ReadAccess } from '../domain/access/read-access.js';
 import type { Colony } from '../domain/api.js';
 import type { ClientConnection, RealtimeApi } from '../realtime/realtime-api.js';
 
@@ -7,4 +8,6 @@ export interface ColonyContext {
   realtime: RealtimeApi;
   /** The client connection a subscription runs on (null for plain HTTP requests). */
   connection: ClientConnection | null;
+  /** The rooms the caller may read. */
+  access: ReadAccess;
 }

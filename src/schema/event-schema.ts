@@ -120,6 +120,7 @@ builder.subscriptionFields((t) => ({
         types: args.types ?? null,
         since: args.since == null ? null : String(args.since),
         connection: ctx.connection,
+        access: ctx.access,
       }),
     resolve: (event: StoredEvent) => event,
   }),

@@ -3,6 +3,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { READ_ALL } from '../domain/access/read-access.js';
 import type { Colony } from '../domain/api.js';
 import type { Logger } from '../logger.js';
 import type { RealtimeHub } from '../realtime/realtime-hub.js';
@@ -69,13 +70,14 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       },
     },
     context: ({ request, connection }) => {
-      if (connection) return { colony: deps.colony, realtime: deps.hub, connection };
+      if (connection) return { colony: deps.colony, realtime: deps.hub, connection, access: READ_ALL };
       // An SSE subscription is a connection of its own; it counts once its stream starts.
       const sse = request.headers.get('accept')?.includes('text/event-stream');
       return {
         colony: deps.colony,
         realtime: deps.hub,
         connection: sse ? deps.hub.connect('sse', null) : null,
+        access: READ_ALL,
       };
     },
     plugins: [

@@ -6,6 +6,7 @@
  */
 import { pino } from 'pino';
 import { afterEach, describe, expect, inject, it } from 'vitest';
+import { READ_ALL } from '../../src/domain/access/read-access.js';
 import { DomainError } from '../../src/domain/errors.js';
 import type { StoredEvent } from '../../src/domain/events/event-types.js';
 import { systemClock, type Engine, type EventBus, type EventLog } from '../../src/domain/ports.js';
@@ -152,6 +153,7 @@ describe('the realtime hub', () => {
       types: ['CUSTOM'],
       since: cursor!.id,
       connection: null,
+      access: READ_ALL,
     });
     h.setLogHook(null);
     expect(reads).toBe(3);
@@ -175,9 +177,27 @@ describe('the realtime hub', () => {
 
   it('holds one bus watch per open stream and room, and releases each however the stream ends', async () => {
     const h = await harness();
-    const ab = await h.hub.open({ rooms: ['a', 'b'], types: null, since: null, connection: null });
-    const b = await h.hub.open({ rooms: ['b'], types: null, since: null, connection: null });
-    const all = await h.hub.open({ rooms: null, types: null, since: null, connection: null });
+    const ab = await h.hub.open({
+      rooms: ['a', 'b'],
+      types: null,
+      since: null,
+      connection: null,
+      access: READ_ALL,
+    });
+    const b = await h.hub.open({
+      rooms: ['b'],
+      types: null,
+      since: null,
+      connection: null,
+      access: READ_ALL,
+    });
+    const all = await h.hub.open({
+      rooms: null,
+      types: null,
+      since: null,
+      connection: null,
+      access: READ_ALL,
+    });
     expect(Object.fromEntries(h.watching)).toEqual({ a: 1, b: 2, '*': 1 });
 
     // The client unsubscribes: its watch goes, the other stream on that room still receives.
@@ -189,7 +209,13 @@ describe('the realtime hub', () => {
 
     // Its connection closes.
     const connection = h.hub.connect('ws', null);
-    const onConnection = await h.hub.open({ rooms: ['c'], types: null, since: null, connection });
+    const onConnection = await h.hub.open({
+      rooms: ['c'],
+      types: null,
+      since: null,
+      connection,
+      access: READ_ALL,
+    });
     expect(h.watching.get('c')).toBe(1);
     connection.release();
     expect(h.watching.has('c')).toBe(false);
@@ -197,16 +223,22 @@ describe('the realtime hub', () => {
 
     // Opening fails on the cursor after the live side was registered.
     const malformed = await rejection(
-      h.hub.open({ rooms: ['d'], types: null, since: 'soon', connection: null }),
+      h.hub.open({ rooms: ['d'], types: null, since: 'soon', connection: null, access: READ_ALL }),
     );
     expect(malformed.code).toBe('BAD_USER_INPUT');
     const expired = await rejection(
-      h.hub.open({ rooms: ['d'], types: null, since: '1-0', connection: null }),
+      h.hub.open({ rooms: ['d'], types: null, since: '1-0', connection: null, access: READ_ALL }),
     );
     expect(expired.code).toBe('CURSOR_EXPIRED');
     // A bad room name is refused before anything is watched.
     const badRoom = await rejection(
-      h.hub.open({ rooms: ['e', 'not a room'], types: null, since: null, connection: null }),
+      h.hub.open({
+        rooms: ['e', 'not a room'],
+        types: null,
+        since: null,
+        connection: null,
+        access: READ_ALL,
+      }),
     );
     expect(badRoom.code).toBe('BAD_USER_INPUT');
     expect(badRoom.message).toContain('"not a room"');
@@ -230,8 +262,20 @@ describe('the realtime hub', () => {
       closed();
     });
     const reader = h.hub.connect('ws', null);
-    const never = await h.hub.open({ rooms: ['flood'], types: null, since: null, connection: idle });
-    const reads = await h.hub.open({ rooms: ['flood'], types: null, since: null, connection: reader });
+    const never = await h.hub.open({
+      rooms: ['flood'],
+      types: null,
+      since: null,
+      connection: idle,
+      access: READ_ALL,
+    });
+    const reads = await h.hub.open({
+      rooms: ['flood'],
+      types: null,
+      since: null,
+      connection: reader,
+      access: READ_ALL,
+    });
     const big = 'x'.repeat(900);
     // One event at a time, each read by `reads` before the next: only `never` falls behind.
     for (let i = 0; i < 6; i++) {
