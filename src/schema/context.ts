@@ -1,3 +1,4 @@
+import type { Identity } from '../domain/access/identity.js';
 import type { ReadAccess } from '../domain/access/read-access.js';
 import type { Colony } from '../domain/api.js';
 import type { ClientConnection, RealtimeApi } from '../realtime/realtime-api.js';
@@ -8,6 +9,8 @@ export interface ColonyContext {
   realtime: RealtimeApi;
   /** The client connection a subscription runs on (null for plain HTTP requests). */
   connection: ClientConnection | null;
+  /** The verified caller; null when auth is off. */
+  identity: Identity | null;
   /** The rooms the caller may read. */
   access: ReadAccess;
 }

@@ -70,13 +70,15 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       },
     },
     context: ({ request, connection }) => {
-      if (connection) return { colony: deps.colony, realtime: deps.hub, connection, access: READ_ALL };
+      if (connection)
+        return { colony: deps.colony, realtime: deps.hub, connection, identity: null, access: READ_ALL };
       // An SSE subscription is a connection of its own; it counts once its stream starts.
       const sse = request.headers.get('accept')?.includes('text/event-stream');
       return {
         colony: deps.colony,
         realtime: deps.hub,
         connection: sse ? deps.hub.connect('sse', null) : null,
+        identity: null,
         access: READ_ALL,
       };
     },
