@@ -10,6 +10,7 @@ import type { Engine, Store } from './domain/ports.js';
 import { systemClock } from './domain/ports.js';
 import type { Config } from './config.js';
 import { createMemoryEngine } from './engines/memory/memory-engine.js';
+import { createTokenVerifier } from './auth/token-verifier.js';
 import { startJobs } from './jobs/jobs.js';
 import type { Logger } from './logger.js';
 import { RealtimeHub } from './realtime/realtime-hub.js';
@@ -75,7 +76,21 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     clock: systemClock,
     source: config.instanceId,
   });
-  const yoga = createYogaServer({ schema: buildSchema(), colony, hub: realtime, logger, metrics });
+  const verifier = config.auth ? createTokenVerifier(config.auth) : null;
+  if (!verifier)
+    logger.warn(
+      'Authentication is OFF: anyone who reaches this port may read and change everything. Set JWT_SECRET or JWT_JWKS_URL.',
+    );
+  const clockToleranceS = config.auth?.clockToleranceS ?? 0;
+  const yoga = createYogaServer({
+    schema: buildSchema(),
+    colony,
+    hub: realtime,
+    logger,
+    metrics,
+    verifier,
+    clockToleranceS,
+  });
 
   let shuttingDown = false;
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
@@ -112,6 +127,8 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     logger,
     maxPayloadBytes: config.http.wsMaxPayloadBytes,
     allowedOrigins: config.http.allowedOrigins,
+    verifier,
+    clockToleranceS,
   });
   const jobs = startJobs({ colony, engine, logger, ...config.jobs });
 

@@ -28,6 +28,14 @@ const environment = z.object({
   ALLOWED_ORIGINS: optionalString,
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
   INSTANCE_ID: optionalString,
+  NODE_ENV: optionalString,
+  JWT_SECRET: optionalString.pipe(
+    z.string().min(32, { message: 'must be at least 32 characters (HS256 needs a 256-bit key)' }).optional(),
+  ),
+  JWT_JWKS_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  JWT_ISSUER: optionalString,
+  JWT_AUDIENCE: optionalString,
+  JWT_CLOCK_TOLERANCE_S: int(5).pipe(z.number().max(300)),
 });
 
 export interface Config {
@@ -41,11 +49,29 @@ export interface Config {
   jobs: { metricsIntervalMs: number; proposalSweepMs: number };
   shutdownTimeoutMs: number;
   instanceId: string;
+  /** NODE_ENV=production: no introspection, no suggestions, no GraphiQL, and auth is required. */
+  production: boolean;
+  /** null: auth is off (every caller may do everything). */
+  auth: AuthConfig | null;
+}
+
+export interface AuthConfig {
+  /** HS256 shared secret. */
+  secret: string | null;
+  /** JWKS of an identity provider (RS256, ES256). */
+  jwksUrl: string | null;
+  issuer: string | null;
+  audience: string | null;
+  clockToleranceS: number;
 }
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(
+      problems.length === 1
+        ? `Invalid configuration: ${problems[0]}`
+        : `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
   }
 }
 
@@ -57,6 +83,22 @@ export function parseConfig(env: Record<string, string | undefined>, fallbackIns
     );
   }
   const e = result.data;
+  const production = e.NODE_ENV === 'production';
+  const auth: AuthConfig | null =
+    e.JWT_SECRET || e.JWT_JWKS_URL
+      ? {
+          secret: e.JWT_SECRET ?? null,
+          jwksUrl: e.JWT_JWKS_URL ?? null,
+          issuer: e.JWT_ISSUER ?? null,
+          audience: e.JWT_AUDIENCE ?? null,
+          clockToleranceS: e.JWT_CLOCK_TOLERANCE_S,
+        }
+      : null;
+  if (production && !auth) {
+    throw new ConfigError([
+      'NODE_ENV=production needs JWT_SECRET or JWT_JWKS_URL: Colony will not serve production traffic without authentication.',
+    ]);
+  }
   return {
     http: {
       port: e.PORT,
@@ -79,5 +121,7 @@ export function parseConfig(env: Record<string, string | undefined>, fallbackIns
     jobs: { metricsIntervalMs: e.METRICS_INTERVAL_MS, proposalSweepMs: e.PROPOSAL_SWEEP_MS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     instanceId: e.INSTANCE_ID ?? fallbackInstanceId,
+    production,
+    auth,
   };
 }

@@ -9,6 +9,7 @@ export const ERROR_CODES = [
   'CONFLICT',
   'UNAVAILABLE',
   'FORBIDDEN',
+  'UNAUTHENTICATED',
   'CURSOR_EXPIRED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -39,6 +40,9 @@ export const conflict = (message: string, details?: Record<string, unknown>) =>
 
 export const forbidden = (message: string, details?: Record<string, unknown>) =>
   new DomainError('FORBIDDEN', message, details);
+
+export const unauthenticated = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('UNAUTHENTICATED', message, details);
 
 export const unavailable = (message: string, details?: Record<string, unknown>) =>
   new DomainError('UNAVAILABLE', message, details);

@@ -59,6 +59,13 @@ interface ConnectionState {
 /** The close code (and reason) for a connection whose client reads slower than events arrive. */
 export const SLOW_CONSUMER = { code: 4008, reason: 'Slow consumer: resume with `since`' } as const;
 
+function roomsDenied(rooms: string[]) {
+  return forbidden(`You may not read ${rooms.map((r) => JSON.stringify(r)).join(', ')}.`, {
+    reason: 'ROOM_NOT_GRANTED',
+    rooms,
+  });
+}
+
 const sizes = new WeakMap<StoredEvent, number>();
 /** An event's size as JSON, computed once per event whatever the number of subscribers. */
 function sizeOf(event: StoredEvent): number {
@@ -72,8 +79,13 @@ function sizeOf(event: StoredEvent): number {
 
 class Subscription implements AsyncIterableIterator<StoredEvent> {
   private readonly queue: StoredEvent[] = [];
-  private waiter: ((result: IteratorResult<StoredEvent>) => void) | null = null;
+  private waiter: {
+    resolve: (result: IteratorResult<StoredEvent>) => void;
+    reject: (error: unknown) => void;
+  } | null = null;
   private done = false;
+  /** Why the stream ended, when it ended in an error the client is to receive. */
+  private failure: Error | null = null;
   /** While replaying `since`, live events wait here. */
   private buffered: StoredEvent[] | null = null;
   /** Whether the hub counts it among the active subscriptions (once its rooms are watched). */
@@ -86,7 +98,7 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
   constructor(
     readonly rooms: readonly string[] | null,
     readonly types: ReadonlySet<EventType> | null,
-    readonly access: ReadAccess,
+    public access: ReadAccess,
     private readonly state: ConnectionState | null,
     private readonly hub: RealtimeHub,
   ) {}
@@ -134,7 +146,7 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
 
   private enqueue(event: StoredEvent, budgeted = true): void {
     if (this.waiter) {
-      const resolve = this.waiter;
+      const { resolve } = this.waiter;
       this.waiter = null;
       this.hub.countDelivered();
       resolve({ value: event, done: false });
@@ -160,10 +172,25 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
       this.hub.countDelivered();
       return Promise.resolve({ value: event, done: false });
     }
+    if (this.failure) {
+      const failure = this.failure;
+      this.failure = null;
+      return Promise.reject(failure);
+    }
     if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => {
-      this.waiter = resolve;
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
     });
+  }
+
+  /** Ends the stream with an error for the client (its rights no longer cover it). */
+  fail(error: Error): void {
+    if (this.done) return;
+    const waiter = this.waiter;
+    this.waiter = null;
+    this.end();
+    if (waiter) waiter.reject(error);
+    else this.failure = error;
   }
 
   /** Ends the stream: the client unsubscribed, its connection closed, or the hub is closing. */
@@ -174,7 +201,7 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
       for (const event of this.queue.slice(this.unbudgeted)) this.state.queuedBytes -= sizeOf(event);
     this.unbudgeted = 0;
     this.queue.length = 0;
-    this.waiter?.({ value: undefined, done: true });
+    this.waiter?.resolve({ value: undefined, done: true });
     this.waiter = null;
     this.hub.remove(this, this.state);
   }
@@ -239,6 +266,20 @@ export class RealtimeHub implements RealtimeApi {
     return handle;
   }
 
+  /**
+   * New read rights for a connection's open subscriptions (its token was renewed): a stream to every
+   * room filters by them from now on; one to named rooms they no longer all grant ends FORBIDDEN.
+   */
+  reauthorize(connection: ClientConnection, access: ReadAccess): void {
+    const state = this.states.get(connection);
+    if (!state) return;
+    for (const sub of [...state.subscriptions]) {
+      const denied = (sub.rooms ?? []).filter((room) => !access.canRead(room));
+      if (denied.length) sub.fail(roomsDenied(denied));
+      else sub.access = access;
+    }
+  }
+
   private count(state: ConnectionState): void {
     if (state.counted) return;
     state.counted = true;
@@ -266,12 +307,7 @@ export class RealtimeHub implements RealtimeApi {
     }
     // Named rooms must each be readable; without rooms, every event is checked against the rights.
     const denied = (rooms ?? []).filter((room) => !request.access.canRead(room));
-    if (denied.length) {
-      throw forbidden(`You may not read ${denied.map((r) => JSON.stringify(r)).join(', ')}.`, {
-        reason: 'ROOM_NOT_GRANTED',
-        rooms: denied,
-      });
-    }
+    if (denied.length) throw roomsDenied(denied);
     const types = request.types?.length ? new Set(request.types) : null;
     const state = request.connection ? (this.states.get(request.connection) ?? null) : null;
     if (state?.released) throw badInput('This connection is closed.');

@@ -1,10 +1,12 @@
 /** Configures Pothos and its plugins; every type lives in a *-schema.ts file of its concept. */
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
-import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ScopeAuthPlugin, { AuthScopeFailureType, type AuthFailure } from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
-import { badInput } from '../domain/errors.js';
+import type { Role } from '../domain/access/identity.js';
+import { hasRole } from '../domain/access/room-rights.js';
+import { badInput, forbidden } from '../domain/errors.js';
 import type { Json } from '../domain/model.js';
 import type { ColonyContext } from './context.js';
 
@@ -14,7 +16,8 @@ export const builder = new SchemaBuilder<{
     DateTime: { Input: Date; Output: Date | string };
     JSON: { Input: Json; Output: Json | unknown };
   };
-  AuthScopes: { public: boolean };
+  /** The roles, nested: an operator is also a viewer, an admin also an operator. */
+  AuthScopes: Record<Role, boolean> & { authenticated: boolean };
   DefaultEdgesNullability: { list: false; items: true };
   DefaultNodeNullability: true;
   DefaultFieldNullability: false;
@@ -23,8 +26,24 @@ export const builder = new SchemaBuilder<{
   // scope-auth first, so that its checks wrap every other plugin's work (the security issue adds rules).
   plugins: [ScopeAuthPlugin, RelayPlugin, ValidationPlugin],
   scopeAuth: {
-    authScopes: async () => ({ public: true }),
+    authScopes: (ctx) => ({
+      authenticated: true,
+      viewer: hasRole(ctx.identity, 'viewer'),
+      operator: hasRole(ctx.identity, 'operator'),
+      admin: hasRole(ctx.identity, 'admin'),
+    }),
+    // Checked when a subscription starts, before anything (a replay included) is sent.
     authorizeOnSubscribe: true,
+    unauthorizedError: (_parent, ctx, info, result) => {
+      const needed = missingRoles(result.failure);
+      const has = ctx.identity?.roles.length ? ctx.identity.roles.join(', ') : 'none';
+      return forbidden(
+        needed.length
+          ? `${info.parentType.name}.${info.fieldName} needs the ${needed.join(' or ')} role (yours: ${has}).`
+          : `You may not use ${info.parentType.name}.${info.fieldName}.`,
+        { reason: 'ROLE_REQUIRED', requiredRoles: needed },
+      );
+    },
   },
   relay: {
     clientMutationId: 'omit',
@@ -52,6 +71,19 @@ export const builder = new SchemaBuilder<{
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('JSON', JSONResolver);
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+/** The roles a scope failure asked for, for a message that says what is missing. */
+function missingRoles(failure: AuthFailure): string[] {
+  if (failure.kind === AuthScopeFailureType.AuthScope) return [failure.scope];
+  if (
+    failure.kind === AuthScopeFailureType.AnyAuthScopes ||
+    failure.kind === AuthScopeFailureType.AllAuthScopes
+  ) {
+    return [...new Set(failure.failures.flatMap(missingRoles))];
+  }
+  return [];
+}
+
+// Reading needs a viewer, changing anything an operator; fields that need more say so themselves.
+builder.queryType({ authScopes: { viewer: true } });
+builder.mutationType({ authScopes: { operator: true } });
+builder.subscriptionType({ authScopes: { viewer: true } });

@@ -13,4 +13,17 @@ export interface ColonyContext {
   identity: Identity | null;
   /** The rooms the caller may read. */
   access: ReadAccess;
+  /** The WebSocket connection's session, which `renewSession` renews; null on HTTP and SSE. */
+  session: Session | null;
+}
+
+/** A WebSocket connection's identity, from `connection_init` until the socket closes. */
+export interface Session {
+  readonly identity: Identity | null;
+  readonly access: ReadAccess;
+  /**
+   * Replaces the identity with the one `token` proves (same `sub`), and its expiry. Open
+   * subscriptions go on under the new rights; one whose rooms they no longer grant ends FORBIDDEN.
+   */
+  renew(token: string): Promise<Identity>;
 }

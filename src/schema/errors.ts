@@ -40,3 +40,20 @@ export function toClientError(error: unknown): { error: GraphQLError; unexpected
     unexpected: true,
   };
 }
+
+/**
+ * A subscription's source stream whose failures reach the client as they would from a resolver
+ * (a FORBIDDEN keeps its code), since graphql-ws reports a failing stream outside the masking.
+ */
+export function withClientErrors<T>(source: AsyncIterableIterator<T>): AsyncIterableIterator<T> {
+  const mapped: AsyncIterableIterator<T> = {
+    next: () =>
+      source.next().catch((error: unknown) => {
+        throw toClientError(error).error;
+      }),
+    return: () => source.return?.() ?? Promise.resolve({ value: undefined, done: true }),
+    throw: (error?: unknown) => source.throw?.(error) ?? Promise.reject(error),
+    [Symbol.asyncIterator]: () => mapped,
+  };
+  return mapped;
+}

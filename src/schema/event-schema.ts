@@ -13,6 +13,7 @@ import { EVENT_TYPES } from '../domain/events/event-types.js';
 import { roomSchema } from '../domain/validation.js';
 import { AgentAction, AgentRef, AgentStatus } from './agent-schema.js';
 import { builder } from './builder.js';
+import { withClientErrors } from './errors.js';
 import { ProposalRef, VoteRef } from './consensus-schema.js';
 import { ElectionRef } from './election-schema.js';
 import { AlertRef, FleetStatsRef } from './system-schema.js';
@@ -93,6 +94,7 @@ EventRef.implement({
 builder.mutationFields((t) => ({
   broadcast: t.field({
     type: EventRef,
+    authScopes: { admin: true },
     description: 'A CUSTOM event to one room (1–128 characters of letters, digits and `:_.-`).',
     args: {
       room: t.arg.string({ required: true, validate: roomSchema }),
@@ -114,14 +116,16 @@ builder.subscriptionFields((t) => ({
       types: t.arg({ type: [EventType] }),
       since: t.arg.id(),
     },
-    subscribe: (_, args, ctx) =>
-      ctx.realtime.open({
-        rooms: args.rooms ?? null,
-        types: args.types ?? null,
-        since: args.since == null ? null : String(args.since),
-        connection: ctx.connection,
-        access: ctx.access,
-      }),
+    subscribe: async (_, args, ctx) =>
+      withClientErrors(
+        await ctx.realtime.open({
+          rooms: args.rooms ?? null,
+          types: args.types ?? null,
+          since: args.since == null ? null : String(args.since),
+          connection: ctx.connection,
+          access: ctx.access,
+        }),
+      ),
     resolve: (event: StoredEvent) => event,
   }),
 }));

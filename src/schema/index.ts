@@ -7,6 +7,7 @@ import './election-schema.js';
 import './consensus-schema.js';
 import './system-schema.js';
 import './event-schema.js';
+import './session-schema.js';
 
 let schema: GraphQLSchema | null = null;
 

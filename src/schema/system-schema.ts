@@ -62,7 +62,12 @@ const RealtimeStatsRef = builder.objectRef<RealtimeStats>('RealtimeStats').imple
 
 builder.queryFields((t) => ({
   fleet: t.field({ type: FleetStatsRef, resolve: (_, __, ctx) => ctx.colony.system.fleet() }),
-  realtimeStats: t.field({ type: RealtimeStatsRef, resolve: (_, __, ctx) => ctx.realtime.stats() }),
+  realtimeStats: t.field({
+    type: RealtimeStatsRef,
+    description: 'Connections, subscriptions and rooms of every instance. Admin only.',
+    authScopes: { admin: true },
+    resolve: (_, __, ctx) => ctx.realtime.stats(),
+  }),
 }));
 
 builder.mutationFields((t) => ({

@@ -11,7 +11,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../logger.js';
 import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
 import type { ColonyContext } from '../schema/context.js';
+import { AuthError, connectionParamsToken, type TokenVerifier } from '../auth/token-verifier.js';
 import type { ServerContext } from './yoga.js';
+import { TOKEN_CLOSE_CODE, WsSession } from './ws-session.js';
 import { GRAPHQL_PATH } from './yoga.js';
 import type { YogaServerInstance } from 'graphql-yoga';
 
@@ -23,6 +25,9 @@ export interface WsServerOptions {
   maxPayloadBytes: number;
   /** When set, upgrades from any other Origin are refused (browsers always send one). */
   allowedOrigins: string[] | null;
+  /** null: authentication is off. */
+  verifier: TokenVerifier | null;
+  clockToleranceS: number;
 }
 
 export interface WsServer {
@@ -45,19 +50,47 @@ export function createWsServer(options: WsServerOptions): WsServer {
       : undefined,
   });
   const connections = new WeakMap<WebSocket, HubConnection>();
+  const sessions = new WeakMap<WebSocket, WsSession>();
 
   const disposable = useServer<Record<string, unknown>, { connection?: HubConnection }>(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
+      // The token in connection_init: without a valid one the socket is closed with 4403.
+      onConnect: async (ctx) => {
+        const socket = ctx.extra.socket;
+        const connection = connections.get(socket);
+        if (!connection) return false;
+        try {
+          const session = await WsSession.open(
+            {
+              verifier: options.verifier,
+              clockToleranceS: options.clockToleranceS,
+              reauthorize: (access) => options.hub.reauthorize(connection, access),
+              close: (code, reason) => socket.close(code, reason),
+            },
+            connectionParamsToken(ctx.connectionParams),
+          );
+          sessions.set(socket, session);
+          socket.once('close', () => session.dispose());
+          return true;
+        } catch (error) {
+          if (!(error instanceof AuthError)) throw error;
+          options.logger.info({ connection: connection.id, reason: error.message }, 'websocket refused');
+          socket.close(TOKEN_CLOSE_CODE, `Forbidden: ${error.message}`.slice(0, 120));
+          return false;
+        }
+      },
       onSubscribe: async (ctx, _id, payload) => {
         const connection = connections.get(ctx.extra.socket);
+        const session = sessions.get(ctx.extra.socket);
         const { schema, execute, subscribe, contextFactory, parse, validate } = options.yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request as IncomingMessage,
           socket: ctx.extra.socket,
           params: payload,
           connection,
+          session,
         });
         let document;
         try {

@@ -3,11 +3,15 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { READ_ALL } from '../domain/access/read-access.js';
+import { GraphQLError } from 'graphql';
+import { AuthError, bearerToken, type TokenVerifier } from '../auth/token-verifier.js';
+import { expiresInMs } from '../auth/expiry.js';
+import type { Identity } from '../domain/access/identity.js';
+import { readAccessFor } from '../domain/access/room-rights.js';
 import type { Colony } from '../domain/api.js';
 import type { Logger } from '../logger.js';
-import type { RealtimeHub } from '../realtime/realtime-hub.js';
-import type { ColonyContext } from '../schema/context.js';
+import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
+import type { ColonyContext, Session } from '../schema/context.js';
 import { toClientError } from '../schema/errors.js';
 import type { AppMetrics } from './metrics.js';
 
@@ -40,11 +44,52 @@ export interface YogaDeps {
   hub: RealtimeHub;
   logger: Logger;
   metrics: AppMetrics;
+  /** null: authentication is off. */
+  verifier: TokenVerifier | null;
+  clockToleranceS: number;
 }
 
 /** Extra context a WebSocket operation brings in (see ws-server.ts). */
 export interface ServerContext {
   connection?: ColonyContext['connection'];
+  session?: Session;
+}
+
+/**
+ * The identity an HTTP request (a query, a mutation, an SSE subscription) proves with its
+ * `Authorization: Bearer` header. Refused with 401 and an UNAUTHENTICATED error before anything runs.
+ */
+async function authenticateRequest(
+  verifier: TokenVerifier | null,
+  request: Request,
+): Promise<Identity | null> {
+  if (!verifier) return null;
+  const token = bearerToken(request.headers.get('authorization'));
+  const refuse = (message: string) =>
+    new GraphQLError(message, {
+      extensions: {
+        code: 'UNAUTHENTICATED',
+        http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="colony"' } },
+      },
+    });
+  if (token === null) throw refuse('Authentication required: send `Authorization: Bearer <token>`.');
+  if (!token) throw refuse('The Authorization header must be `Bearer <token>`.');
+  try {
+    return await verifier.verify(token);
+  } catch (error) {
+    if (error instanceof AuthError) throw refuse(error.message);
+    throw error;
+  }
+}
+
+/** Ends an SSE stream when the token that opened it expires (a socket is closed with 4403 instead). */
+function endAtExpiry(connection: HubConnection, identity: Identity | null, toleranceS: number): void {
+  if (identity?.exp == null) return;
+  const timer = setTimeout(
+    () => connection.release(),
+    Math.min(2 ** 31 - 1, expiresInMs(identity.exp, toleranceS)),
+  );
+  timer.unref();
 }
 
 export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerContext, ColonyContext> {
@@ -69,17 +114,31 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
         return sent;
       },
     },
-    context: ({ request, connection }) => {
-      if (connection)
-        return { colony: deps.colony, realtime: deps.hub, connection, identity: null, access: READ_ALL };
+    context: async ({ request, connection, session }) => {
+      if (connection) {
+        // A WebSocket operation: the identity is the session's, proven at connection_init.
+        const identity = session?.identity ?? null;
+        return {
+          colony: deps.colony,
+          realtime: deps.hub,
+          connection,
+          identity,
+          access: session?.access ?? readAccessFor(identity),
+          session: session ?? null,
+        };
+      }
+      const identity = await authenticateRequest(deps.verifier, request);
       // An SSE subscription is a connection of its own; it counts once its stream starts.
       const sse = request.headers.get('accept')?.includes('text/event-stream');
+      const stream = sse ? deps.hub.connect('sse', null) : null;
+      if (stream) endAtExpiry(stream, identity, deps.clockToleranceS);
       return {
         colony: deps.colony,
         realtime: deps.hub,
-        connection: sse ? deps.hub.connect('sse', null) : null,
-        identity: null,
-        access: READ_ALL,
+        connection: stream,
+        identity,
+        access: readAccessFor(identity),
+        session: null,
       };
     },
     plugins: [
