@@ -140,9 +140,17 @@ describe('the WebSocket surface', () => {
     // Stop reading: the kernel buffers fill, sends stall, and the queue grows until the bound.
     (socket as unknown as { _socket: { pause(): void } })._socket.pause();
     const blob = 'x'.repeat(8 * 1024);
-    let result: { code: number; reason: string } | null = null;
-    void done.then((r) => (result = r));
-    for (let i = 0; i < 2000 && !result; i++) await app.ok(Broadcast, { room: 'flood', data: { i, blob } });
+    // The client cannot see the close frame while it is paused: watch the server's count instead.
+    const slowClosed = async () =>
+      /colony_slow_consumers_closed_total\{transport="ws"\} 1/.test(
+        await (await fetch(`${app.url}/metrics`)).text(),
+      );
+    // In batches, so that the buffers fill quickly even on a busy machine.
+    for (let i = 0; i < 2000 && !(await slowClosed()); i += 10) {
+      await Promise.all(
+        Array.from({ length: 10 }, (_, k) => app.ok(Broadcast, { room: 'flood', data: { i: i + k, blob } })),
+      );
+    }
     (socket as unknown as { _socket: { resume(): void } })._socket.resume();
     expect(await done).toMatchObject({ code: 4008 });
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
