@@ -69,6 +69,8 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     maxQueuedBytesPerConnection: config.realtime.maxQueuedBytesPerConnection,
     logger,
     onSlowConsumer: (connection) => metrics.slowConsumersClosed.inc({ transport: connection.transport }),
+    maxReplaysPerConnection: config.limits.wsMaxReplays,
+    onReplay: (outcome) => metrics.replays.inc({ outcome }),
   });
   const realtime = hub;
   const colony = createColony({
@@ -90,6 +92,15 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     metrics,
     verifier,
     clockToleranceS,
+    limits: config.limits,
+    production: config.production,
+    allowedOrigins: config.http.allowedOrigins,
+    // A fixed window of MUTATION_BURST per the time MUTATION_RATE_PER_S takes to refill it.
+    mutationLimiter: engine.limiter(
+      'mutations',
+      config.limits.mutationBurst,
+      Math.max(1, Math.round(config.limits.mutationBurst / config.limits.mutationRatePerS)),
+    ),
   });
 
   let shuttingDown = false;
@@ -129,6 +140,8 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     allowedOrigins: config.http.allowedOrigins,
     verifier,
     clockToleranceS,
+    limits: config.limits,
+    onRefused: (limit) => metrics.refused.inc({ limit }),
   });
   const jobs = startJobs({ colony, engine, logger, ...config.jobs });
 

@@ -36,6 +36,18 @@ const environment = z.object({
   JWT_ISSUER: optionalString,
   JWT_AUDIENCE: optionalString,
   JWT_CLOCK_TOLERANCE_S: int(5).pipe(z.number().max(300)),
+  // What one request may cost (see README "Limits").
+  GRAPHQL_MAX_DEPTH: int(10, 1),
+  GRAPHQL_MAX_ALIASES: int(30),
+  GRAPHQL_MAX_TOKENS: int(2000, 10),
+  GRAPHQL_MAX_DIRECTIVES: int(50),
+  GRAPHQL_MAX_COST: int(5000, 1),
+  WS_MAX_SUBSCRIPTIONS: int(100, 1),
+  WS_SUBSCRIBE_RATE_PER_S: int(20, 1),
+  WS_SUBSCRIBE_BURST: int(100, 1),
+  WS_MAX_REPLAYS: int(2, 1),
+  MUTATION_RATE_PER_S: int(500, 1),
+  MUTATION_BURST: int(5000, 1),
 });
 
 export interface Config {
@@ -53,6 +65,7 @@ export interface Config {
   production: boolean;
   /** null: auth is off (every caller may do everything). */
   auth: AuthConfig | null;
+  limits: Limits;
 }
 
 export interface AuthConfig {
@@ -63,6 +76,21 @@ export interface AuthConfig {
   issuer: string | null;
   audience: string | null;
   clockToleranceS: number;
+}
+
+/** What one client may make the server do (README "Limits"). */
+export interface Limits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  maxCost: number;
+  wsMaxSubscriptions: number;
+  wsSubscribeRatePerS: number;
+  wsSubscribeBurst: number;
+  wsMaxReplays: number;
+  mutationRatePerS: number;
+  mutationBurst: number;
 }
 
 export class ConfigError extends Error {
@@ -123,5 +151,18 @@ export function parseConfig(env: Record<string, string | undefined>, fallbackIns
     instanceId: e.INSTANCE_ID ?? fallbackInstanceId,
     production,
     auth,
+    limits: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxCost: e.GRAPHQL_MAX_COST,
+      wsMaxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
+      wsSubscribeRatePerS: e.WS_SUBSCRIBE_RATE_PER_S,
+      wsSubscribeBurst: e.WS_SUBSCRIBE_BURST,
+      wsMaxReplays: e.WS_MAX_REPLAYS,
+      mutationRatePerS: e.MUTATION_RATE_PER_S,
+      mutationBurst: e.MUTATION_BURST,
+    },
   };
 }

@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'UNAUTHENTICATED',
   'CURSOR_EXPIRED',
+  'RATE_LIMITED',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -43,6 +44,8 @@ export const forbidden = (message: string, details?: Record<string, unknown>) =>
 
 export const unauthenticated = (message: string, details?: Record<string, unknown>) =>
   new DomainError('UNAUTHENTICATED', message, details);
+export const rateLimited = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('RATE_LIMITED', message, details);
 
 export const unavailable = (message: string, details?: Record<string, unknown>) =>
   new DomainError('UNAVAILABLE', message, details);

@@ -117,6 +117,15 @@ export interface Presence {
   all(): Promise<RealtimeSnapshot[]>;
 }
 
+/** The answer of a rate limiter: allowed, or how long until the key may try again. */
+export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
+
+/** A rate limit per key, shared by every instance of a shared engine. */
+export interface RateLimiter {
+  /** Takes one of the key's points for the current window. */
+  take(key: string): Promise<RateDecision>;
+}
+
 export interface HealthReport {
   ready: boolean;
   checks: Record<string, { ok: boolean; detail?: string }>;
@@ -128,6 +137,8 @@ export interface Engine {
   readonly log: EventLog;
   readonly bus: EventBus;
   readonly presence: Presence;
+  /** A limiter of `points` per `durationS`-second window per key; `name` keeps limits apart. */
+  limiter(name: string, points: number, durationS: number): RateLimiter;
   /** Whether the engine can serve requests now. Never throws. */
   health(): Promise<HealthReport>;
   /** Releases every connection and timer. Idempotent. */

@@ -19,9 +19,9 @@ import type {
   RealtimeStats,
   Transport,
 } from './realtime-api.js';
+import { LogReplay, ReplaySlots } from './replay.js';
 
 const ALL = '*';
-const REPLAY_PAGE = 500;
 
 export interface HubLogger {
   warn(obj: object, msg: string): void;
@@ -38,6 +38,10 @@ export interface RealtimeHubOptions {
   reportIntervalMs?: number;
   /** Called when a connection is closed as a slow consumer (for a metric). */
   onSlowConsumer?: (connection: ClientConnection) => void;
+  /** `since` replays one connection may have in flight (default 2). */
+  maxReplaysPerConnection?: number;
+  /** Called as a replay starts, or is refused because the connection has too many (for a metric). */
+  onReplay?: (outcome: 'started' | 'refused') => void;
 }
 
 /** A client connection as the hub tracks it. */
@@ -54,6 +58,7 @@ interface ConnectionState {
   close: ((code: number, reason: string) => void) | null;
   counted: boolean;
   released: boolean;
+  replays: ReplaySlots;
 }
 
 /** The close code (and reason) for a connection whose client reads slower than events arrive. */
@@ -86,12 +91,12 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
   private done = false;
   /** Why the stream ended, when it ended in an error the client is to receive. */
   private failure: Error | null = null;
-  /** While replaying `since`, live events wait here. */
+  /** While replaying `since`, live events wait here (counted against the connection's budget). */
   private buffered: StoredEvent[] | null = null;
+  /** The `since` replay, read page by page as the client consumes it (replay.ts). */
+  private replay: LogReplay | null = null;
   /** Whether the hub counts it among the active subscriptions (once its rooms are watched). */
   counted = false;
-  /** How many events at the head of the queue came from the replay (outside the byte budget). */
-  private unbudgeted = 0;
   /** Live events at or before this id were already replayed (or precede the cursor). */
   private replayedUpTo: string | null = null;
 
@@ -113,17 +118,31 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
     this.buffered = [];
   }
 
-  /** Delivers the replayed events, then the live ones that arrived meanwhile and came after them. */
-  finishReplay(replayed: StoredEvent[], cursor: string): void {
-    // The replay is bounded by retention and the client asked for all of it at once: it does not count
-    // against the connection's budget, or a client far behind would be closed as slow on every resume.
-    for (const event of replayed) {
-      if (this.matchesRooms(event) && this.wants(event)) this.enqueue(event, false);
-    }
-    this.replayedUpTo = replayed.at(-1)?.id ?? cursor;
+  /** What a replay hands out: the events this subscription would have received live. */
+  replayed(event: StoredEvent): boolean {
+    return this.matchesRooms(event) && this.wants(event);
+  }
+
+  /** Serves `replay` ahead of the live events buffered since startBuffering. */
+  beginReplay(replay: LogReplay): void {
+    this.replay = replay;
+  }
+
+  /** The replay is drained: the buffered live events that came after it, then live ones. */
+  private finishReplay(lastId: string): void {
+    this.replay = null;
+    this.replayedUpTo = lastId;
     const waiting = this.buffered ?? [];
     this.buffered = null;
-    for (const event of waiting) this.deliver(event);
+    for (const event of waiting) {
+      // Already counted against the budget as it was buffered.
+      if (compareEventIds(event.id, lastId) > 0) this.queue.push(event);
+      else this.unbudget(event);
+    }
+  }
+
+  private unbudget(event: StoredEvent): void {
+    if (this.state) this.state.queuedBytes -= sizeOf(event);
   }
 
   private matchesRooms(event: StoredEvent): boolean {
@@ -135,6 +154,12 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
     if (this.done) return;
     if (this.buffered) {
       this.buffered.push(event);
+      // A replay lasts as long as its client takes to read it: what piles up meanwhile is bounded
+      // like any slow reader's queue.
+      if (this.state) {
+        this.state.queuedBytes += sizeOf(event);
+        this.hub.checkBudget(this.state);
+      }
       return;
     }
     // Kept for the whole stream, not dropped at the first newer event: with several rooms, one room's
@@ -144,7 +169,7 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
     this.enqueue(event);
   }
 
-  private enqueue(event: StoredEvent, budgeted = true): void {
+  private enqueue(event: StoredEvent): void {
     if (this.waiter) {
       const { resolve } = this.waiter;
       this.waiter = null;
@@ -153,22 +178,31 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
       return;
     }
     this.queue.push(event);
-    if (!budgeted) {
-      this.unbudgeted++;
-      return;
-    }
     if (this.state) {
       this.state.queuedBytes += sizeOf(event);
       this.hub.checkBudget(this.state);
     }
   }
 
-  next(): Promise<IteratorResult<StoredEvent>> {
+  async next(): Promise<IteratorResult<StoredEvent>> {
+    const replay = this.replay;
+    if (replay && !this.done) {
+      const replayed = await replay.next();
+      // Ended (or failed) while the page was read: say so as a live stream would.
+      if (this.done) return this.nextLive();
+      if (replayed) {
+        this.hub.countDelivered();
+        return { value: replayed, done: false };
+      }
+      this.finishReplay(replay.lastId);
+    }
+    return this.nextLive();
+  }
+
+  private nextLive(): Promise<IteratorResult<StoredEvent>> {
     const event = this.queue.shift();
     if (event) {
-      // Replayed events sit at the head of the queue, ahead of every live one.
-      if (this.unbudgeted > 0) this.unbudgeted--;
-      else if (this.state) this.state.queuedBytes -= sizeOf(event);
+      this.unbudget(event);
       this.hub.countDelivered();
       return Promise.resolve({ value: event, done: false });
     }
@@ -197,10 +231,11 @@ class Subscription implements AsyncIterableIterator<StoredEvent> {
   end(): void {
     if (this.done) return;
     this.done = true;
-    if (this.state)
-      for (const event of this.queue.slice(this.unbudgeted)) this.state.queuedBytes -= sizeOf(event);
-    this.unbudgeted = 0;
+    for (const event of [...this.queue, ...(this.buffered ?? [])]) this.unbudget(event);
     this.queue.length = 0;
+    this.buffered = null;
+    this.replay?.release();
+    this.replay = null;
     this.waiter?.resolve({ value: undefined, done: true });
     this.waiter = null;
     this.hub.remove(this, this.state);
@@ -228,6 +263,8 @@ export class RealtimeHub implements RealtimeApi {
   private readonly states = new WeakMap<ClientConnection, ConnectionState>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  /** `since` replays still reading the log. */
+  replaysInFlight = 0;
   private readonly counters = {
     totalConnections: 0,
     totalDisconnections: 0,
@@ -257,6 +294,13 @@ export class RealtimeHub implements RealtimeApi {
       close,
       counted: false,
       released: false,
+      replays: new ReplaySlots(this.options.maxReplaysPerConnection ?? 2, (delta) => {
+        if (delta === 0) this.options.onReplay?.('refused');
+        else {
+          this.replaysInFlight += delta;
+          if (delta > 0) this.options.onReplay?.('started');
+        }
+      }),
     };
     // A WebSocket counts from its opening; an SSE response from its first subscription (a query sent
     // with `Accept: text/event-stream` never becomes a connection).
@@ -314,22 +358,28 @@ export class RealtimeHub implements RealtimeApi {
     const sub = new Subscription(rooms, types, request.access, state, this);
 
     // Live first (buffering), then the log: nothing published in between can fall through the seam.
-    if (request.since !== null) sub.startBuffering();
-    await this.add(sub, state);
-    if (request.since !== null) {
-      try {
-        const replayed: StoredEvent[] = [];
-        for (let cursor = request.since; ;) {
-          const page = await this.options.engine.log.readAfter(cursor, REPLAY_PAGE);
-          replayed.push(...page);
-          if (page.length < REPLAY_PAGE) break;
-          cursor = (page.at(-1) as StoredEvent).id;
-        }
-        sub.finishReplay(replayed, request.since);
-      } catch (error) {
-        sub.end();
-        throw error;
-      }
+    // The log is read a page at a time as the client consumes it; its first page is read here, so a
+    // bad cursor (or too many replays on this connection) is refused before anything is sent.
+    if (request.since === null) {
+      await this.add(sub, state);
+      return sub;
+    }
+    const release = state ? state.replays.take() : () => {};
+    sub.startBuffering();
+    try {
+      await this.add(sub, state);
+      sub.beginReplay(
+        await LogReplay.open({
+          log: this.options.engine.log,
+          since: request.since,
+          wanted: (event) => sub.replayed(event),
+          release,
+        }),
+      );
+    } catch (error) {
+      release();
+      sub.end();
+      throw error;
     }
     return sub;
   }

@@ -14,7 +14,10 @@ export function toConnection<T extends { id: string }>(page: Page<T>) {
   };
 }
 
-/** Relay's `first`/`after` as the domain takes them (20 by default). */
+/** The page size when `first` is omitted. */
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** Relay's `first`/`after` as the domain takes them (DEFAULT_PAGE_SIZE by default). */
 export function pageArgs(args: { first?: number | null; after?: string | null }) {
-  return { first: args.first ?? 20, after: args.after ?? null };
+  return { first: args.first ?? DEFAULT_PAGE_SIZE, after: args.after ?? null };
 }

@@ -5,6 +5,27 @@ import type { RealtimeHub } from '../realtime/realtime-hub.js';
 export interface AppMetrics {
   registry: Registry;
   slowConsumersClosed: Counter;
+  /** `since` replays by outcome: started, or refused (WS_MAX_REPLAYS). */
+  replays: Counter<'outcome'>;
+  /** Requests refused by a limit, by limit. */
+  refused: Counter<'limit'>;
+}
+
+/** The route of a request URL for a label: the GraphQL endpoint or `other`, never a query string. */
+export function routeLabel(url: string): string {
+  const path = new URL(url, 'http://x').pathname;
+  return path === '/graphql' ? path : 'other';
+}
+
+/** The rooms that are series of their own; any other room counts in its prefix's bucket. */
+const FIXED_ROOMS = new Set(['agents', 'tasks', 'coordination', 'system']);
+const ROOM_PREFIXES = ['agent:', 'task:', 'user:'];
+
+/** A room as a label value: a fixed room, `agent:*`, `task:*`, `user:*` or `other` (never a client's name). */
+export function roomLabel(room: string): string {
+  if (FIXED_ROOMS.has(room)) return room;
+  const prefix = ROOM_PREFIXES.find((p) => room.startsWith(p));
+  return prefix ? `${prefix}*` : 'other';
 }
 
 export function createMetrics(hub: () => RealtimeHub | null): AppMetrics {
@@ -48,13 +69,19 @@ export function createMetrics(hub: () => RealtimeHub | null): AppMetrics {
   );
   new Gauge({
     name: 'colony_realtime_room_subscribers',
-    help: 'Subscriptions per room on this instance.',
+    help: 'Subscriptions per room on this instance: the fixed rooms, then one series per prefix (agent:*, task:*, user:*, other).',
     labelNames: ['room'],
     registers: [registry],
     collect() {
       this.reset();
       const h = hub();
-      if (h) for (const [room, n] of Object.entries(h.snapshot().rooms)) this.set({ room }, n);
+      if (!h) return;
+      const buckets = new Map<string, number>();
+      for (const [room, n] of Object.entries(h.snapshot().rooms)) {
+        const label = roomLabel(room);
+        buckets.set(label, (buckets.get(label) ?? 0) + n);
+      }
+      for (const [room, n] of buckets) this.set({ room }, n);
     },
   });
   const slowConsumersClosed = new Counter({
@@ -63,5 +90,26 @@ export function createMetrics(hub: () => RealtimeHub | null): AppMetrics {
     labelNames: ['transport'],
     registers: [registry],
   });
-  return { registry, slowConsumersClosed };
+  const replays = new Counter({
+    name: 'colony_realtime_replays_total',
+    help: '`since` replays: started, or refused because the connection had WS_MAX_REPLAYS in flight.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'colony_realtime_replays_in_flight',
+    help: '`since` replays still reading the log on this instance.',
+    registers: [registry],
+    collect() {
+      const h = hub();
+      if (h) this.set(h.replaysInFlight);
+    },
+  });
+  const refused = new Counter({
+    name: 'colony_limits_refused_total',
+    help: 'Operations and connections refused by a limit (WS_MAX_SUBSCRIPTIONS, the subscribe rate, a flood).',
+    labelNames: ['limit'],
+    registers: [registry],
+  });
+  return { registry, slowConsumersClosed, replays, refused };
 }

@@ -12,6 +12,8 @@ import type { Logger } from '../logger.js';
 import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
 import type { ColonyContext } from '../schema/context.js';
 import { AuthError, connectionParamsToken, type TokenVerifier } from '../auth/token-verifier.js';
+import type { Limits } from '../config.js';
+import { SubscribeGuard } from './limits-ws.js';
 import type { ServerContext } from './yoga.js';
 import { TOKEN_CLOSE_CODE, WsSession } from './ws-session.js';
 import { GRAPHQL_PATH } from './yoga.js';
@@ -28,6 +30,10 @@ export interface WsServerOptions {
   /** null: authentication is off. */
   verifier: TokenVerifier | null;
   clockToleranceS: number;
+  /** WS_MAX_SUBSCRIPTIONS and the subscribe rate (limits-ws.ts). */
+  limits: Pick<Limits, 'wsMaxSubscriptions' | 'wsSubscribeRatePerS' | 'wsSubscribeBurst'>;
+  /** Called when a limit refuses a subscribe message (for a metric). */
+  onRefused?: (limit: string) => void;
 }
 
 export interface WsServer {
@@ -51,6 +57,7 @@ export function createWsServer(options: WsServerOptions): WsServer {
   });
   const connections = new WeakMap<WebSocket, HubConnection>();
   const sessions = new WeakMap<WebSocket, WsSession>();
+  const guards = new WeakMap<WebSocket, SubscribeGuard>();
 
   const disposable = useServer<Record<string, unknown>, { connection?: HubConnection }>(
     {
@@ -82,6 +89,13 @@ export function createWsServer(options: WsServerOptions): WsServer {
         }
       },
       onSubscribe: async (ctx, _id, payload) => {
+        // Before any work: graphql-ws has already registered this id in ctx.subscriptions.
+        const admission = guards.get(ctx.extra.socket)?.admit(Object.keys(ctx.subscriptions).length);
+        if (admission && !admission.ok) {
+          options.onRefused?.(admission.limit);
+          if ('close' in admission) ctx.extra.socket.close(admission.close.code, admission.close.reason);
+          return admission.errors;
+        }
         const connection = connections.get(ctx.extra.socket);
         const session = sessions.get(ctx.extra.socket);
         const { schema, execute, subscribe, contextFactory, parse, validate } = options.yoga.getEnveloped({
@@ -122,6 +136,14 @@ export function createWsServer(options: WsServerOptions): WsServer {
   wss.on('connection', (socket: WebSocket) => {
     const connection = options.hub.connect('ws', (code, reason) => socket.close(code, reason));
     connections.set(socket, connection);
+    guards.set(
+      socket,
+      new SubscribeGuard({
+        maxOperations: options.limits.wsMaxSubscriptions,
+        ratePerS: options.limits.wsSubscribeRatePerS,
+        burst: options.limits.wsSubscribeBurst,
+      }),
+    );
     socket.once('close', () => connection.release());
     for (const listener of socket.listeners('error')) {
       socket.off('error', listener as (error: Error) => void);

@@ -1,6 +1,6 @@
 /** The HTTP GraphQL pipeline (queries, mutations, SSE subscriptions, GraphiQL), shared with WebSocket. */
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import { createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
@@ -9,11 +9,16 @@ import { expiresInMs } from '../auth/expiry.js';
 import type { Identity } from '../domain/access/identity.js';
 import { readAccessFor } from '../domain/access/room-rights.js';
 import type { Colony } from '../domain/api.js';
+import type { RateLimiter } from '../domain/ports.js';
+import type { Limits } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
 import type { ColonyContext, Session } from '../schema/context.js';
 import { toClientError } from '../schema/errors.js';
-import type { AppMetrics } from './metrics.js';
+import { costControls, productionHardening, withoutSuggestions } from './limits.js';
+import { corsOptions, httpProtections } from './limits-http.js';
+import { routeLabel, type AppMetrics } from './metrics.js';
+import { useMutationRateLimit } from './mutation-limit.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -47,6 +52,13 @@ export interface YogaDeps {
   /** null: authentication is off. */
   verifier: TokenVerifier | null;
   clockToleranceS: number;
+  limits: Limits;
+  /** NODE_ENV=production: no introspection, no suggestions, no GraphiQL, errors masked. */
+  production: boolean;
+  /** ALLOWED_ORIGINS; null: any origin, without credentials. */
+  allowedOrigins: string[] | null;
+  /** Mutations per caller (see mutation-limit.ts). */
+  mutationLimiter: RateLimiter;
 }
 
 /** Extra context a WebSocket operation brings in (see ws-server.ts). */
@@ -98,7 +110,10 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     // GraphiQL's assets are served by Colony itself (no CDN), and its subscriptions use graphql-ws.
-    graphiql: { title: 'Colony', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
+    graphiql: deps.production
+      ? false
+      : { title: 'Colony', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
+    cors: corsOptions(deps.allowedOrigins),
     renderGraphiQL,
     logging: {
       debug: (...args) => deps.logger.debug({ yoga: args }, 'yoga'),
@@ -108,10 +123,13 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       error: (...args) => deps.logger.debug({ yoga: args }, 'yoga'),
     },
     maskedErrors: {
+      // Never a stack trace or the original error in a response, whatever NODE_ENV says.
+      isDev: false,
       maskError(error) {
         const { error: sent, unexpected } = toClientError(error);
         if (unexpected) deps.logger.error({ err: error }, 'unexpected error in a GraphQL operation');
-        return sent;
+        // Variable coercion ("Did you mean the enum value…?") happens at execution, past validation.
+        return deps.production ? withoutSuggestions(sent) : sent;
       },
     },
     context: async ({ request, connection, session }) => {
@@ -142,15 +160,36 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       };
     },
     plugins: [
+      ...httpProtections(deps.allowedOrigins),
       usePrometheus({
         registry: deps.metrics.registry,
         endpoint: false,
+        // No label takes a value the client chose: operation names and error paths (aliases) are
+        // free text, and every distinct label value is a series kept for ever.
+        labels: { operationName: false, path: false },
         metrics: {
-          graphql_yoga_http_duration: true,
+          graphql_yoga_http_duration: createHistogram({
+            registry: deps.metrics.registry,
+            histogram: {
+              name: 'graphql_yoga_http_duration',
+              help: 'Time spent on HTTP connection',
+              labelNames: ['operationType', 'method', 'statusCode', 'url'],
+            },
+            // The route, never the query string of a GET.
+            fillLabelsFn: (params, { request, response }) => ({
+              operationType: params.operationType || 'unknown',
+              method: request.method,
+              statusCode: response.status,
+              url: routeLabel(request.url),
+            }),
+          }),
           graphql_envelop_request_duration: true,
           graphql_envelop_error_result: true,
         },
       }),
+      ...costControls(deps.limits),
+      ...(deps.production ? productionHardening() : []),
+      useMutationRateLimit(deps.mutationLimiter, 'MUTATION_RATE_PER_S, MUTATION_BURST'),
     ],
   });
 }

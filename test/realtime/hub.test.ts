@@ -135,13 +135,15 @@ describe('the realtime hub', () => {
   it('replays since across pages while events land on both sides of every read: no gap, no repeat', async () => {
     const h = await harness();
     const [cursor] = await h.say(['seam'], 0);
-    // 1200 retained events: the replay reads three pages of 500.
+    // 1200 retained events: the replay reads twelve full pages of 100, then a short one.
     for (let i = 0; i < 12; i++) {
       await h.say(['seam'], ...Array.from({ length: 100 }, (_, j) => 1 + i * 100 + j));
     }
     let extra = 10_000;
     let reads = 0;
+    let hooked = true;
     h.setLogHook(async (moment) => {
+      if (!hooked) return;
       if (moment === 'before') reads++;
       // Before a read: the event is in the log and also on the bus (live, buffered). After a read:
       // it is live only, or in the next page too. Noise in another room must never show up.
@@ -155,10 +157,18 @@ describe('the realtime hub', () => {
       connection: null,
       access: READ_ALL,
     });
-    h.setLogHook(null);
-    expect(reads).toBe(3);
+    // Pages are read as the stream is consumed, not up front.
+    expect(reads).toBe(1);
+    const got = await readUntil(stream, (e) => numberOf(e) === 1200);
+    // Every read so far committed events on both sides of it; the replay goes on past them, and
+    // its last read (which finds nothing newer) is also surrounded by commits.
+    const replayReads = reads;
+    expect(replayReads).toBeGreaterThanOrEqual(12);
+    got.push(...(await readUntil(stream, (e) => numberOf(e) === 10_000 + 2 * reads - 1)));
+    hooked = false;
+    expect(reads).toBeGreaterThan(replayReads);
     const [end] = await h.say(['seam'], 99_999);
-    const got = await readUntil(stream, (e) => e.id === end!.id);
+    got.push(...(await readUntil(stream, (e) => e.id === end!.id)));
 
     // Exactly the room's log after the cursor, in log order.
     const expected = (await h.engine.log.readAfter(cursor!.id, 10_000)).filter((e) =>
@@ -166,10 +176,10 @@ describe('the realtime hub', () => {
     );
     expect(got.map((e) => e.id)).toEqual(expected.map((e) => e.id));
     expect(new Set(got.map((e) => e.id)).size).toBe(got.length);
-    // The 1200 retained ones, the six committed around the three reads, then the live one.
-    expect(got.map(numberOf)).toEqual([
+    // The 1200 retained ones, each event committed around a read, then the live one.
+    expect(got.map(numberOf).sort((a, b) => a - b)).toEqual([
       ...Array.from({ length: 1200 }, (_, i) => i + 1),
-      ...Array.from({ length: 6 }, (_, i) => 10_000 + i),
+      ...Array.from({ length: 2 * reads }, (_, i) => 10_000 + i),
       99_999,
     ]);
     await stream.return?.();

@@ -64,17 +64,17 @@ describe('the HTTP surface', () => {
     expect(html).toContain('"subscriptionsProtocol":"WS"');
   });
 
-  it('answers GET queries per GraphQL over HTTP', async () => {
+  it('answers GET queries per GraphQL over HTTP (with the CSRF header)', async () => {
     t = await startApp();
     const res = await fetch(`${t.graphqlUrl}?query=${encodeURIComponent('{ fleet { term } }')}`, {
-      headers: { accept: 'application/graphql-response+json' },
+      headers: { accept: 'application/graphql-response+json', 'x-graphql-yoga-csrf': '1' },
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ data: { fleet: { term: 0 } } });
     const mutation = await fetch(
       `${t.graphqlUrl}?query=${encodeURIComponent('mutation { triggerElection { id } }')}`,
       {
-        headers: { accept: 'application/graphql-response+json' },
+        headers: { accept: 'application/graphql-response+json', 'x-graphql-yoga-csrf': '1' },
       },
     );
     expect(mutation.status).toBe(405);

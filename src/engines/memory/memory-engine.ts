@@ -2,6 +2,8 @@
  * The embedded engine: everything in this process's memory, so `npm start` needs nothing else.
  * A commit is synchronous end to end (check, write, append, publish), which makes it atomic for free.
  */
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { flexibleLimiter } from '../rate-limiter.js';
 import { expiredCursor, malformedCursor, VersionConflict } from '../../domain/errors.js';
 import { compareEventIds, isEventId, type StoredEvent } from '../../domain/events/event-types.js';
 import {
@@ -271,6 +273,8 @@ export function createMemoryEngine(options: MemoryEngineOptions): Engine {
     log,
     bus,
     presence: new MemoryPresence(options.clock),
+    limiter: (name, points, durationS) =>
+      flexibleLimiter(new RateLimiterMemory({ keyPrefix: name, points, duration: durationS })),
     health,
     close: async () => {},
   };

@@ -4,7 +4,9 @@
  * requires (ours publish from the commit script, on the command connection).
  */
 import { Redis, type RedisOptions } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Clock, Engine, HealthReport } from '../../domain/ports.js';
+import { flexibleLimiter } from '../rate-limiter.js';
 import { redisKeys } from './keys.js';
 import { RedisEventBus, type BusLogger } from './redis-event-bus.js';
 import { RedisEventLog } from './redis-event-log.js';
@@ -92,6 +94,17 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     log,
     bus,
     presence: new RedisPresence(client, keys, options.clock),
+    limiter: (name, points, durationS) =>
+      flexibleLimiter(
+        new RateLimiterRedis({
+          storeClient: client,
+          keyPrefix: `${keys.tag}:limit:${name}`,
+          points,
+          duration: durationS,
+          // While Redis is away, each instance limits on its own instead of failing every request.
+          insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points, duration: durationS }),
+        }),
+      ),
     health,
     close: () => {
       closing ??= (async () => {

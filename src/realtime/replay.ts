@@ -1,0 +1,128 @@
+/**
+ * A `since` replay, read from the event log one page at a time as the subscriber consumes it: a
+ * replay holds at most one page in memory however far back `since` is, and one whose client stops
+ * reading stops reading the log too (REALTIME-PITFALLS.md 12). The seam with the live stream stays
+ * in the hub (live first, buffered; then this replay; then the buffered events after `lastId`).
+ *
+ * Also the per-connection bound on replays in flight: a replay holds a slot from `open` until its
+ * last page is drained or its stream ends.
+ */
+import { rateLimited } from '../domain/errors.js';
+import type { StoredEvent } from '../domain/events/event-types.js';
+import type { EventLog } from '../domain/ports.js';
+
+/** Events per log read: what one replay may hold at once (each event at most 64 KB). */
+export const REPLAY_PAGE = 100;
+
+export class LogReplay {
+  private page: StoredEvent[] = [];
+  private cursor: string;
+  private exhausted = false;
+  private released = false;
+
+  private constructor(
+    private readonly log: EventLog,
+    since: string,
+    private readonly wanted: (event: StoredEvent) => boolean,
+    private readonly pageSize: number,
+    private readonly onRelease: () => void,
+  ) {
+    this.cursor = since;
+  }
+
+  /**
+   * Reads the first page, so that a malformed or expired cursor is refused before anything is sent.
+   * `release` (a slot from ReplaySlots.take) is called once, when the replay is over or fails.
+   */
+  static async open(options: {
+    log: EventLog;
+    since: string;
+    wanted: (event: StoredEvent) => boolean;
+    release: () => void;
+    pageSize?: number;
+  }): Promise<LogReplay> {
+    const replay = new LogReplay(
+      options.log,
+      options.since,
+      options.wanted,
+      options.pageSize ?? REPLAY_PAGE,
+      options.release,
+    );
+    try {
+      await replay.read();
+    } catch (error) {
+      replay.release();
+      throw error;
+    }
+    return replay;
+  }
+
+  /** The newest log id read so far (`since` before any): live events up to it were replayed. */
+  get lastId(): string {
+    return this.cursor;
+  }
+
+  /** The next wanted event, or null once the log holds nothing newer (the replay is over). */
+  async next(): Promise<StoredEvent | null> {
+    for (;;) {
+      const event = this.page.shift();
+      if (event) {
+        if (this.wanted(event)) return event;
+        continue;
+      }
+      if (this.exhausted || this.released) {
+        this.release();
+        return null;
+      }
+      await this.read();
+    }
+  }
+
+  /** Gives the slot back (the replay is over or its stream ended). Idempotent. */
+  release(): void {
+    this.page = [];
+    if (this.released) return;
+    this.released = true;
+    this.onRelease();
+  }
+
+  private async read(): Promise<void> {
+    const page = await this.log.readAfter(this.cursor, this.pageSize);
+    if (this.released) return;
+    this.page = page;
+    if (page.length < this.pageSize) this.exhausted = true;
+    const last = page.at(-1);
+    if (last) this.cursor = last.id;
+  }
+}
+
+/** How many replays one connection may have in flight. */
+export class ReplaySlots {
+  private used = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly onChange: (delta: 1 | -1 | 0) => void = () => {},
+  ) {}
+
+  /** Takes a slot, or throws RATE_LIMITED; returns how to give it back (idempotent). */
+  take(): () => void {
+    if (this.used >= this.max) {
+      this.onChange(0);
+      throw rateLimited(
+        `This connection already has ${this.max} \`since\` replays in flight (WS_MAX_REPLAYS): ` +
+          'read them to the end, or wait for one to finish, before asking for another.',
+        { reason: 'TOO_MANY_REPLAYS', limit: this.max },
+      );
+    }
+    this.used++;
+    this.onChange(1);
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      this.used--;
+      this.onChange(-1);
+    };
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * What one WebSocket may ask of the server: at most `maxOperations` operations in flight (open
+ * subscriptions, mostly), and `subscribe` messages at a bounded rate (a token bucket). A message over
+ * either bound gets an `error` for that operation (RATE_LIMITED); a client that keeps sending past
+ * the rate anyway, a whole burst of refusals, is closed with 4429.
+ */
+import { GraphQLError } from 'graphql';
+
+/** The close code for a client that floods the server with subscribe messages. */
+export const SUBSCRIBE_FLOOD = { code: 4429, reason: 'Too many subscribe messages' } as const;
+
+/** A token bucket: `burst` tokens at most, refilled at `ratePerS`. */
+export class TokenBucket {
+  private tokens: number;
+  private at: number;
+
+  constructor(
+    private readonly ratePerS: number,
+    private readonly burst: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.tokens = burst;
+    this.at = now();
+  }
+
+  take(): boolean {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.ratePerS);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  /** Milliseconds until a token is free. */
+  waitMs(): number {
+    return Math.ceil(Math.max(0, 1 - this.tokens) * (1000 / this.ratePerS));
+  }
+}
+
+export interface SubscribeLimits {
+  maxOperations: number;
+  ratePerS: number;
+  burst: number;
+}
+
+export type Admission =
+  | { ok: true }
+  | { ok: false; limit: 'ws_max_subscriptions' | 'ws_subscribe_rate'; errors: GraphQLError[] }
+  | { ok: false; limit: 'ws_subscribe_flood'; errors: GraphQLError[]; close: typeof SUBSCRIBE_FLOOD };
+
+/** One socket's subscribe guard. */
+export class SubscribeGuard {
+  private readonly rate: TokenBucket;
+  /** Refusals a client may ignore before it is closed. */
+  private readonly patience: TokenBucket;
+
+  constructor(private readonly limits: SubscribeLimits) {
+    this.rate = new TokenBucket(limits.ratePerS, limits.burst);
+    this.patience = new TokenBucket(limits.ratePerS, limits.burst);
+  }
+
+  /** Called for each subscribe message; `inFlight` counts the operations open, this one included. */
+  admit(inFlight: number): Admission {
+    if (!this.rate.take()) {
+      if (!this.patience.take()) {
+        const error = new GraphQLError(`${SUBSCRIBE_FLOOD.reason}: closing the connection.`, {
+          extensions: { code: 'RATE_LIMITED', reason: 'SUBSCRIBE_FLOOD' },
+        });
+        return { ok: false, limit: 'ws_subscribe_flood', errors: [error], close: SUBSCRIBE_FLOOD };
+      }
+      const retryAfterMs = this.rate.waitMs();
+      return {
+        ok: false,
+        limit: 'ws_subscribe_rate',
+        errors: [
+          new GraphQLError(
+            `Too many subscribe messages on this connection: at most ${this.limits.ratePerS} a second, ` +
+              `${this.limits.burst} at once (WS_SUBSCRIBE_RATE_PER_S, WS_SUBSCRIBE_BURST).`,
+            { extensions: { code: 'RATE_LIMITED', reason: 'SUBSCRIBE_RATE', retryAfterMs } },
+          ),
+        ],
+      };
+    }
+    if (inFlight > this.limits.maxOperations) {
+      return {
+        ok: false,
+        limit: 'ws_max_subscriptions',
+        errors: [
+          new GraphQLError(
+            `This connection already has ${this.limits.maxOperations} operations open (WS_MAX_SUBSCRIPTIONS): ` +
+              'complete one, or open another connection.',
+            {
+              extensions: {
+                code: 'RATE_LIMITED',
+                reason: 'TOO_MANY_SUBSCRIPTIONS',
+                limit: this.limits.maxOperations,
+              },
+            },
+          ),
+        ],
+      };
+    }
+    return { ok: true };
+  }
+}
