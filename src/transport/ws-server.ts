@@ -93,7 +93,11 @@ export function createWsServer(options: WsServerOptions): WsServer {
         const admission = guards.get(ctx.extra.socket)?.admit(Object.keys(ctx.subscriptions).length);
         if (admission && !admission.ok) {
           options.onRefused?.(admission.limit);
-          if ('close' in admission) ctx.extra.socket.close(admission.close.code, admission.close.reason);
+          if ('close' in admission) {
+            // After the refusals already on their way (each is sent a few microtasks from now).
+            const { socket } = ctx.extra;
+            setImmediate(() => socket.close(admission.close.code, admission.close.reason));
+          }
           return admission.errors;
         }
         const connection = connections.get(ctx.extra.socket);
