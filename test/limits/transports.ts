@@ -115,3 +115,20 @@ export async function healthWithinOneSecond(url: string): Promise<number> {
   if (res.status !== 200) throw new Error(`/health answered ${res.status}`);
   return performance.now() - started;
 }
+
+/**
+ * Stops reading a socket for real: `ws` resumes its socket itself once its parser drains, so pausing
+ * is not enough with large messages; its data listener is taken off until `resume` is called.
+ */
+export function stopReading(socket: WebSocket): { resume(): void } {
+  const raw = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+  const listeners = raw.listeners('data') as ((chunk: Buffer) => void)[];
+  raw.removeAllListeners('data');
+  raw.pause();
+  return {
+    resume() {
+      for (const listener of listeners) raw.on('data', listener);
+      raw.resume();
+    },
+  };
+}
