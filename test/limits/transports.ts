@@ -4,6 +4,7 @@
  * `Accept: text/event-stream`) and graphql-ws (raw frames, so nothing in a client library hides what
  * the server answered).
  */
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { CSRF_HEADER } from '../../src/transport/limits-http.js';
 
@@ -121,7 +122,7 @@ export async function healthWithinOneSecond(url: string): Promise<number> {
  * is not enough with large messages; its data listener is taken off until `resume` is called.
  */
 export function stopReading(socket: WebSocket): { resume(): void } {
-  const raw = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+  const raw = (socket as unknown as { _socket: Socket })._socket;
   const listeners = raw.listeners('data') as ((chunk: Buffer) => void)[];
   raw.removeAllListeners('data');
   raw.pause();
