@@ -5,14 +5,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../support/app.js';
-import { send, TRANSPORTS } from './transports.js';
+import { hsToken, inSeconds, SECRET } from '../support/tokens.js';
+import { send as sendAs, TRANSPORTS, type Transport } from './transports.js';
 
 let production: TestApp;
 let development: TestApp;
+let token: string;
 beforeAll(async () => {
-  production = await startApp({ NODE_ENV: 'production' });
+  // Production needs a key; an admin may do everything, so only production mode refuses here.
+  production = await startApp({ NODE_ENV: 'production', JWT_SECRET: SECRET });
   development = await startApp({ NODE_ENV: 'development' });
+  token = await hsToken({ sub: 'ops', roles: ['admin'], exp: inSeconds(3600) });
 });
+
+const send = (transport: Transport, app: TestApp, query: string, variables?: unknown) =>
+  sendAs(transport, app, query, variables, app === production ? token : undefined);
 afterAll(async () => {
   await production?.stop();
   await development?.stop();
@@ -55,7 +62,9 @@ describe('production mode', () => {
   });
 
   it('serves no GraphiQL', async () => {
-    const page = await fetch(production.graphqlUrl, { headers: { accept: 'text/html' } });
+    const page = await fetch(production.graphqlUrl, {
+      headers: { accept: 'text/html', authorization: `Bearer ${token}` },
+    });
     expect(await page.text()).not.toContain('<title>Colony</title>');
     const dev = await fetch(development.graphqlUrl, { headers: { accept: 'text/html' } });
     expect(await dev.text()).toContain('<title>Colony</title>');

@@ -17,7 +17,7 @@ export type Transport = 'POST' | 'GET' | 'SSE' | 'WS';
 export const TRANSPORTS: Transport[] = ['POST', 'GET', 'SSE', 'WS'];
 
 /** Opens a raw graphql-transport-ws socket and waits for the ack. */
-export async function rawSocket(wsUrl: string): Promise<WebSocket> {
+export async function rawSocket(wsUrl: string, token?: string): Promise<WebSocket> {
   const socket = new WebSocket(wsUrl, 'graphql-transport-ws');
   await new Promise((resolve, reject) => {
     socket.once('open', resolve);
@@ -32,7 +32,12 @@ export async function rawSocket(wsUrl: string): Promise<WebSocket> {
     socket.on('message', onMessage);
     socket.once('close', (code) => reject(new Error(`closed ${code} before the ack`)));
   });
-  socket.send(JSON.stringify({ type: 'connection_init' }));
+  socket.send(
+    JSON.stringify({
+      type: 'connection_init',
+      ...(token ? { payload: { authorization: `Bearer ${token}` } } : {}),
+    }),
+  );
   await acked;
   return socket;
 }
@@ -77,9 +82,11 @@ export async function send(
   app: { graphqlUrl: string; wsUrl: string },
   query: string,
   variables?: unknown,
+  token?: string,
 ): Promise<Answer> {
+  const authorization: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   if (transport === 'WS') {
-    const socket = await rawSocket(app.wsUrl);
+    const socket = await rawSocket(app.wsUrl, token);
     try {
       return await overSocket(socket, query, variables);
     } finally {
@@ -90,7 +97,9 @@ export async function send(
     const url = new URL(app.graphqlUrl);
     url.searchParams.set('query', query);
     if (variables) url.searchParams.set('variables', JSON.stringify(variables));
-    const res = await fetch(url, { headers: { accept: 'application/json', [CSRF_HEADER]: '1' } });
+    const res = await fetch(url, {
+      headers: { accept: 'application/json', [CSRF_HEADER]: '1', ...authorization },
+    });
     return (await res.json()) as Answer;
   }
   const res = await fetch(app.graphqlUrl, {
@@ -98,6 +107,7 @@ export async function send(
     headers: {
       'content-type': 'application/json',
       accept: transport === 'SSE' ? 'text/event-stream' : 'application/json',
+      ...authorization,
     },
     body: JSON.stringify({ query, variables }),
   });
