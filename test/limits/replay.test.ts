@@ -42,18 +42,20 @@ async function seeded(room: string, n: number, data: string): Promise<{ app: Tes
     // Only the replay bound is under test here, not the subscribe rate or count.
     WS_SUBSCRIBE_BURST: '1000',
     WS_MAX_SUBSCRIPTIONS: '1000',
+    // Seeding writes megabytes per commit: give a busy machine time.
+    REDIS_COMMAND_TIMEOUT_MS: '20000',
   });
   const events: StoredEvent[] = [];
-  for (let i = 0; i < n / 100; i++) {
+  for (let i = 0; i < n / 20; i++) {
     events.push(
       ...(await app.app.engine.store.commit({
         expect: [],
         put: [],
         del: [],
-        events: Array.from({ length: 100 }, (_, j) => ({
+        events: Array.from({ length: 20 }, (_, j) => ({
           type: 'CUSTOM' as const,
           rooms: [room],
-          payload: { kind: 'custom' as const, data: { n: i * 100 + j, blob: data } },
+          payload: { kind: 'custom' as const, data: { n: i * 20 + j, blob: data } },
         })),
         timestamp: new Date().toISOString(),
         source: 'replay-test',
