@@ -1,5 +1,4 @@
 /** The HTTP GraphQL pipeline (queries, mutations, SSE subscriptions, GraphiQL), shared with WebSocket. */
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
@@ -17,6 +16,7 @@ import type { ColonyContext, Session } from '../schema/context.js';
 import { toClientError } from '../schema/errors.js';
 import { costControls, productionHardening, withoutSuggestions } from './limits.js';
 import { corsOptions, httpProtections } from './limits-http.js';
+import { renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { routeLabel, type AppMetrics } from './metrics.js';
 import { useMutationRateLimit } from './mutation-limit.js';
 
@@ -109,7 +109,8 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
     schema: deps.schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    // GraphiQL's assets are served by Colony itself (no CDN), and its subscriptions use graphql-ws.
+    // GraphiQL's assets are served by Colony itself (no CDN, see graphiql.ts), and its subscriptions
+    // use graphql-ws.
     graphiql: deps.production
       ? false
       : { title: 'Colony', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
@@ -161,6 +162,8 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
     },
     plugins: [
       ...httpProtections(deps.allowedOrigins),
+      // GraphiQL's assets, only where GraphiQL is on.
+      ...(deps.production ? [] : [useGraphiQLAssets()]),
       usePrometheus({
         registry: deps.metrics.registry,
         endpoint: false,
