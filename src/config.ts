@@ -27,6 +27,7 @@ const environment = z.object({
   WS_MAX_PAYLOAD_BYTES: int(1024 * 1024, 1024),
   ALLOWED_ORIGINS: optionalString,
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+  SHUTDOWN_DRAIN_MS: int(5_000),
   INSTANCE_ID: optionalString,
   NODE_ENV: optionalString,
   JWT_SECRET: optionalString.pipe(
@@ -60,6 +61,8 @@ export interface Config {
   realtime: { maxQueuedBytesPerConnection: number };
   jobs: { metricsIntervalMs: number; proposalSweepMs: number };
   shutdownTimeoutMs: number;
+  /** How long a signalled process keeps serving, unready, before it closes (see app.ts stop()). */
+  shutdownDrainMs: number;
   instanceId: string;
   /** NODE_ENV=production: no introspection, no suggestions, no GraphiQL, and auth is required. */
   production: boolean;
@@ -148,6 +151,7 @@ export function parseConfig(env: Record<string, string | undefined>, fallbackIns
     realtime: { maxQueuedBytesPerConnection: e.SUBSCRIBER_MAX_QUEUE_BYTES },
     jobs: { metricsIntervalMs: e.METRICS_INTERVAL_MS, proposalSweepMs: e.PROPOSAL_SWEEP_MS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     instanceId: e.INSTANCE_ID ?? fallbackInstanceId,
     production,
     auth,

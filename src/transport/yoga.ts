@@ -1,7 +1,7 @@
 /** The HTTP GraphQL pipeline (queries, mutations, SSE subscriptions, GraphiQL), shared with WebSocket. */
 import { createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { GraphQLSchema } from 'graphql';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
 import { AuthError, bearerToken, type TokenVerifier } from '../auth/token-verifier.js';
 import { expiresInMs } from '../auth/expiry.js';
@@ -59,6 +59,30 @@ export interface YogaDeps {
   allowedOrigins: string[] | null;
   /** Mutations per caller (see mutation-limit.ts). */
   mutationLimiter: RateLimiter;
+  /**
+   * True once the server is closing. A subscription that arrives then (on a connection accepted just
+   * before) ends at once, like the streams already open, and its client resumes on another instance.
+   */
+  closing?: () => boolean;
+}
+
+/** What a closing server owes a stream: a subscription arriving now ends at once; SSE is unbuffered. */
+function useDrain(closing: () => boolean): Plugin {
+  return {
+    onSubscribe({ setResultAndStopExecution }) {
+      if (closing()) setResultAndStopExecution((async function* () {})());
+    },
+    onResponse({ response }) {
+      if (!response.headers.get('content-type')?.startsWith('text/event-stream')) return;
+      // nginx buffers proxied responses unless told otherwise; an SSE stream must pass through as
+      // written, whatever the proxy's configuration (deploy/nginx.conf also turns buffering off).
+      response.headers.set('x-accel-buffering', 'no');
+      // Yoga says `Connection: keep-alive` on every stream. Node decides that hop-by-hop header
+      // itself (close when the request asked for it, or when the server is closing); Yoga's would
+      // let a proxy reuse a connection that Node is closing, and its next request would get a 400.
+      response.headers.delete('connection');
+    },
+  };
 }
 
 /** Extra context a WebSocket operation brings in (see ws-server.ts). */
@@ -164,6 +188,7 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       ...httpProtections(deps.allowedOrigins),
       // GraphiQL's assets, only where GraphiQL is on.
       ...(deps.production ? [] : [useGraphiQLAssets()]),
+      useDrain(deps.closing ?? (() => false)),
       usePrometheus({
         registry: deps.metrics.registry,
         endpoint: false,
