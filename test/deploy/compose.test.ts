@@ -26,7 +26,10 @@ let config: string;
 beforeAll(async () => {
   // No Docker engine runs here: `config` validates and resolves the file without one.
   config = (
-    await promisify(execFile)('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: root })
+    await promisify(execFile)('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
+      cwd: root,
+      env: { ...process.env, JWT_SECRET: 'a-test-secret-of-at-least-32-characters' },
+    })
   ).stdout;
 });
 
@@ -35,6 +38,16 @@ describe('docker-compose.yml', () => {
     for (const name of ['redis', 'colony-1', 'colony-2', 'nginx']) service(config, name);
     expect(config).toContain('REDIS_URL: redis://redis:6379');
     expect(config).toMatch(/appendonly/);
+    // The image runs in production mode, which needs a key; the file asks for it from the environment.
+    expect(config).toContain('JWT_SECRET: a-test-secret-of-at-least-32-characters');
+  });
+
+  it('refuses to resolve without JWT_SECRET', async () => {
+    const env = { ...process.env };
+    delete env.JWT_SECRET;
+    await expect(
+      promisify(execFile)('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: root, env }),
+    ).rejects.toThrow(/JWT_SECRET/);
   });
 
   it('builds one image for both instances and restarts every service', () => {
