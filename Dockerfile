@@ -1,5 +1,5 @@
-# Node 26, the Active LTS line since 2026-10-28 (Yoga's runtime dependencies want Node >= 22.12; the
-# test suite also runs on Node 20, the project's floor).
+# Node 26, the Active LTS line since 2026-10-28 (Node 20 is past its end of life, and some of Yoga's
+# runtime dependencies declare Node >= 22.15; the test suite still runs on Node 20).
 FROM node:26-slim
 WORKDIR /app
 ENV NODE_ENV=production PORT=4000

@@ -180,6 +180,11 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
         logger.info({ drainMs }, 'draining: /ready answers 503');
         await new Promise((resolve) => setTimeout(resolve, drainMs));
       }
+      // Close right after a poll phase has accepted every connection waiting in the kernel's queue:
+      // closing the listener resets the ones still queued, and a request already written into one
+      // fails (a 502 for a POST behind nginx). That window is only narrowed here, not closed; a
+      // proxy that follows /ready has stopped connecting by now (README, "Behind nginx").
+      await new Promise((resolve) => setImmediate(resolve));
       closing = true;
       let expire = () => undefined as void;
       const expired = new Promise<void>((resolve) => (expire = resolve));
