@@ -14,6 +14,7 @@ import { createTokenVerifier } from './auth/token-verifier.js';
 import { startJobs } from './jobs/jobs.js';
 import type { Logger } from './logger.js';
 import { RealtimeHub } from './realtime/realtime-hub.js';
+import { createEventStreams } from './realtime/stream-position.js';
 import { buildSchema } from './schema/index.js';
 import { createMetrics } from './transport/metrics.js';
 import { createWsServer, type WsServer } from './transport/ws-server.js';
@@ -88,6 +89,11 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     schema: buildSchema(),
     colony,
     hub: realtime,
+    streams: createEventStreams({
+      realtime,
+      log: engine.log,
+      heartbeatMs: config.realtime.streamHeartbeatMs,
+    }),
     logger,
     metrics,
     verifier,

@@ -14,6 +14,7 @@ import type { Limits } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
 import type { ColonyContext, Session } from '../schema/context.js';
+import type { EventStreams } from '../realtime/stream-position.js';
 import { toClientError } from '../schema/errors.js';
 import { costControls, productionHardening, withoutSuggestions } from './limits.js';
 import { corsOptions, httpProtections } from './limits-http.js';
@@ -47,6 +48,7 @@ export interface YogaDeps {
   schema: GraphQLSchema;
   colony: Colony;
   hub: RealtimeHub;
+  streams: EventStreams;
   logger: Logger;
   metrics: AppMetrics;
   /** null: authentication is off. */
@@ -139,6 +141,7 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
         return {
           colony: deps.colony,
           realtime: deps.hub,
+          streams: deps.streams,
           connection,
           identity,
           access: session?.access ?? readAccessFor(identity),
@@ -153,6 +156,7 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       return {
         colony: deps.colony,
         realtime: deps.hub,
+        streams: deps.streams,
         connection: stream,
         identity,
         access: readAccessFor(identity),
