@@ -16,6 +16,7 @@ import type { Logger } from './logger.js';
 import { RealtimeHub } from './realtime/realtime-hub.js';
 import { createEventStreams } from './realtime/stream-position.js';
 import { buildSchema } from './schema/index.js';
+import { isDashboardPath, serveDashboard } from './transport/dashboard.js';
 import { createMetrics } from './transport/metrics.js';
 import { createWsServer, type WsServer } from './transport/ws-server.js';
 import { createYogaServer } from './transport/yoga.js';
@@ -129,6 +130,7 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
         res.writeHead(200, { 'content-type': metrics.registry.contentType });
         return res.end(body);
       }
+      if (isDashboardPath(path ?? '')) return await serveDashboard(req, res, path ?? '');
       return yoga(req, res);
     } catch (error) {
       logger.error({ err: error, path }, 'request failed');

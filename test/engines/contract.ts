@@ -326,8 +326,12 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         for (let i = 0; i < 8; i++)
           ids.push((await e.store.commit(commitOf({ events: [custom('r', i)] })))[0]!.id);
         const kept = ids.slice(2);
-        const read = async (after: string | null, before: string | null, limit: number, newestFirst = false) =>
-          (await e.log.readRange({ after, before, limit, newestFirst })).map((x) => x.id);
+        const read = async (
+          after: string | null,
+          before: string | null,
+          limit: number,
+          newestFirst = false,
+        ) => (await e.log.readRange({ after, before, limit, newestFirst })).map((x) => x.id);
         expect(await read(null, null, 100)).toEqual(kept);
         expect(await read(null, null, 2)).toEqual(kept.slice(0, 2));
         expect(await read(null, null, 2, true)).toEqual([kept[5], kept[4]]);
