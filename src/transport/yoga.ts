@@ -23,7 +23,7 @@ import { useMutationRateLimit } from './mutation-limit.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
-export const DEFAULT_QUERY = `# Watch every event as it happens (run this, then create an agent from another tab):
+const LIVE = `# Tab 1 of the tour: press ▶ here, then run CreateAgent from a second browser tab.
 subscription Live {
   events {
     id
@@ -38,11 +38,23 @@ subscription Live {
     }
   }
 }
+`;
 
+const CREATE_AGENT = `# Tab 2 of the tour: press ▶ here (in a second browser tab) and watch the first one.
 mutation CreateAgent {
   createAgent(input: { name: "scout-1", type: "crawler", capabilities: ["http"] }) { id name status }
 }
 `;
+
+/** What a new GraphiQL tab opens on: both operations of the tour; ▶ asks which one to run. */
+export const DEFAULT_QUERY = `${LIVE}\n${CREATE_AGENT}`;
+
+/**
+ * The tour's tabs, one operation each, used when the browser has no GraphiQL state yet. GraphiQL
+ * keeps its tabs in localStorage, shared by every browser tab on this address: a second browser
+ * tab shows the same two tabs (plus an empty one GraphiQL adds), so the README says to pick one.
+ */
+export const DEFAULT_TABS = [{ query: LIVE }, { query: CREATE_AGENT }];
 
 export interface YogaDeps {
   schema: GraphQLSchema;
@@ -114,7 +126,12 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
     // GraphiQL's assets are served by Colony itself (no CDN), and its subscriptions use graphql-ws.
     graphiql: deps.production
       ? false
-      : { title: 'Colony', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
+      : {
+          title: 'Colony',
+          subscriptionsProtocol: 'WS',
+          defaultQuery: DEFAULT_QUERY,
+          defaultTabs: DEFAULT_TABS,
+        },
     cors: corsOptions(deps.allowedOrigins),
     renderGraphiQL,
     logging: {
