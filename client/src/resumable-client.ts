@@ -25,8 +25,11 @@ export type ConnectionState =
   | { status: 'idle' }
   | { status: 'connecting' }
   | { status: 'connected' }
-  /** The socket dropped; graphql-ws is reconnecting (attempt counts from 1). */
-  | { status: 'reconnecting'; attempt: number }
+  /**
+   * The socket dropped; graphql-ws is reconnecting (attempt counts from 1). `closed` is why it
+   * last closed, when the server said (e.g. 4403: the token is missing, invalid or expired).
+   */
+  | { status: 'reconnecting'; attempt: number; closed: { code: number; reason: string } | null }
   /** Reconnected, and every resuming `eventStream` said it is live again. */
   | { status: 'resumed'; caughtUp: number };
 
@@ -145,6 +148,7 @@ export function createResumableClient(options: ResumableClientOptions): Resumabl
   const active = new Set<{ resuming: Resuming; usesPositions: boolean }>();
   let attempt = 0;
   let dropped = false;
+  let lastClose: { code: number; reason: string } | null = null;
 
   const setState = (next: ConnectionState) => {
     state = next;
@@ -171,24 +175,30 @@ export function createResumableClient(options: ResumableClientOptions): Resumabl
       ...wsOptions.on,
       connecting: (isRetry) => {
         wsOptions.on?.connecting?.(isRetry);
-        if (isRetry || dropped) setState({ status: 'reconnecting', attempt: ++attempt });
+        if (isRetry || dropped) setState({ status: 'reconnecting', attempt: ++attempt, closed: lastClose });
         else setState({ status: 'connecting' });
       },
       connected: (socket, payload, wasRetry) => {
         wsOptions.on?.connected?.(socket, payload, wasRetry);
         attempt = 0;
+        lastClose = null;
         setState({ status: 'connected' });
         checkResumed();
       },
       closed: (event) => {
         wsOptions.on?.closed?.(event);
+        const { code, reason } = (event ?? {}) as { code?: unknown; reason?: unknown };
+        lastClose =
+          typeof code === 'number' && code !== 1006
+            ? { code, reason: typeof reason === 'string' ? reason : '' }
+            : null;
         if (active.size === 0) {
           setState({ status: 'idle' });
           return;
         }
         dropped = true;
         for (const sub of active) sub.resuming = { waiting: sub.usesPositions, caughtUp: 0 };
-        setState({ status: 'reconnecting', attempt: attempt || 1 });
+        setState({ status: 'reconnecting', attempt: attempt || 1, closed: lastClose });
       },
     },
   });

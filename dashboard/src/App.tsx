@@ -1,6 +1,7 @@
 import { createResumableClient, type ConnectionState, type ResumableClient } from '@colony/client';
 import { resumableExchange } from '@colony/client/urql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
 import { Client, fetchExchange, Provider, useClient, useQuery } from 'urql';
 import {
   useCallback,
@@ -27,6 +28,7 @@ import {
   DeleteAgent,
   FailTask,
   ProposeConsensus,
+  RenewSession,
   ReportProgress,
   StartTask,
   TriggerElection,
@@ -222,7 +224,10 @@ function Indicator({ state, expiredAt }: { state: ConnectionState; expiredAt: Da
       text = 'Connected · live';
       break;
     case 'reconnecting':
-      text = `Reconnecting… (attempt ${state.attempt})`;
+      text =
+        state.closed?.code === 4403
+          ? `Refused: ${state.closed.reason || 'the token is missing, invalid or expired'} — paste a valid token`
+          : `Reconnecting… (attempt ${state.attempt})`;
       break;
     case 'resumed':
       text = `Resumed · caught up ${state.caughtUp} event${state.caughtUp === 1 ? '' : 's'}`;
@@ -258,17 +263,14 @@ function AuthPanel(props: {
   const left = info?.exp ? Math.round(info.exp - now / 1000) : null;
 
   const renew = () => {
-    // Over the socket, so open subscriptions go on without a gap. Untyped: renewSession lands with auth.
+    // Over the open socket, so that live subscriptions go on without a gap under the new token.
     props.session.colony.ws.subscribe(
-      {
-        query: 'mutation RenewSession($token: String!) { renewSession(token: $token) { expiresAt } }',
-        variables: { token: draft },
-      },
+      { query: print(RenewSession), variables: { token: draft.trim() } },
       {
         next: (result) => {
           if (result.errors?.length) setMessage(`Not renewed: ${result.errors[0]?.message ?? ''}`);
           else {
-            props.onRenewed(draft);
+            props.onRenewed(draft.trim());
             setDraft('');
             setMessage('Session renewed.');
           }

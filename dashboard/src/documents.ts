@@ -272,3 +272,13 @@ export const Broadcast = graphql(`
     }
   }
 `);
+
+export const RenewSession = graphql(`
+  mutation DashboardRenewSession($token: String!) {
+    renewSession(token: $token) {
+      sub
+      roles
+      expiresAt
+    }
+  }
+`);

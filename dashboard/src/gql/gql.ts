@@ -34,6 +34,7 @@ type Documents = {
     "\n  mutation DashboardPropose($input: ProposeConsensusInput!) {\n    proposeConsensus(input: $input) {\n      id\n    }\n  }\n": typeof types.DashboardProposeDocument,
     "\n  mutation DashboardCastVote($proposalId: ID!, $agentId: ID!, $approve: Boolean!) {\n    castVote(proposalId: $proposalId, agentId: $agentId, approve: $approve) {\n      id\n    }\n  }\n": typeof types.DashboardCastVoteDocument,
     "\n  mutation DashboardBroadcast($room: String!, $data: JSON!) {\n    broadcast(room: $room, data: $data) {\n      id\n    }\n  }\n": typeof types.DashboardBroadcastDocument,
+    "\n  mutation DashboardRenewSession($token: String!) {\n    renewSession(token: $token) {\n      sub\n      roles\n      expiresAt\n    }\n  }\n": typeof types.DashboardRenewSessionDocument,
 };
 const documents: Documents = {
     "\n  fragment AgentCard on Agent {\n    id\n    name\n    type\n    status\n    capabilities\n    activeTaskCount\n    updatedAt\n  }\n": types.AgentCardFragmentDoc,
@@ -56,6 +57,7 @@ const documents: Documents = {
     "\n  mutation DashboardPropose($input: ProposeConsensusInput!) {\n    proposeConsensus(input: $input) {\n      id\n    }\n  }\n": types.DashboardProposeDocument,
     "\n  mutation DashboardCastVote($proposalId: ID!, $agentId: ID!, $approve: Boolean!) {\n    castVote(proposalId: $proposalId, agentId: $agentId, approve: $approve) {\n      id\n    }\n  }\n": types.DashboardCastVoteDocument,
     "\n  mutation DashboardBroadcast($room: String!, $data: JSON!) {\n    broadcast(room: $room, data: $data) {\n      id\n    }\n  }\n": types.DashboardBroadcastDocument,
+    "\n  mutation DashboardRenewSession($token: String!) {\n    renewSession(token: $token) {\n      sub\n      roles\n      expiresAt\n    }\n  }\n": types.DashboardRenewSessionDocument,
 };
 
 /**
@@ -152,6 +154,10 @@ export function graphql(source: "\n  mutation DashboardCastVote($proposalId: ID!
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation DashboardBroadcast($room: String!, $data: JSON!) {\n    broadcast(room: $room, data: $data) {\n      id\n    }\n  }\n"): (typeof documents)["\n  mutation DashboardBroadcast($room: String!, $data: JSON!) {\n    broadcast(room: $room, data: $data) {\n      id\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardRenewSession($token: String!) {\n    renewSession(token: $token) {\n      sub\n      roles\n      expiresAt\n    }\n  }\n"): (typeof documents)["\n  mutation DashboardRenewSession($token: String!) {\n    renewSession(token: $token) {\n      sub\n      roles\n      expiresAt\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
