@@ -254,13 +254,14 @@ function AuthPanel(props: {
 }) {
   const [draft, setDraft] = useState('');
   const [message, setMessage] = useState<string | null>(null);
-  const [now, setNow] = useState(() => Date.now());
+  // Re-rendered every 10 s, so that the time left stays current.
+  const [, setTick] = useState(0);
   useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), 10_000);
+    const timer = setInterval(() => setTick((n) => n + 1), 10_000);
     return () => clearInterval(timer);
   }, []);
   const info = props.token ? decodeToken(props.token) : null;
-  const left = info?.exp ? Math.round(info.exp - now / 1000) : null;
+  const left = info?.exp ? info.exp - Date.now() / 1000 : null;
 
   const renew = () => {
     // Over the open socket, so that live subscriptions go on without a gap under the new token.
