@@ -232,11 +232,13 @@ export interface EventStreams {
 export function createEventStreams({ realtime, log, heartbeatMs }: EventStreamsOptions): EventStreams {
   return {
     async open(request) {
-      // The live side starts at the newest id read now: the hub replays from there to its own
-      // registration, so every event after `start` arrives once. A `since` replay up to `start` is
-      // paged here, as the client reads it, followed by the position that says live events begin.
+      // `start` is the newest id before the live side registers, so every live event comes after
+      // it: resuming from it misses nothing (what fell between the read and the registration is
+      // replayed then). With `since`, the hub replays from `start` to its registration (holding one of
+      // the connection's replay slots), and the replay up to `start` is paged here as the client
+      // reads it, followed by the position that says live events begin.
       const start = await log.lastId();
-      const inner = await realtime.open({ ...request, since: start });
+      const inner = await realtime.open({ ...request, since: request.since === null ? null : start });
       const wants = matcher(request.rooms, request.types, request.access);
       if (request.since === null) return new PositionedStream(inner, log, heartbeatMs, null, start, wants);
       try {

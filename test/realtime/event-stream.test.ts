@@ -130,6 +130,15 @@ describe('eventStream', () => {
     sub.unsubscribe();
   });
 
+  it('opens several streams at once on one socket, each with its position', async () => {
+    const newest = await say('many', 0);
+    const client = t.ws();
+    const subs = [1, 2, 3, 4].map((i) => collect<StreamData>(client, STREAM, { rooms: [`many-${i}`] }));
+    const firsts = await Promise.all(subs.map(async (sub) => (await sub.waitFor(1))[0]?.eventStream));
+    expect(firsts).toEqual(subs.map(() => ({ __typename: 'StreamPosition', cursor: newest, live: true })));
+    for (const sub of subs) sub.unsubscribe();
+  });
+
   it('refuses a malformed or expired `since` with the documented codes', async () => {
     const client = t.ws();
     const malformed = collect<StreamData>(client, STREAM, { since: 'yesterday' });
