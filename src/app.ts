@@ -15,7 +15,9 @@ import { createTokenVerifier } from './auth/token-verifier.js';
 import { startJobs } from './jobs/jobs.js';
 import type { Logger } from './logger.js';
 import { RealtimeHub } from './realtime/realtime-hub.js';
+import { createEventStreams } from './realtime/stream-position.js';
 import { buildSchema } from './schema/index.js';
+import { isDashboardPath, serveDashboard } from './transport/dashboard.js';
 import { createMetrics } from './transport/metrics.js';
 import { createWsServer, type WsServer } from './transport/ws-server.js';
 import { createYogaServer } from './transport/yoga.js';
@@ -107,6 +109,11 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     schema: buildSchema(),
     colony,
     hub: realtime,
+    streams: createEventStreams({
+      realtime,
+      log: engine.log,
+      heartbeatMs: config.realtime.streamHeartbeatMs,
+    }),
     logger,
     metrics,
     verifier,
@@ -145,6 +152,7 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
         res.writeHead(200, { 'content-type': metrics.registry.contentType });
         return res.end(body);
       }
+      if (isDashboardPath(path ?? '')) return await serveDashboard(req, res, path ?? '');
       return yoga(req, res);
     } catch (error) {
       logger.error({ err: error, path }, 'request failed');

@@ -24,6 +24,7 @@ const environment = z.object({
   METRICS_INTERVAL_MS: int(10_000),
   PROPOSAL_SWEEP_MS: int(250, 10),
   SUBSCRIBER_MAX_QUEUE_BYTES: int(1024 * 1024, 1024),
+  STREAM_HEARTBEAT_MS: int(15_000),
   WS_MAX_PAYLOAD_BYTES: int(1024 * 1024, 1024),
   ALLOWED_ORIGINS: optionalString,
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
@@ -58,7 +59,11 @@ export interface Config {
     retention: number;
     redis: { url: string; keyPrefix: string; commandTimeoutMs: number } | null;
   };
-  realtime: { maxQueuedBytesPerConnection: number };
+  realtime: {
+    maxQueuedBytesPerConnection: number;
+    /** How long an `eventStream` may stay silent before it sends its position again; 0: never. */
+    streamHeartbeatMs: number;
+  };
   jobs: { metricsIntervalMs: number; proposalSweepMs: number };
   shutdownTimeoutMs: number;
   /** How long a signalled process keeps serving, unready, before it closes (see app.ts stop()). */
@@ -148,7 +153,10 @@ export function parseConfig(env: Record<string, string | undefined>, fallbackIns
         ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS }
         : null,
     },
-    realtime: { maxQueuedBytesPerConnection: e.SUBSCRIBER_MAX_QUEUE_BYTES },
+    realtime: {
+      maxQueuedBytesPerConnection: e.SUBSCRIBER_MAX_QUEUE_BYTES,
+      streamHeartbeatMs: e.STREAM_HEARTBEAT_MS,
+    },
     jobs: { metricsIntervalMs: e.METRICS_INTERVAL_MS, proposalSweepMs: e.PROPOSAL_SWEEP_MS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,

@@ -82,6 +82,19 @@ export interface EventLog {
   readAfter(cursor: string, limit: number): Promise<StoredEvent[]>;
   /** The id of the newest stored event, or null when none is retained. */
   lastId(): Promise<string | null>;
+  /**
+   * Up to `limit` retained events whose ids lie strictly between `after` and `before` (null: no
+   * bound), oldest first, or newest first when `newestFirst`. A bound need not be retained: this
+   * reads what is there, for history views (use `readAfter` where a gap must be an error).
+   */
+  readRange(range: EventRange): Promise<StoredEvent[]>;
+}
+
+export interface EventRange {
+  after: string | null;
+  before: string | null;
+  limit: number;
+  newestFirst: boolean;
 }
 
 /** `'*'` stands for every room. */

@@ -2,11 +2,14 @@ import type { Identity } from '../domain/access/identity.js';
 import type { ReadAccess } from '../domain/access/read-access.js';
 import type { Colony } from '../domain/api.js';
 import type { ClientConnection, RealtimeApi } from '../realtime/realtime-api.js';
+import type { EventStreams } from '../realtime/stream-position.js';
 
 /** What every resolver receives, on HTTP, SSE and WebSocket alike. */
 export interface ColonyContext {
   colony: Colony;
   realtime: RealtimeApi;
+  /** Streams with positions (`eventStream`) and the retained history (`eventLog`). */
+  streams: EventStreams;
   /** The client connection a subscription runs on (null for plain HTTP requests). */
   connection: ClientConnection | null;
   /** The verified caller; null when auth is off. */

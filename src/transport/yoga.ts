@@ -13,6 +13,7 @@ import type { Limits } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
 import type { ColonyContext, Session } from '../schema/context.js';
+import type { EventStreams } from '../realtime/stream-position.js';
 import { toClientError } from '../schema/errors.js';
 import { costControls, productionHardening, withoutSuggestions } from './limits.js';
 import { corsOptions, httpProtections } from './limits-http.js';
@@ -22,7 +23,7 @@ import { useMutationRateLimit } from './mutation-limit.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
-export const DEFAULT_QUERY = `# Watch every event as it happens (run this, then create an agent from another tab):
+const LIVE = `# Tab 1 of the tour: press ▶ here, then run CreateAgent from a second browser tab.
 subscription Live {
   events {
     id
@@ -37,16 +38,29 @@ subscription Live {
     }
   }
 }
+`;
 
+const CREATE_AGENT = `# Tab 2 of the tour: press ▶ here (in a second browser tab) and watch the first one.
 mutation CreateAgent {
   createAgent(input: { name: "scout-1", type: "crawler", capabilities: ["http"] }) { id name status }
 }
 `;
 
+/** What a new GraphiQL tab opens on: both operations of the tour; ▶ asks which one to run. */
+export const DEFAULT_QUERY = `${LIVE}\n${CREATE_AGENT}`;
+
+/**
+ * The tour's tabs, one operation each, used when the browser has no GraphiQL state yet. GraphiQL
+ * keeps its tabs in localStorage, shared by every browser tab on this address: a second browser
+ * tab shows the same two tabs (plus an empty one GraphiQL adds), so the README says to pick one.
+ */
+export const DEFAULT_TABS = [{ query: LIVE }, { query: CREATE_AGENT }];
+
 export interface YogaDeps {
   schema: GraphQLSchema;
   colony: Colony;
   hub: RealtimeHub;
+  streams: EventStreams;
   logger: Logger;
   metrics: AppMetrics;
   /** null: authentication is off. */
@@ -137,7 +151,12 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
     // use graphql-ws.
     graphiql: deps.production
       ? false
-      : { title: 'Colony', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
+      : {
+          title: 'Colony',
+          subscriptionsProtocol: 'WS',
+          defaultQuery: DEFAULT_QUERY,
+          defaultTabs: DEFAULT_TABS,
+        },
     cors: corsOptions(deps.allowedOrigins),
     renderGraphiQL,
     logging: {
@@ -164,6 +183,7 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
         return {
           colony: deps.colony,
           realtime: deps.hub,
+          streams: deps.streams,
           connection,
           identity,
           access: session?.access ?? readAccessFor(identity),
@@ -178,6 +198,7 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       return {
         colony: deps.colony,
         realtime: deps.hub,
+        streams: deps.streams,
         connection: stream,
         identity,
         access: readAccessFor(identity),

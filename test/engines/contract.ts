@@ -320,6 +320,31 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         expect(await e.log.readAfter(last!, 10)).toEqual([]);
       });
 
+      it('reads a range either way, with exclusive bounds that need not be retained', async () => {
+        const e = await make(6);
+        const ids: string[] = [];
+        for (let i = 0; i < 8; i++)
+          ids.push((await e.store.commit(commitOf({ events: [custom('r', i)] })))[0]!.id);
+        const kept = ids.slice(2);
+        const read = async (
+          after: string | null,
+          before: string | null,
+          limit: number,
+          newestFirst = false,
+        ) => (await e.log.readRange({ after, before, limit, newestFirst })).map((x) => x.id);
+        expect(await read(null, null, 100)).toEqual(kept);
+        expect(await read(null, null, 2)).toEqual(kept.slice(0, 2));
+        expect(await read(null, null, 2, true)).toEqual([kept[5], kept[4]]);
+        // A trimmed bound is a bound like any other.
+        expect(await read(ids[0]!, null, 3)).toEqual(kept.slice(0, 3));
+        expect(await read(kept[1]!, kept[4]!, 100)).toEqual([kept[2], kept[3]]);
+        expect(await read(kept[1]!, kept[4]!, 1, true)).toEqual([kept[3]]);
+        expect(await read(kept[1]!, kept[4]!, 100, true)).toEqual([kept[3], kept[2]]);
+        expect(await read(kept[3]!, kept[3]!, 100)).toEqual([]);
+        expect(await read(kept[5]!, null, 100)).toEqual([]);
+        expect(await read(null, kept[0]!, 100, true)).toEqual([]);
+      });
+
       it('still replays from the newest event retention dropped: nothing after it is missing', async () => {
         const e = await make(3);
         const ids: string[] = [];

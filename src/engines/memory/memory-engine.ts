@@ -14,6 +14,7 @@ import {
   type Engine,
   type EventBus,
   type EventLog,
+  type EventRange,
   type HealthReport,
   type Kind,
   type ListQuery,
@@ -189,6 +190,28 @@ export class MemoryEventLog implements EventLog {
 
   async lastId(): Promise<string | null> {
     return this.events.at(-1)?.id ?? null;
+  }
+
+  async readRange({ after, before, limit, newestFirst }: EventRange): Promise<StoredEvent[]> {
+    const from = after === null ? 0 : this.firstAfter(after);
+    const to = before === null ? this.events.length : this.firstAfter(before, true);
+    if (from >= to) return [];
+    return newestFirst
+      ? this.events.slice(Math.max(from, to - limit), to).reverse()
+      : this.events.slice(from, Math.min(to, from + limit));
+  }
+
+  /** The index of the first event after `id` (or at it, with `inclusive`). */
+  private firstAfter(id: string, inclusive = false): number {
+    let lo = 0;
+    let hi = this.events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareEventIds((this.events[mid] as StoredEvent).id, id);
+      if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private indexOf(id: string): number {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { expiredCursor, malformedCursor } from '../../domain/errors.js';
 import { isEventId, type StoredEvent } from '../../domain/events/event-types.js';
-import type { EventLog } from '../../domain/ports.js';
+import type { EventLog, EventRange } from '../../domain/ports.js';
 import type { RedisKeys } from './keys.js';
 import { execAll, orUnavailable } from './redis-errors.js';
 
@@ -48,6 +48,17 @@ export class RedisEventLog implements EventLog {
   async lastId(): Promise<string | null> {
     const [last] = await orUnavailable(() => this.client.xrevrange(this.keys.events, '+', '-', 'COUNT', 1));
     return last ? last[0] : null;
+  }
+
+  async readRange({ after, before, limit, newestFirst }: EventRange): Promise<StoredEvent[]> {
+    const low = after === null ? '-' : `(${after}`;
+    const high = before === null ? '+' : `(${before}`;
+    const entries = (await orUnavailable(() =>
+      newestFirst
+        ? this.client.xrevrange(this.keys.events, high, low, 'COUNT', limit)
+        : this.client.xrange(this.keys.events, low, high, 'COUNT', limit),
+    )) as Entry[];
+    return entries.map(entryToEvent);
   }
 
   /** Events after `afterId` (exclusive) up to `untilId` (exclusive), for filling a gap. */
