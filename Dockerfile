@@ -1,5 +1,16 @@
 # Node 26, the Active LTS line since 2026-10-28 (Node 20 is past its end of life, and some of Yoga's
 # runtime dependencies declare Node >= 22.15; the test suite still runs on Node 20).
+# The dashboard is built with the dev dependencies (Vite, React) in a stage of its own; the image
+# keeps only its static files.
+FROM node:26-slim AS dashboard
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY scripts/build-dashboard.mjs ./scripts/
+COPY client ./client
+COPY dashboard ./dashboard
+RUN node scripts/build-dashboard.mjs
+
 FROM node:26-slim
 WORKDIR /app
 ENV NODE_ENV=production PORT=4000
@@ -7,6 +18,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY src ./src
+COPY --from=dashboard /app/dashboard/dist ./dashboard/dist
 EXPOSE 4000
 # Unprivileged: the image's own `node` user.
 USER node

@@ -110,4 +110,10 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n?.*\/ready/m);
     expect(dockerfile).toMatch(/^CMD \["node", /m);
   });
+
+  it('ships the built dashboard, without the dev dependencies that build it', () => {
+    expect(dockerfile).toMatch(/^RUN node scripts\/build-dashboard\.mjs$/m);
+    expect(dockerfile).toMatch(/^COPY --from=dashboard \/app\/dashboard\/dist \.\/dashboard\/dist$/m);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+  });
 });
