@@ -46,6 +46,8 @@ function countingStore(store: Store, count: (n: number) => void): Store {
     get: (kind, id) => store.get(kind, id),
     list: (kind, query) => store.list(kind, query),
     count: (kind, where) => store.count(kind, where),
+    setVersions: (keys) => store.setVersions(keys),
+    idempotency: (key) => store.idempotency(key),
     commit: async (commit) => {
       const events = await store.commit(commit);
       count(events.length);
