@@ -19,6 +19,7 @@ import { costControls, productionHardening, withoutSuggestions } from './limits.
 import { corsOptions, httpProtections } from './limits-http.js';
 import { routeLabel, type AppMetrics } from './metrics.js';
 import { useMutationRateLimit } from './mutation-limit.js';
+import { useNestingLimit } from './nesting-limit.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -160,6 +161,7 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       };
     },
     plugins: [
+      useNestingLimit(),
       ...httpProtections(deps.allowedOrigins),
       usePrometheus({
         registry: deps.metrics.registry,
