@@ -79,6 +79,7 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     store: countingStore(engine.store, (n) => realtime.countPublished(n)),
     clock: systemClock,
     source: config.instanceId,
+    idempotencyTtlMs: config.idempotencyTtlS * 1000,
   });
   const verifier = config.auth ? createTokenVerifier(config.auth) : null;
   if (!verifier)
