@@ -5,11 +5,10 @@
  * history (test/engines/history.ts), with zero violations.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../../src/domain/events/event-types.js';
-import { entryToEvent } from '../../src/engines/redis/redis-event-log.js';
 import { startApp, type TestApp } from '../support/app.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { checkHistory } from '../engines/history.js';
+import { readLog } from './log.js';
 
 const TRIALS = Number(process.env.COLONY_RACE_TRIALS ?? 30);
 
@@ -33,11 +32,6 @@ async function pair() {
       return app;
     });
   return { prefix, a: await start('a'), b: await start('b') };
-}
-
-export async function readLog(server: RedisServer, prefix: string): Promise<StoredEvent[]> {
-  const entries = await server.client().xrange(`{${prefix}}:events`, '-', '+');
-  return entries.map((entry) => entryToEvent(entry as [string, string[]]));
 }
 
 type Gql = <R = Record<string, { id: string }>>(

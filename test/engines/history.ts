@@ -50,6 +50,7 @@ export function checkHistory(
   const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
   const withLoad = (a: Agent): Agent => ({ ...a, activeTaskCount: load(a.id) });
   let previous: StoredEvent | null = null;
+  const decided = new Set<string>();
 
   for (const event of events) {
     const at = `${event.type} ${event.id}`;
@@ -121,6 +122,12 @@ export function checkHistory(
             );
         } else if (!before) {
           violations.push(`${at}: proposal ${p.proposal.id} is unknown`);
+        } else if (event.type === 'CONSENSUS_DECIDED') {
+          // Once per proposal: right after the vote that settled it (same status), or on expiry.
+          if (decided.has(p.proposal.id)) violations.push(`${at}: proposal ${p.proposal.id} decided twice`);
+          if (before.status !== 'OPEN' && before.status !== p.proposal.status)
+            violations.push(`${at}: proposal ${p.proposal.id} was ${before.status}`);
+          decided.add(p.proposal.id);
         } else if (before.status !== 'OPEN') {
           violations.push(`${at}: proposal ${p.proposal.id} was already ${before.status}`);
         } else if (event.type === 'CONSENSUS_VOTED' && p.vote) {
@@ -167,7 +174,7 @@ export function checkHistory(
   return { violations, state };
 }
 
-/** Compares what the log implies with the records an instance holds now. */
+/** Compares what the log implies with the records an instance shows now (through the API). */
 export function checkFinalState(
   state: Folded,
   final: { agents: Agent[]; tasks: Task[]; proposals?: Proposal[] },
@@ -188,8 +195,10 @@ export function checkFinalState(
     if (!state.agents.has(id)) violations.push(`${who}: agent ${id} is stored but not in the log`);
   for (const [id, task] of state.tasks) {
     const now = tasks.get(id);
+    // The API shows an assignee that was deleted since as none.
+    const assigneeId = task.assigneeId && agents.has(task.assigneeId) ? task.assigneeId : null;
     if (!now) violations.push(`${who}: task ${id} is in the log but not stored`);
-    else if (now.status !== task.status || now.assigneeId !== task.assigneeId)
+    else if (now.status !== task.status || now.assigneeId !== assigneeId)
       violations.push(
         `${who}: task ${id} is ${now.status}/${now.assigneeId}, the log says ${task.status}/${task.assigneeId}`,
       );
