@@ -92,9 +92,12 @@ export class RedisEventBus implements EventBus {
         } satisfies Message;
       },
     });
-    // graphql-redis-subscriptions fires UNSUBSCRIBE without handling its promise: while Redis is
-    // away that would be an unhandled rejection, which ends the process.
-    for (const method of ['unsubscribe', 'punsubscribe'] as const) {
+    // graphql-redis-subscriptions fires UNSUBSCRIBE without handling its promise, and so does
+    // ioredis when it subscribes again after a reconnection (event_handler.js, autoResubscribe):
+    // when Redis hangs at that moment the command times out, an unhandled rejection that ends the
+    // process. Callers that await the promise still see the error. (A SUBSCRIBE that timed out on a
+    // hung Redis still runs once it answers; a lost connection reconnects and subscribes again.)
+    for (const method of ['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe'] as const) {
       const original = subscriber[method].bind(subscriber) as (...args: unknown[]) => Promise<unknown>;
       (subscriber as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
         const result = original(...args);
@@ -189,10 +192,10 @@ export class RedisEventBus implements EventBus {
         channel.seq = Number(seq ?? 0);
         channel.due = channel.seq;
         // The first room watched starts the delivery; later ones join it where it stands.
-        if (this.lastDelivered === null || this.channels.size === 1)
-          this.lastDelivered = last[0]?.[0] ?? '0-0';
+        if (this.lastDelivered === null) this.lastDelivered = last[0]?.[0] ?? '0-0';
       } catch (error) {
         this.channels.delete(name);
+        if (!this.channels.size) this.lastDelivered = null;
         if (channel.subId !== null) this.pubsub.unsubscribe(channel.subId);
         throw error;
       }
@@ -220,6 +223,8 @@ export class RedisEventBus implements EventBus {
     if (!channel) return;
     if (--channel.watchers > 0) return;
     this.channels.delete(name);
+    // Nothing watched: the next watch starts afresh at the stream's tail, not at an old position.
+    if (!this.channels.size) this.lastDelivered = null;
     await channel.ready.catch(() => undefined);
     if (channel.subId !== null) this.pubsub.unsubscribe(channel.subId);
   }
