@@ -58,6 +58,8 @@ function countingStore(store: Store, count: (n: number) => void): Store {
     get: (kind, id) => store.get(kind, id),
     list: (kind, query) => store.list(kind, query),
     count: (kind, where) => store.count(kind, where),
+    setVersions: (keys) => store.setVersions(keys),
+    idempotency: (key) => store.idempotency(key),
     commit: async (commit) => {
       const events = await store.commit(commit);
       count(events.length);
@@ -97,6 +99,7 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     store: countingStore(engine.store, (n) => realtime.countPublished(n)),
     clock: systemClock,
     source: config.instanceId,
+    idempotencyTtlMs: config.idempotencyTtlS * 1000,
   });
   const verifier = config.auth ? createTokenVerifier(config.auth) : null;
   if (!verifier)

@@ -50,6 +50,7 @@ const environment = z.object({
   WS_MAX_REPLAYS: int(2, 1),
   MUTATION_RATE_PER_S: int(500, 1),
   MUTATION_BURST: int(5000, 1),
+  IDEMPOTENCY_TTL_S: int(86_400, 1),
 });
 
 export interface Config {
@@ -74,6 +75,8 @@ export interface Config {
   /** null: auth is off (every caller may do everything). */
   auth: AuthConfig | null;
   limits: Limits;
+  /** How long an idempotency key and the outcome it stands for are kept. */
+  idempotencyTtlS: number;
 }
 
 export interface AuthConfig {
@@ -176,5 +179,6 @@ export function parseConfig(env: Record<string, string | undefined>, fallbackIns
       mutationRatePerS: e.MUTATION_RATE_PER_S,
       mutationBurst: e.MUTATION_BURST,
     },
+    idempotencyTtlS: e.IDEMPOTENCY_TTL_S,
   };
 }

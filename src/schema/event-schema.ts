@@ -237,7 +237,11 @@ builder.mutationFields((t) => ({
     description: 'A CUSTOM event to one room (1–128 characters of letters, digits and `:_.-`).',
     args: {
       room: t.arg.string({ required: true, validate: roomSchema }),
-      data: t.arg({ type: 'JSON', required: true }),
+      data: t.arg({
+        type: 'JSON',
+        required: true,
+        description: 'At most 64 KiB as JSON and 32 levels deep.',
+      }),
     },
     resolve: (_, args, ctx) => ctx.colony.system.broadcast(args.room, args.data ?? null),
   }),

@@ -12,7 +12,7 @@ import type { RateLimiter } from '../domain/ports.js';
 import type { Limits } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
-import type { ColonyContext, Session } from '../schema/context.js';
+import { colonyForRequest, type ColonyContext, type Session } from '../schema/context.js';
 import type { EventStreams } from '../realtime/stream-position.js';
 import { toClientError } from '../schema/errors.js';
 import { costControls, productionHardening, withoutSuggestions } from './limits.js';
@@ -20,6 +20,7 @@ import { corsOptions, httpProtections } from './limits-http.js';
 import { renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { routeLabel, type AppMetrics } from './metrics.js';
 import { useMutationRateLimit } from './mutation-limit.js';
+import { useNestingLimit } from './nesting-limit.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -176,12 +177,12 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
         return deps.production ? withoutSuggestions(sent) : sent;
       },
     },
-    context: async ({ request, connection, session }) => {
+    context: async ({ request, connection, session, params }) => {
       if (connection) {
         // A WebSocket operation: the identity is the session's, proven at connection_init.
         const identity = session?.identity ?? null;
         return {
-          colony: deps.colony,
+          colony: colonyForRequest(deps.colony, params, null, identity?.sub),
           realtime: deps.hub,
           streams: deps.streams,
           connection,
@@ -196,7 +197,7 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       const stream = sse ? deps.hub.connect('sse', null) : null;
       if (stream) endAtExpiry(stream, identity, deps.clockToleranceS);
       return {
-        colony: deps.colony,
+        colony: colonyForRequest(deps.colony, params, request.headers.get('idempotency-key'), identity?.sub),
         realtime: deps.hub,
         streams: deps.streams,
         connection: stream,
@@ -206,6 +207,7 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       };
     },
     plugins: [
+      useNestingLimit(),
       ...httpProtections(deps.allowedOrigins),
       // GraphiQL's assets, only where GraphiQL is on.
       ...(deps.production ? [] : [useGraphiQLAssets()]),

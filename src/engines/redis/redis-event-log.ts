@@ -61,12 +61,17 @@ export class RedisEventLog implements EventLog {
     return entries.map(entryToEvent);
   }
 
-  /** Events after `afterId` (exclusive) up to `untilId` (exclusive), for filling a gap. */
-  async range(afterId: string, untilId: string | null, limit: number): Promise<StoredEvent[]> {
+  /** Events after `afterId` (exclusive) up to `untilId` (exclusive unless `inclusive`), for filling a gap. */
+  async range(
+    afterId: string,
+    untilId: string | null,
+    limit: number,
+    inclusive = false,
+  ): Promise<StoredEvent[]> {
     const entries = (await this.client.xrange(
       this.keys.events,
       afterId === '0-0' ? '-' : `(${afterId}`,
-      untilId ? `(${untilId}` : '+',
+      untilId ? `${inclusive ? '' : '('}${untilId}` : '+',
       'COUNT',
       limit,
     )) as Entry[];
