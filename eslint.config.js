@@ -3,7 +3,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'test/gql/', 'coverage/', 'tmp/', 'dashboard/dist/', 'dashboard/src/gql/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'test/gql/',
+      'coverage/',
+      'tmp/',
+      'dashboard/dist/',
+      'dashboard/src/gql/',
+      'reports/',
+      '.stryker-tmp/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,84 @@
+// @ts-check
+/**
+ * Mutation testing of the domain, the memory engine and the realtime hub: `npm run test:mutation`.
+ * Every mutant runs against the tests that cover it (vitest.mutation.config.ts: the fast suites only);
+ * the TypeScript checker first throws out the mutants that would not compile. The report lands in
+ * reports/mutation/ (ignored).
+ *
+ * Message text is not mutated: a mutant that only changes what an error says is not a missing test.
+ * `messageStrings` below ignores exactly the string and template literals that form an error's or a
+ * zod refinement's message, and nothing else; every other string is mutated as usual.
+ */
+import { declareValuePlugin, PluginKind } from '@stryker-mutator/api/plugin';
+
+/** Functions whose first string argument is the message of the error they build. */
+const ERROR_FACTORIES = new Set(['badInput', 'invalidTransition', 'conflict', 'unavailable', 'Error']);
+
+/** @param {import('@babel/core').NodePath} path */
+function isMessagePosition(path) {
+  const parent = path.parentPath;
+  if (!parent) return false;
+  // `{ message: '…' }`, as zod and our own refinements take it.
+  if (parent.isObjectProperty() && path.key === 'value') {
+    const key = parent.node.key;
+    return (key.type === 'Identifier' && key.name === 'message') || false;
+  }
+  if ((parent.isCallExpression() || parent.isNewExpression()) && path.listKey === 'arguments') {
+    const callee = parent.node.callee;
+    if (callee.type !== 'Identifier') return false;
+    // new DomainError(code, message, details): the second argument.
+    if (callee.name === 'DomainError') return path.key === 1;
+    return ERROR_FACTORIES.has(callee.name) && path.key === 0;
+  }
+  return false;
+}
+
+/** @param {import('@babel/core').NodePath} path */
+function isMessageText(path) {
+  if (!path.isStringLiteral() && !path.isTemplateLiteral()) return false;
+  // Climb through the concatenations and conditionals a long message is built from.
+  let at = path;
+  while (
+    at.parentPath &&
+    ((at.parentPath.isBinaryExpression() && at.parentPath.node.operator === '+') ||
+      at.parentPath.isTemplateLiteral() ||
+      at.parentPath.isConditionalExpression())
+  ) {
+    at = at.parentPath;
+  }
+  return isMessagePosition(at);
+}
+
+export const strykerPlugins = [
+  declareValuePlugin(PluginKind.Ignore, 'messageStrings', {
+    /** @param {import('@babel/core').NodePath} path */
+    shouldIgnore: (path) =>
+      isMessageText(path) ? 'Message text: what an error says, not a rule.' : undefined,
+  }),
+];
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+const config = {
+  packageManager: 'npm',
+  plugins: ['@stryker-mutator/vitest-runner', '@stryker-mutator/typescript-checker', './stryker.config.mjs'],
+  ignorers: ['messageStrings'],
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.mutation.config.ts', related: false },
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  coverageAnalysis: 'perTest',
+  mutate: ['src/domain/**/*.ts', 'src/engines/memory/**/*.ts', 'src/realtime/**/*.ts'],
+  // The machine is shared: two test processes at most.
+  concurrency: 2,
+  // A clean run of the suites takes about a second: a mutant still running after this loops.
+  timeoutMS: 3_000,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  // `npm run test:mutation -- --incremental` re-runs only the mutants whose code or tests changed.
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  cleanTempDir: 'always',
+  thresholds: { high: 90, low: 80, break: null },
+};
+export default config;
