@@ -18,9 +18,11 @@ import type { RedisKeys } from './keys.js';
 import type { RedisEventLog } from './redis-event-log.js';
 import { orUnavailable } from './redis-errors.js';
 
+/** A pub/sub message, split but not parsed: the event is parsed once, and only if it is new. */
 interface Message {
   seq: number;
-  event: StoredEvent;
+  id: string;
+  body: string;
 }
 
 interface Channel {
@@ -77,7 +79,8 @@ export class RedisEventBus implements EventBus {
         const second = text.indexOf('|', first + 1);
         return {
           seq: Number(text.slice(0, first)),
-          event: { ...JSON.parse(text.slice(second + 1)), id: text.slice(first + 1, second) },
+          id: text.slice(first + 1, second),
+          body: text.slice(second + 1),
         } satisfies Message;
       },
     });
@@ -213,10 +216,14 @@ export class RedisEventBus implements EventBus {
 
   private async receive(channel: Channel, message: Message): Promise<void> {
     if (this.channels.get(channel.name) !== channel) return;
-    if (message.seq > channel.seq + 1) await this.fill(channel, message.event.id);
+    if (message.seq > channel.seq + 1) await this.fill(channel, message.id);
     channel.seq = Math.max(channel.seq, message.seq);
-    if (compareEventIds(message.event.id, channel.lastId) > 0) channel.lastId = message.event.id;
-    this.deliver(message.event);
+    if (compareEventIds(message.id, channel.lastId) > 0) channel.lastId = message.id;
+    // The same event comes once per watched channel it was published on: drop it by id, unparsed.
+    this.deliver(
+      message.id,
+      () => ({ ...(JSON.parse(message.body) as object), id: message.id }) as StoredEvent,
+    );
   }
 
   /** Delivers, from the stream, the channel's events after the last one seen and before `untilId`. */
@@ -227,7 +234,7 @@ export class RedisEventBus implements EventBus {
       const page = await this.log.range(after, untilId, FILL_PAGE);
       for (const event of page) {
         if (channel.room === null || event.rooms.includes(channel.room)) {
-          if (this.deliver(event)) recovered++;
+          if (this.deliver(event.id, () => event)) recovered++;
         }
       }
       if (page.length < FILL_PAGE) break;
@@ -270,14 +277,14 @@ export class RedisEventBus implements EventBus {
   }
 
   /** Hands an event to the sink unless it was delivered already; says whether it was new. */
-  private deliver(event: StoredEvent): boolean {
-    if (this.delivered.has(event.id)) return false;
-    this.delivered.add(event.id);
+  private deliver(id: string, event: () => StoredEvent): boolean {
+    if (this.delivered.has(id)) return false;
+    this.delivered.add(id);
     if (this.delivered.size > DELIVERED_MEMORY) {
       const oldest = this.delivered.values().next().value;
       if (oldest !== undefined) this.delivered.delete(oldest);
     }
-    this.sink?.(event);
+    this.sink?.(event());
     return true;
   }
 
