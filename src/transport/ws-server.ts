@@ -21,6 +21,7 @@ import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
 import { groupKey, type Framing } from '../realtime/subscription-group.js';
 import type { ReadAccess } from '../domain/access/read-access.js';
 import type { ColonyContext } from '../schema/context.js';
+import { withClientErrors } from '../schema/errors.js';
 import { AuthError, connectionParamsToken, type TokenVerifier } from '../auth/token-verifier.js';
 import type { Limits } from '../config.js';
 import { SubscribeGuard } from './limits-ws.js';
@@ -130,7 +131,8 @@ export function createWsServer(options: WsServerOptions): WsServer {
           ),
         });
         const stream = options.hub.deliverDirect(context.connection, nextFraming(root.id), grouping);
-        return (stream ?? result) as never;
+        // A stream the hub ends in an error (rights withdrawn) reaches the client with its code.
+        return (stream ? withClientErrors(stream) : result) as never;
       },
       // The token in connection_init: without a valid one the socket is closed with 4403.
       onConnect: async (ctx) => {

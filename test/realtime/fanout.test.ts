@@ -18,6 +18,7 @@ import { parse } from 'graphql';
 import { Broadcast, RealtimeStatsQuery } from '../api/operations.js';
 import { startApp, type TestApp } from '../support/app.js';
 import { untilSubscribed } from '../support/subscriptions.js';
+import { hsToken, SECRET } from '../support/tokens.js';
 
 let t: TestApp | null = null;
 const cleanup: (() => void | Promise<void>)[] = [];
@@ -38,7 +39,7 @@ interface RawClient {
 }
 
 /** A graphql-transport-ws client that keeps every frame as sent, to compare bytes. */
-async function rawClient(url: string): Promise<RawClient> {
+async function rawClient(url: string, token?: string): Promise<RawClient> {
   const socket = new WebSocket(url, 'graphql-transport-ws');
   await new Promise((resolve, reject) => {
     socket.once('open', resolve);
@@ -68,7 +69,12 @@ async function rawClient(url: string): Promise<RawClient> {
       return false;
     });
   });
-  socket.send(JSON.stringify({ type: 'connection_init' }));
+  socket.send(
+    JSON.stringify({
+      type: 'connection_init',
+      ...(token ? { payload: { authorization: `Bearer ${token}` } } : {}),
+    }),
+  );
   await ack;
   cleanup.push(() => socket.close());
   return {
@@ -207,6 +213,49 @@ describe('fan-out by groups', () => {
 });
 
 describe('rights in the group key', () => {
+  it('keeps callers who read different rooms in different groups, over real sockets with tokens', async () => {
+    t = await startApp({ JWT_SECRET: SECRET });
+    const app = t;
+    const admin = await hsToken({ sub: 'ada', roles: ['admin'] });
+    const withSecret = await hsToken({ sub: 'vera', roles: ['viewer'], rooms: ['secret'] });
+    const without = await hsToken({ sub: 'otto', roles: ['viewer'] });
+    const clients = [
+      await rawClient(t.wsUrl, withSecret),
+      await rawClient(t.wsUrl, withSecret),
+      await rawClient(t.wsUrl, without),
+    ];
+    for (const c of clients) c.subscribe('all', 'subscription { events { id rooms } }');
+    const post = async (query: string, variables?: object) => {
+      const res = await fetch(app.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await res.json()) as { data: Record<string, { id: string; activeSubscriptions: number }> };
+    };
+    await untilSubscribed(
+      async () => (await post('{ realtimeStats { activeSubscriptions } }')).data.realtimeStats!,
+      3,
+    );
+    const broadcast = 'mutation ($room: String!) { broadcast(room: $room, data: 1) { id } }';
+    const secret = (await post(broadcast, { room: 'secret' })).data.broadcast!.id;
+    const system = (await post(broadcast, { room: 'system' })).data.broadcast!.id;
+    const [first, second, other] = await Promise.all([
+      clients[0]!.waitFor('all', 2),
+      clients[1]!.waitFor('all', 2),
+      clients[2]!.waitFor('all', 1),
+    ]);
+    const ids = (payloads: string[]) =>
+      payloads.map((p) => (JSON.parse(p) as { data: { events: { id: string } } }).data.events.id);
+    expect(ids(first)).toEqual([secret, system]);
+    expect(second).toEqual(first);
+    expect(ids(other)).toEqual([system]);
+    // Nothing of the secret room ever reached the caller without it.
+    await post(broadcast, { room: 'system' });
+    await clients[2]!.waitFor('all', 2);
+    expect(clients[2]!.payloads('all').join()).not.toContain(secret);
+  });
+
   /** The hub alone, with recording sinks in place of sockets. */
   function hubWithSinks() {
     const engine = createMemoryEngine({ retention: 1000, clock: systemClock });
@@ -236,9 +285,14 @@ describe('rights in the group key', () => {
       const context = { access, connection: operation };
       const stream = hub.deliverDirect(
         operation,
-        groupKey(query, null, null, access),
-        createEventEncoder({ schema, document, contextValue: context }, (r) => r),
         { prefix: Buffer.from('<'), suffix: Buffer.from('>') },
+        (rights) => ({
+          key: groupKey(query, null, null, rights),
+          encode: createEventEncoder(
+            { schema, document, contextValue: { ...context, access: rights } },
+            (r) => r,
+          ),
+        }),
       );
       expect(stream).not.toBeNull();
       return frames;
