@@ -9,6 +9,7 @@
  * subscription is live (both after a full GC in the server).
  */
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
@@ -185,16 +186,30 @@ function connectSocketIo(i: number): Promise<void> {
   });
 }
 
-async function publish(n: number): Promise<void> {
+/**
+ * One POST on a connection of its own: a kept-alive connection that the server closes as idle just
+ * as the next request goes out fails with ECONNRESET, and a publish must not be retried blindly.
+ */
+function post(path: string, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${plan.url}${path}`,
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', connection: 'close' } },
+      (res) => {
+        res.resume();
+        res.once('end', () => resolve());
+      },
+    );
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
+function publish(n: number): Promise<void> {
   const body = { n, t: performance.now(), pad: 'x'.repeat(plan.pad) };
-  const res = plan.publish
-    ? await fetch(`${plan.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: plan.publish, variables: { data: body } }),
-      })
-    : await fetch(`${plan.url}/publish`, { method: 'POST', body: JSON.stringify(body) });
-  await res.text();
+  return plan.publish
+    ? post('/graphql', JSON.stringify({ query: plan.publish, variables: { data: body } }))
+    : post('/publish', JSON.stringify(body));
 }
 
 const baseline = await settledRss();

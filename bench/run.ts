@@ -80,15 +80,15 @@ interface Scenario {
 
 const quick = process.env.BENCH_QUICK === '1';
 const SCENARIOS: Scenario[] = [
-  { label: 'N = 1 000', subscribers: 1000, events: 60, distinct: 1 },
+  { label: 'N = 1 000', subscribers: 1000, events: 40, distinct: 1 },
   ...(quick
     ? []
     : [
-        { label: 'N = 10 000', subscribers: 10_000, events: 10, distinct: 1 },
+        { label: 'N = 10 000', subscribers: 10_000, events: 6, distinct: 1 },
         {
           label: 'N = 10 000, 100 distinct',
           subscribers: 10_000,
-          events: 10,
+          events: 6,
           distinct: 100,
           only: ['colony'],
         },
