@@ -53,6 +53,11 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StoredEv
   counted = false;
   /** Whether what waits in its queue counts against the connection's budget. */
   budgeted = true;
+  /**
+   * Delivered by its group (replay included): iterating it then only waits for its end, and must not
+   * take events (the transport iterates it to learn when it ends).
+   */
+  grouped = false;
 
   constructor(
     readonly rooms: readonly string[] | null,
@@ -166,6 +171,7 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StoredEv
   }
 
   async next(): Promise<IteratorResult<StoredEvent>> {
+    if (this.grouped) return this.untilEnd();
     if (this.replay && !this.done) {
       const replayed = await this.nextReplayed();
       if (replayed) {
@@ -183,6 +189,10 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StoredEv
       this.owner.delivered();
       return Promise.resolve({ value: event, done: false });
     }
+    return this.untilEnd();
+  }
+
+  private untilEnd(): Promise<IteratorResult<StoredEvent>> {
     if (this.failure) {
       const failure = this.failure;
       this.failure = null;

@@ -206,6 +206,7 @@ export class RealtimeHub implements RealtimeApi {
       grouping,
     };
     this.deliveries.set(stream, delivery);
+    stream.grouped = true;
     if (stream.replaying) void this.pumpReplay(stream, queue);
     else this.join(stream, delivery);
     return stream;
