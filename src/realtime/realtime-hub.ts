@@ -28,7 +28,7 @@ import { RoomIndex, type RoutedTarget } from './room-index.js';
 import { SubscriptionGroup, type EventEncoder, type Framing, type Member } from './subscription-group.js';
 
 /** A subscription's group key and executor for given read rights. */
-export type Grouping = (access: ReadAccess) => { key: string; encode: EventEncoder };
+export type Grouping = (access: ReadAccess) => { key: string; encoder: () => EventEncoder };
 
 export { SLOW_CONSUMER } from './connection-queue.js';
 
@@ -248,15 +248,16 @@ export class RealtimeHub implements RealtimeApi {
 
   /** The group of a stream's key under its current rights, made (and indexed) when it is the first. */
   private groupFor(stream: EventStream, grouping: Grouping): SubscriptionGroup {
-    const { key, encode } = grouping(stream.access);
+    const { key, encoder } = grouping(stream.access);
     let group = this.groups.get(key);
     if (!group) {
+      // The executor is made only for a new group: a subscriber who joins one costs only this lookup.
       group = new SubscriptionGroup(
         key,
         stream.rooms,
         stream.types,
         stream.access,
-        encode,
+        encoder(),
         this.options.logger,
       );
       this.groups.set(key, group);

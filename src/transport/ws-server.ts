@@ -120,15 +120,16 @@ export function createWsServer(options: WsServerOptions): WsServer {
         // The group key and executor for given read rights (new ones after `renewSession`).
         const grouping = (access: ReadAccess) => ({
           key: groupKey(root.query, args.operationName, args.variableValues, access),
-          encode: createEventEncoder(
-            access === context.access
-              ? rest
-              : {
-                  ...rest,
-                  contextValue: { ...context, access, identity: context.session?.identity ?? null },
-                },
-            mask,
-          ),
+          encoder: () =>
+            createEventEncoder(
+              access === context.access
+                ? rest
+                : {
+                    ...rest,
+                    contextValue: { ...context, access, identity: context.session?.identity ?? null },
+                  },
+              mask,
+            ),
         });
         const stream = options.hub.deliverDirect(context.connection, nextFraming(root.id), grouping);
         // A stream the hub ends in an error (rights withdrawn) reaches the client with its code.

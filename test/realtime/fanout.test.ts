@@ -288,10 +288,8 @@ describe('rights in the group key', () => {
         { prefix: Buffer.from('<'), suffix: Buffer.from('>') },
         (rights) => ({
           key: groupKey(query, null, null, rights),
-          encode: createEventEncoder(
-            { schema, document, contextValue: { ...context, access: rights } },
-            (r) => r,
-          ),
+          encoder: () =>
+            createEventEncoder({ schema, document, contextValue: { ...context, access: rights } }, (r) => r),
         }),
       );
       expect(stream).not.toBeNull();
