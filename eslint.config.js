@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'test/gql/', 'coverage/', 'tmp/'] },
+  { ignores: ['node_modules/', 'test/gql/', 'coverage/', 'tmp/', 'dashboard/dist/', 'dashboard/src/gql/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

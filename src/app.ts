@@ -2,8 +2,9 @@
  * The app: engine → domain → realtime hub → schema → transports, on one HTTP port.
  * `buildApp(config)` builds; `start()` listens; `stop()` shuts down in order, once, within a bound.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Server as NetServer, type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Colony } from './domain/api.js';
 import { createColony } from './domain/colony.js';
 import type { Engine, Store } from './domain/ports.js';
@@ -14,14 +15,25 @@ import { createTokenVerifier } from './auth/token-verifier.js';
 import { startJobs } from './jobs/jobs.js';
 import type { Logger } from './logger.js';
 import { RealtimeHub } from './realtime/realtime-hub.js';
+import { createEventStreams } from './realtime/stream-position.js';
 import { buildSchema } from './schema/index.js';
+import { isDashboardPath, serveDashboard } from './transport/dashboard.js';
 import { createMetrics } from './transport/metrics.js';
 import { createWsServer, type WsServer } from './transport/ws-server.js';
 import { createYogaServer } from './transport/yoga.js';
 
+export interface StopOptions {
+  /**
+   * How long to keep serving, unready, before closing (default 0). A process behind a proxy or an
+   * orchestrator drains (SHUTDOWN_DRAIN_MS) so that no request is sent to it as it closes.
+   */
+  drainMs?: number;
+}
+
 export interface App {
   start(): Promise<{ url: string; port: number }>;
-  stop(): Promise<void>;
+  /** Shuts down once, in order, within SHUTDOWN_TIMEOUT_MS after the drain; later calls share it. */
+  stop(options?: StopOptions): Promise<void>;
   readonly colony: Colony;
   readonly engine: Engine;
 }
@@ -46,6 +58,8 @@ function countingStore(store: Store, count: (n: number) => void): Store {
     get: (kind, id) => store.get(kind, id),
     list: (kind, query) => store.list(kind, query),
     count: (kind, where) => store.count(kind, where),
+    setVersions: (keys) => store.setVersions(keys),
+    idempotency: (key) => store.idempotency(key),
     commit: async (commit) => {
       const events = await store.commit(commit);
       count(events.length);
@@ -57,6 +71,14 @@ function countingStore(store: Store, count: (n: number) => void): Store {
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
+}
+
+const netClose = NetServer.prototype.close;
+
+function refuseUpgrade(this: Server, _req: IncomingMessage, socket: Duplex): void {
+  // Only once it is the last listener: until then the WebSocket server answers upgrades itself.
+  if (this.listenerCount('upgrade') > 1) return;
+  socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
 }
 
 export async function buildApp(config: Config, { logger }: { logger: Logger }): Promise<App> {
@@ -77,6 +99,7 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     store: countingStore(engine.store, (n) => realtime.countPublished(n)),
     clock: systemClock,
     source: config.instanceId,
+    idempotencyTtlMs: config.idempotencyTtlS * 1000,
   });
   const verifier = config.auth ? createTokenVerifier(config.auth) : null;
   if (!verifier)
@@ -84,10 +107,16 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
       'Authentication is OFF: anyone who reaches this port may read and change everything. Set JWT_SECRET or JWT_JWKS_URL.',
     );
   const clockToleranceS = config.auth?.clockToleranceS ?? 0;
+  let closing = false;
   const yoga = createYogaServer({
     schema: buildSchema(),
     colony,
     hub: realtime,
+    streams: createEventStreams({
+      realtime,
+      log: engine.log,
+      heartbeatMs: config.realtime.streamHeartbeatMs,
+    }),
     logger,
     metrics,
     verifier,
@@ -101,11 +130,14 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
       config.limits.mutationBurst,
       Math.max(1, Math.round(config.limits.mutationBurst / config.limits.mutationRatePerS)),
     ),
+    closing: () => closing,
   });
 
   let shuttingDown = false;
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
+    // Once closing, each connection ends after its response: the client then knows not to reuse it.
+    if (closing) res.setHeader('connection', 'close');
     try {
       if (req.method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok' });
       if (req.method === 'GET' && path === '/ready') {
@@ -123,6 +155,7 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
         res.writeHead(200, { 'content-type': metrics.registry.contentType });
         return res.end(body);
       }
+      if (isDashboardPath(path ?? '')) return await serveDashboard(req, res, path ?? '');
       return yoga(req, res);
     } catch (error) {
       logger.error({ err: error, path }, 'request failed');
@@ -131,6 +164,9 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     }
   };
   const server = createServer((req, res) => void handler(req, res));
+  // Node's default, stated because deploy/nginx.conf depends on it: a proxy must close an idle
+  // upstream connection before the server does (nginx's upstream keepalive_timeout is 4 s).
+  server.keepAliveTimeout = 5_000;
   const ws: WsServer = createWsServer({
     server,
     yoga,
@@ -147,23 +183,50 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
   const jobs = startJobs({ colony, engine, logger, ...config.jobs });
 
   let stopping: Promise<void> | null = null;
-  const stop = () => {
+  const stop = ({ drainMs = 0 }: StopOptions = {}) => {
     stopping ??= (async () => {
+      // /ready answers 503 from now on.
       shuttingDown = true;
-      const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+      if (drainMs > 0) {
+        // 1. Drain: serve as usual while the proxy or orchestrator sees /ready fail and moves traffic away.
+        logger.info({ drainMs }, 'draining: /ready answers 503');
+        await new Promise((resolve) => setTimeout(resolve, drainMs));
+      }
+      // Close right after a poll phase has accepted every connection waiting in the kernel's queue:
+      // closing the listener resets the ones still queued, and a request already written into one
+      // fails (a 502 for a POST behind nginx). That window is only narrowed here, not closed; a
+      // proxy that follows /ready has stopped connecting by now (README, "Behind nginx").
+      await new Promise((resolve) => setImmediate(resolve));
+      closing = true;
+      let expire = () => undefined as void;
+      const expired = new Promise<void>((resolve) => (expire = resolve));
+      const deadline = setTimeout(() => {
+        server.closeAllConnections();
+        expire();
+      }, config.shutdownTimeoutMs);
       deadline.unref();
-      // 1. Stop accepting; in-flight requests go on. 2. WebSockets get 1001. 3. SSE streams end.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await ws.dispose();
+      // 2. Stop accepting: a new connection is refused, which a proxy retries on another instance
+      //    (even a POST: nothing was sent). The listener closes at the net level because
+      //    http.Server#close also closes every idle keep-alive connection, and closing one races with
+      //    a proxy that is writing a request into it: that request fails (502) and is not retried.
+      const closed = new Promise<void>((resolve) => netClose.call(server, () => resolve()));
+      // 3. WebSockets get 1001, SSE streams end, timers stop. Once the WebSocket server is gone, an
+      //    upgrade that still arrives on an open connection is refused with 503 (a proxy retries it
+      //    elsewhere): with no 'upgrade' listener Node would pass it on as a plain request and then
+      //    misread whatever follows on that connection.
+      server.on('upgrade', refuseUpgrade);
+      // A client that never answers the close frame holds ws.dispose() for ws's 30 s close timeout.
+      await Promise.race([ws.dispose(), expired]);
       realtime.close();
       jobs.stop();
-      // Keep-alive connections turn idle as their last response ends (SSE streams end just now):
-      // close each as soon as it does, instead of waiting out its keep-alive timeout.
-      const sweeper = setInterval(() => server.closeIdleConnections(), 25);
-      // 4. Wait for in-flight HTTP requests (bounded by the deadline above), then the engine.
+      // 4. In-flight requests finish; every response now carries `Connection: close`. When drained,
+      //    an idle keep-alive connection is left for its client to close (nginx's upstream
+      //    keepalive_timeout is below Node's, so the proxy's always closes first); without a drain
+      //    (tests, a single process) idle connections are closed as soon as they are idle.
+      const sweeper = drainMs > 0 ? null : setInterval(() => server.closeIdleConnections(), 25);
+      if (!drainMs) server.closeIdleConnections();
       await closed;
-      clearInterval(sweeper);
+      if (sweeper) clearInterval(sweeper);
       clearTimeout(deadline);
       await yoga.dispose();
       await engine.close();

@@ -24,9 +24,11 @@ const environment = z.object({
   METRICS_INTERVAL_MS: int(10_000),
   PROPOSAL_SWEEP_MS: int(250, 10),
   SUBSCRIBER_MAX_QUEUE_BYTES: int(1024 * 1024, 1024),
+  STREAM_HEARTBEAT_MS: int(15_000),
   WS_MAX_PAYLOAD_BYTES: int(1024 * 1024, 1024),
   ALLOWED_ORIGINS: optionalString,
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+  SHUTDOWN_DRAIN_MS: int(5_000),
   INSTANCE_ID: optionalString,
   NODE_ENV: optionalString,
   JWT_SECRET: optionalString.pipe(
@@ -48,6 +50,7 @@ const environment = z.object({
   WS_MAX_REPLAYS: int(2, 1),
   MUTATION_RATE_PER_S: int(500, 1),
   MUTATION_BURST: int(5000, 1),
+  IDEMPOTENCY_TTL_S: int(86_400, 1),
 });
 
 export interface Config {
@@ -57,15 +60,23 @@ export interface Config {
     retention: number;
     redis: { url: string; keyPrefix: string; commandTimeoutMs: number } | null;
   };
-  realtime: { maxQueuedBytesPerConnection: number };
+  realtime: {
+    maxQueuedBytesPerConnection: number;
+    /** How long an `eventStream` may stay silent before it sends its position again; 0: never. */
+    streamHeartbeatMs: number;
+  };
   jobs: { metricsIntervalMs: number; proposalSweepMs: number };
   shutdownTimeoutMs: number;
+  /** How long a signalled process keeps serving, unready, before it closes (see app.ts stop()). */
+  shutdownDrainMs: number;
   instanceId: string;
   /** NODE_ENV=production: no introspection, no suggestions, no GraphiQL, and auth is required. */
   production: boolean;
   /** null: auth is off (every caller may do everything). */
   auth: AuthConfig | null;
   limits: Limits;
+  /** How long an idempotency key and the outcome it stands for are kept. */
+  idempotencyTtlS: number;
 }
 
 export interface AuthConfig {
@@ -145,9 +156,13 @@ export function parseConfig(env: Record<string, string | undefined>, fallbackIns
         ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS }
         : null,
     },
-    realtime: { maxQueuedBytesPerConnection: e.SUBSCRIBER_MAX_QUEUE_BYTES },
+    realtime: {
+      maxQueuedBytesPerConnection: e.SUBSCRIBER_MAX_QUEUE_BYTES,
+      streamHeartbeatMs: e.STREAM_HEARTBEAT_MS,
+    },
     jobs: { metricsIntervalMs: e.METRICS_INTERVAL_MS, proposalSweepMs: e.PROPOSAL_SWEEP_MS },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     instanceId: e.INSTANCE_ID ?? fallbackInstanceId,
     production,
     auth,
@@ -164,5 +179,6 @@ export function parseConfig(env: Record<string, string | undefined>, fallbackIns
       mutationRatePerS: e.MUTATION_RATE_PER_S,
       mutationBurst: e.MUTATION_BURST,
     },
+    idempotencyTtlS: e.IDEMPOTENCY_TTL_S,
   };
 }

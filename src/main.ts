@@ -31,12 +31,16 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown took too long: exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs + 1000);
+    // The app bounds its own shutdown; this is the backstop should something hang anyway.
+    const force = setTimeout(
+      () => {
+        logger.error('shutdown took too long: exiting');
+        process.exit(1);
+      },
+      config.shutdownDrainMs + config.shutdownTimeoutMs + 1000,
+    );
     force.unref();
-    app.stop().then(
+    app.stop({ drainMs: config.shutdownDrainMs }).then(
       () => {
         logger.flush();
         process.exit(0);

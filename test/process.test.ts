@@ -1,5 +1,7 @@
 /** The entry point as an operator runs it: configuration errors, and shutdown on a signal. */
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +21,39 @@ function run(env: Record<string, string>) {
   return { child, exited, stderr: () => stderr };
 }
 
-describe('the colony process', () => {
+/** One request on a connection of its own: the status, or 0 when the connection is refused or reset. */
+function get(port: number, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    // The CSRF header lets a plain GET query through (transport/limits-http.ts).
+    const headers = { 'x-graphql-yoga-csrf': '1' };
+    const req = request({ host: '127.0.0.1', port, path, agent: false, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+async function openSocket(port: number): Promise<WebSocket> {
+  // Generous: on a loaded machine tsx takes many seconds to start the app.
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    const socket = await new Promise<WebSocket | null>((resolve) => {
+      const s = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws');
+      s.once('open', () => resolve(s));
+      s.once('error', () => setTimeout(() => resolve(null), 25));
+    });
+    if (socket) {
+      socket.send(JSON.stringify({ type: 'connection_init' }));
+      await new Promise((resolve) => socket.once('message', resolve));
+      return socket;
+    }
+  }
+  throw new Error('the server never accepted a WebSocket');
+}
+
+describe('the colony process', { timeout: 120_000 }, () => {
   it('lists every bad variable and exits 1', async () => {
     const p = run({ PORT: 'eighty', EVENT_RETENTION: '0', LOG_LEVEL: 'loud', REDIS_URL: 'http://nope' });
     expect(await p.exited).toBe(1);
@@ -27,25 +61,79 @@ describe('the colony process', () => {
       expect(p.stderr()).toContain(name);
   });
 
-  it('on SIGTERM closes WebSockets with 1001 and exits 0', async () => {
+  it('on SIGTERM without a drain closes WebSockets with 1001 and exits 0', async () => {
     const port = await freePort();
-    const p = run({ PORT: String(port), HOST: '127.0.0.1' });
+    const p = run({ PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_DRAIN_MS: '0' });
     try {
-      let socket: WebSocket | null = null;
-      for (let i = 0; i < 400 && !socket; i++) {
-        socket = await new Promise<WebSocket | null>((resolve) => {
-          const s = new WebSocket(`ws://127.0.0.1:${port}/graphql`, 'graphql-transport-ws');
-          s.once('open', () => resolve(s));
-          s.once('error', () => setTimeout(() => resolve(null), 25));
-        });
-      }
-      expect(socket).not.toBeNull();
-      const closed = new Promise<number>((resolve) => socket!.once('close', (code) => resolve(code)));
-      socket!.send(JSON.stringify({ type: 'connection_init' }));
-      await new Promise((resolve) => socket!.once('message', resolve));
+      const socket = await openSocket(port);
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
       p.child.kill('SIGTERM');
       expect(await closed).toBe(1001);
       expect(await p.exited).toBe(0);
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  });
+
+  it('on SIGTERM answers /ready 503 at once, serves through the drain, then closes and exits 0', async () => {
+    const port = await freePort();
+    const drainMs = 5000;
+    const p = run({ PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_DRAIN_MS: String(drainMs) });
+    try {
+      const socket = await openSocket(port);
+      let closedAt = 0;
+      const closed = new Promise<number>((resolve) =>
+        socket.once('close', (code) => {
+          closedAt = Date.now();
+          resolve(code);
+        }),
+      );
+      expect(await get(port, '/ready')).toBe(200);
+      const signalled = Date.now();
+      p.child.kill('SIGTERM');
+      // Unready within moments, while requests and new WebSockets are still served.
+      let ready = 200;
+      while (ready === 200 && Date.now() - signalled < 1000) ready = await get(port, '/ready');
+      expect(ready).toBe(503);
+      expect(await get(port, '/health')).toBe(200);
+      expect(await get(port, '/graphql?query=%7B__typename%7D')).toBe(200);
+      const late = await openSocket(port);
+      expect(Date.now() - signalled).toBeLessThan(drainMs);
+      // Then every socket gets 1001, new connections are refused, and the process ends.
+      expect(await closed).toBe(1001);
+      expect(closedAt - signalled).toBeGreaterThanOrEqual(drainMs);
+      expect(late.readyState === WebSocket.CLOSING || late.readyState === WebSocket.CLOSED).toBe(true);
+      expect(await get(port, '/health')).toBe(0);
+      expect(await p.exited).toBe(0);
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  });
+
+  it('exits within SHUTDOWN_TIMEOUT_MS after the drain when a request never completes', async () => {
+    const port = await freePort();
+    const p = run({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SHUTDOWN_DRAIN_MS: '200',
+      SHUTDOWN_TIMEOUT_MS: '1000',
+    });
+    try {
+      await openSocket(port).then((s) => s.terminate());
+      // A client that sends half a request and then nothing: the request stays in flight for good.
+      const stuck = connect(port, '127.0.0.1');
+      await new Promise((resolve) => stuck.once('connect', resolve));
+      stuck.write(
+        'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+      );
+      stuck.on('error', () => undefined);
+      const signalled = Date.now();
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+      const took = Date.now() - signalled;
+      expect(took).toBeGreaterThanOrEqual(1200);
+      expect(took).toBeLessThan(1200 + 4000);
+      stuck.destroy();
     } finally {
       p.child.kill('SIGKILL');
     }

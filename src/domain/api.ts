@@ -4,6 +4,7 @@
  * GraphQL or transports. Every failure a client must handle is a DomainError.
  */
 import type { StoredEvent } from './events/event-types.js';
+import type { IdempotencyContext } from './transaction.js';
 import type {
   Agent,
   AgentAction,
@@ -112,4 +113,10 @@ export interface Colony {
   elections: ElectionsApi;
   consensus: ConsensusApi;
   system: SystemApi;
+  /**
+   * The same services for one request that carried an idempotency key: each change it makes is
+   * stored with the key and its outcome, atomically, and the same request sent again with the key
+   * gets that outcome back without changing or publishing anything.
+   */
+  withIdempotency(idempotency: IdempotencyContext): Colony;
 }

@@ -61,6 +61,17 @@ export class VersionConflict extends Error {
   }
 }
 
+/**
+ * Thrown by an engine's commit when the commit's idempotency key is already stored (a request with
+ * the same key committed first). The runner answers with the stored outcome instead.
+ */
+export class IdempotencyKeyTaken extends Error {
+  override readonly name = 'IdempotencyKeyTaken';
+  constructor(readonly key: string) {
+    super(`idempotency key ${key} is already stored`);
+  }
+}
+
 /** A `since` that is not an event id at all. */
 export const malformedCursor = (cursor: string) =>
   new DomainError('BAD_USER_INPUT', `"${cursor}" is not an event id (they look like 1700000000000-0).`, {

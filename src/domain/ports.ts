@@ -32,6 +32,36 @@ export const INDEXES = {
 export type IndexField<K extends Kind> = (typeof INDEXES)[K][number];
 export type Where<K extends Kind> = Partial<Record<IndexField<K>, string>>;
 
+/**
+ * A set a transaction can guard: every record of a kind (`agent:*`), or those whose indexed field
+ * has one value (`agent:status:ACTIVE`). Each set has a version that every commit adding a record to
+ * it or removing one from it raises, in the same atomic step; a change to a member that keeps it a
+ * member does not. A decision over a set (the ACTIVE agents, an agent's tasks) re-checks at commit
+ * that the set's version is still the one read, so a record that joined or left it meanwhile (a
+ * phantom) makes the transaction run again.
+ */
+export function setKey(kind: Kind, field?: string, value?: string): string {
+  return field === undefined ? `${kind}:*` : `${kind}:${field}:${value}`;
+}
+
+/** The sets a `list` or `count` with this filter reads: one per field given, or the whole kind. */
+export function setKeysOf(kind: Kind, where: Record<string, string | undefined> = {}): string[] {
+  const keys = Object.entries(where)
+    .filter(([, value]) => value !== undefined)
+    .map(([field, value]) => setKey(kind, field, value));
+  return keys.length ? keys : [setKey(kind)];
+}
+
+/** The sets a record belongs to. */
+export function membershipsOf(kind: Kind, doc: object): string[] {
+  const keys = [setKey(kind)];
+  for (const field of INDEXES[kind] as readonly string[]) {
+    const value = (doc as Record<string, unknown>)[field];
+    if (value !== null && value !== undefined) keys.push(setKey(kind, field, String(value)));
+  }
+  return keys;
+}
+
 /** A record and the version it was read at. Version 0 never exists: a new record is written at 1. */
 export interface Versioned<T> {
   doc: T;
@@ -49,6 +79,8 @@ export interface ListQuery<K extends Kind> {
 export interface Commit {
   /** Records read by the transaction and the version read (0: it must still not exist). */
   expect: { kind: Kind; id: string; version: number }[];
+  /** Sets (see `setKey`) the transaction listed or counted, and the version read (0: never changed). */
+  sets?: { key: string; version: number }[];
   /** Records to write; `version` is the new version (the expected one + 1). */
   put: { kind: Kind; id: string; doc: DocMap[Kind]; version: number }[];
   /** Records to remove (each must also appear in `expect`). */
@@ -57,6 +89,29 @@ export interface Commit {
   events: EventDraft[];
   timestamp: string;
   source: string | null;
+  /**
+   * Stored with the change, in the same atomic step, when the request carried an idempotency key:
+   * the commit fails with IdempotencyKeyTaken, writing nothing, when the key is already stored.
+   */
+  idempotency?: IdempotencyWrite;
+}
+
+export interface IdempotencyWrite {
+  /** The scoped key (caller scope, key and the ordinal of the change within the request). */
+  key: string;
+  /** A digest of the request, so that a key sent again with another request is recognised. */
+  requestHash: string;
+  /** The transaction's outcome as JSON; the engine stores the event ids beside it. */
+  outcome: string;
+  ttlMs: number;
+}
+
+/** A stored idempotency key: what the first request with it was, and what it gave. */
+export interface IdempotencyRecord {
+  requestHash: string;
+  outcome: string;
+  /** The ids of the events the change published, in order. */
+  eventIds: string[];
 }
 
 export interface Store {
@@ -65,9 +120,15 @@ export interface Store {
   list<K extends Kind>(kind: K, query: ListQuery<K>): Promise<Versioned<DocMap[K]>[]>;
   /** How many records of a kind match the indexed fields. */
   count<K extends Kind>(kind: K, where?: Where<K>): Promise<number>;
+  /** The current version of each set (see `setKey`), 0 for a set never changed. */
+  setVersions(keys: string[]): Promise<number[]>;
+  /** The stored outcome of an idempotency key, or null when it is unknown or expired. */
+  idempotency(key: string): Promise<IdempotencyRecord | null>;
   /**
    * Applies the commit atomically (across instances, for a shared engine) and returns the events as
-   * stored, with their ids. Throws VersionConflict, and changes nothing, when any expectation fails.
+   * stored, with their ids. Throws VersionConflict, and changes nothing, when any expectation fails
+   * (a record's or a set's version), and IdempotencyKeyTaken when the commit's idempotency key is
+   * already stored. Every commit raises the version of each set a record joins or leaves.
    */
   commit(commit: Commit): Promise<StoredEvent[]>;
 }
@@ -82,6 +143,19 @@ export interface EventLog {
   readAfter(cursor: string, limit: number): Promise<StoredEvent[]>;
   /** The id of the newest stored event, or null when none is retained. */
   lastId(): Promise<string | null>;
+  /**
+   * Up to `limit` retained events whose ids lie strictly between `after` and `before` (null: no
+   * bound), oldest first, or newest first when `newestFirst`. A bound need not be retained: this
+   * reads what is there, for history views (use `readAfter` where a gap must be an error).
+   */
+  readRange(range: EventRange): Promise<StoredEvent[]>;
+}
+
+export interface EventRange {
+  after: string | null;
+  before: string | null;
+  limit: number;
+  newestFirst: boolean;
 }
 
 /** `'*'` stands for every room. */
@@ -89,7 +163,8 @@ export type RoomInterest = string | '*';
 
 /**
  * Live delivery to this process. The bus calls the sink once per published event whose rooms meet
- * the current interest, in publish order for any one room, whichever instance published it.
+ * the current interest, whichever instance published it, with ids strictly increasing: across
+ * rooms too, also after the bus refilled a gap from the log (a subscriber's cursor is one id).
  */
 export interface EventBus {
   setSink(sink: (event: StoredEvent) => void): void;

@@ -26,16 +26,48 @@ export const LIMITS = {
   broadcastBytes: 64 * 1024,
   pageSize: 100,
   id: 64,
+  /** Levels of nesting in any JSON input: `{"a":[1]}` is two. Redis' Lua decoder stops at 1000. */
+  jsonDepth: 32,
 } as const;
 
 function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
 }
 
-/** Any JSON value of at most `max` bytes once serialised. */
+/**
+ * Whether `value` nests objects and arrays more than `max` levels deep. Iterative, and it stops at
+ * the first level past `max`, so a value nested thousands deep costs nothing and cannot overflow
+ * the stack.
+ */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [node, depth] = item;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth + 1 > max) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * Any JSON value of at most `max` bytes once serialised and at most LIMITS.jsonDepth levels deep:
+ * one rule on every engine, checked before anything is written (a value Redis' scripts could not
+ * decode would make a record that can never change or go away).
+ */
 export const jsonUpTo = (max: number, what: string) =>
-  z.custom<Json>().refine((value) => value === undefined || jsonBytes(value) <= max, {
-    message: `${what} must be at most ${max / 1024} KiB as JSON`,
+  z.custom<Json>().superRefine((value, ctx) => {
+    if (value === undefined) return;
+    if (nestsDeeperThan(value, LIMITS.jsonDepth)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${what} must nest at most ${LIMITS.jsonDepth} levels deep`,
+        params: { reason: 'JSON_TOO_DEEP' },
+      });
+      return;
+    }
+    if (jsonBytes(value) > max)
+      ctx.addIssue({ code: 'custom', message: `${what} must be at most ${max / 1024} KiB as JSON` });
   });
 
 const text = (what: string, max: number) =>

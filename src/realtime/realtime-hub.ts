@@ -339,7 +339,8 @@ export class RealtimeHub implements RealtimeApi {
     // A stream bound for a group waits only until the operation's subscribe returns: its queue is
     // not the connection's budget (the connection's own queue is, from then on).
     if (state?.queue) stream.budgeted = false;
-    const slot = request.connection ? this.operations.get(request.connection) : undefined;
+    const slot =
+      request.connection && !request.exclusive ? this.operations.get(request.connection) : undefined;
     if (slot) slot.stream = stream;
 
     // Live first (buffering), then the log: nothing published in between can fall through the seam.

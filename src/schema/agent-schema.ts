@@ -38,7 +38,7 @@ const CreateAgentInput = builder.inputType('CreateAgentInput', {
     name: t.string({ required: true, description: '1–200 characters.' }),
     type: t.string({ required: true, description: '1–100 characters.' }),
     capabilities: t.stringList({ description: 'At most 50, each 1–100 characters.' }),
-    metadata: t.field({ type: 'JSON', description: 'At most 16 KiB as JSON.' }),
+    metadata: t.field({ type: 'JSON', description: 'At most 16 KiB as JSON and 32 levels deep.' }),
   }),
   validate: createAgentInput,
 });
@@ -49,7 +49,7 @@ const UpdateAgentInput = builder.inputType('UpdateAgentInput', {
     name: t.string(),
     type: t.string(),
     capabilities: t.stringList(),
-    metadata: t.field({ type: 'JSON' }),
+    metadata: t.field({ type: 'JSON', description: 'At most 16 KiB as JSON and 32 levels deep.' }),
   }),
   validate: updateAgentInput,
 });

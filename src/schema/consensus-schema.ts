@@ -51,7 +51,7 @@ const ProposalConnection = builder.connectionObject(
 const ProposeConsensusInput = builder.inputType('ProposeConsensusInput', {
   fields: (t) => ({
     topic: t.string({ required: true, description: '1–200 characters.' }),
-    value: t.field({ type: 'JSON' }),
+    value: t.field({ type: 'JSON', description: 'At most 16 KiB as JSON and 32 levels deep.' }),
     threshold: t.float({ description: 'In (0, 1], default 0.5.' }),
     ttlSeconds: t.int({ description: '1–86400, default 60.' }),
   }),

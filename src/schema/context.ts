@@ -1,12 +1,17 @@
+import { GraphQLError } from 'graphql';
 import type { Identity } from '../domain/access/identity.js';
 import type { ReadAccess } from '../domain/access/read-access.js';
 import type { Colony } from '../domain/api.js';
+import { IDEMPOTENCY_KEY, requestHash } from '../domain/transaction.js';
 import type { ClientConnection, RealtimeApi } from '../realtime/realtime-api.js';
+import type { EventStreams } from '../realtime/stream-position.js';
 
 /** What every resolver receives, on HTTP, SSE and WebSocket alike. */
 export interface ColonyContext {
   colony: Colony;
   realtime: RealtimeApi;
+  /** Streams with positions (`eventStream`) and the retained history (`eventLog`). */
+  streams: EventStreams;
   /** The client connection a subscription runs on (null for plain HTTP requests). */
   connection: ClientConnection | null;
   /** The verified caller; null when auth is off. */
@@ -26,4 +31,39 @@ export interface Session {
    * subscriptions go on under the new rights; one whose rooms they no longer grant ends FORBIDDEN.
    */
   renew(token: string): Promise<Identity>;
+}
+
+/** The parts of a GraphQL request an idempotency key is bound to. */
+export interface KeyedRequest {
+  query?: string | undefined;
+  operationName?: string | null | undefined;
+  variables?: unknown;
+  extensions?: Record<string, unknown> | undefined;
+}
+
+/**
+ * The colony a request's resolvers use: when the request carries an idempotency key (the
+ * `Idempotency-Key` header, or `extensions.idempotencyKey` in the body, which also works over
+ * WebSocket), its changes are stored with the key. `scope` keeps callers' keys apart: the verified
+ * caller's `sub`, or `anonymous` while auth is off.
+ */
+export function colonyForRequest(
+  colony: Colony,
+  params: KeyedRequest | undefined,
+  header: string | null | undefined,
+  scope: string = 'anonymous',
+): Colony {
+  const fromBody = params?.extensions?.idempotencyKey;
+  const key = header ?? fromBody;
+  if (key === undefined || key === null) return colony;
+  if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
+    throw new GraphQLError('An idempotency key is 1–255 visible ASCII characters (a UUID fits).', {
+      extensions: { code: 'BAD_USER_INPUT', reason: 'IDEMPOTENCY_KEY_MALFORMED' },
+    });
+  }
+  return colony.withIdempotency({
+    key,
+    scope,
+    requestHash: requestHash(params?.query ?? '', params?.operationName, params?.variables),
+  });
 }

@@ -18,46 +18,109 @@ import { ProposalRef, VoteRef } from './consensus-schema.js';
 import { ElectionRef } from './election-schema.js';
 import { AlertRef, FleetStatsRef } from './system-schema.js';
 import { TaskRef, TaskStatus } from './task-schema.js';
+import { isStreamPosition, type StreamItem, type StreamPosition } from '../realtime/stream-position.js';
 import { z } from 'zod';
 
 export const EventType = builder.enumType('EventType', { values: EVENT_TYPES });
 
 const AgentEventPayloadRef = builder.objectRef<AgentEventPayload>('AgentEventPayload').implement({
+  description: 'The payload of the AGENT_* events.',
   fields: (t) => ({
-    agent: t.field({ type: AgentRef, resolve: (p) => p.agent }),
-    previousStatus: t.field({ type: AgentStatus, nullable: true, resolve: (p) => p.previousStatus }),
-    action: t.field({ type: AgentAction, nullable: true, resolve: (p) => p.action }),
+    agent: t.field({
+      type: AgentRef,
+      description: 'The agent as it is after the change (as it was just before, for AGENT_DELETED).',
+      resolve: (p) => p.agent,
+    }),
+    previousStatus: t.field({
+      type: AgentStatus,
+      nullable: true,
+      description: 'The status before the change (AGENT_STATUS_CHANGED; null otherwise).',
+      resolve: (p) => p.previousStatus,
+    }),
+    action: t.field({
+      type: AgentAction,
+      nullable: true,
+      description:
+        'The action performed (AGENT_ACTION and the AGENT_STATUS_CHANGED it causes; null otherwise).',
+      resolve: (p) => p.action,
+    }),
   }),
 });
 const TaskEventPayloadRef = builder.objectRef<TaskEventPayload>('TaskEventPayload').implement({
+  description: 'The payload of the TASK_* events.',
   fields: (t) => ({
-    task: t.field({ type: TaskRef, resolve: (p) => ({ ...p.task, assigneeSnapshot: p.assignee }) }),
-    previousStatus: t.field({ type: TaskStatus, nullable: true, resolve: (p) => p.previousStatus }),
+    task: t.field({
+      type: TaskRef,
+      description: 'The task as it is after the change, with its assignee as the change left it.',
+      resolve: (p) => ({ ...p.task, assigneeSnapshot: p.assignee }),
+    }),
+    previousStatus: t.field({
+      type: TaskStatus,
+      nullable: true,
+      description: 'The status before the change; null for TASK_CREATED and TASK_PROGRESS.',
+      resolve: (p) => p.previousStatus,
+    }),
   }),
 });
 const ElectionEventPayloadRef = builder.objectRef<ElectionEventPayload>('ElectionEventPayload').implement({
-  fields: (t) => ({ election: t.field({ type: ElectionRef, resolve: (p) => p.election }) }),
+  description: 'The payload of ELECTION_TRIGGERED and LEADER_ELECTED.',
+  fields: (t) => ({
+    election: t.field({
+      type: ElectionRef,
+      description: 'The term: without a leader when triggered, with one once elected.',
+      resolve: (p) => p.election,
+    }),
+  }),
 });
 const ProposalEventPayloadRef = builder.objectRef<ProposalEventPayload>('ProposalEventPayload').implement({
+  description: 'The payload of the CONSENSUS_* events.',
   fields: (t) => ({
-    proposal: t.field({ type: ProposalRef, resolve: (p) => p.proposal }),
-    vote: t.field({ type: VoteRef, nullable: true, resolve: (p) => p.vote }),
+    proposal: t.field({
+      type: ProposalRef,
+      description: 'The proposal after the change, with every vote so far.',
+      resolve: (p) => p.proposal,
+    }),
+    vote: t.field({
+      type: VoteRef,
+      nullable: true,
+      description: 'The vote just cast (CONSENSUS_VOTED; null otherwise).',
+      resolve: (p) => p.vote,
+    }),
   }),
 });
 const AlertEventPayloadRef = builder.objectRef<AlertEventPayload>('AlertEventPayload').implement({
-  fields: (t) => ({ alert: t.field({ type: AlertRef, resolve: (p) => p.alert }) }),
+  description: 'The payload of ALERT_TRIGGERED.',
+  fields: (t) => ({
+    alert: t.field({ type: AlertRef, description: 'The alert raised.', resolve: (p) => p.alert }),
+  }),
 });
 const HealthEventPayloadRef = builder.objectRef<HealthEventPayload>('HealthEventPayload').implement({
+  description: 'The payload of HEALTH_CHANGED: what /ready now answers.',
   fields: (t) => ({
-    ready: t.exposeBoolean('ready'),
-    checks: t.field({ type: 'JSON', nullable: true, resolve: (p) => p.checks }),
+    ready: t.exposeBoolean('ready', { description: 'Whether the instance can serve requests now.' }),
+    checks: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'Each dependency checked, as `{ name: { ok, detail? } }`.',
+      resolve: (p) => p.checks,
+    }),
   }),
 });
 const MetricsEventPayloadRef = builder.objectRef<MetricsEventPayload>('MetricsEventPayload').implement({
-  fields: (t) => ({ fleet: t.field({ type: FleetStatsRef, resolve: (p) => p.fleet }) }),
+  description: 'The payload of METRICS_UPDATED, sent every METRICS_INTERVAL_MS.',
+  fields: (t) => ({
+    fleet: t.field({ type: FleetStatsRef, description: 'The fleet figures now.', resolve: (p) => p.fleet }),
+  }),
 });
 const CustomEventPayloadRef = builder.objectRef<CustomEventPayload>('CustomEventPayload').implement({
-  fields: (t) => ({ data: t.field({ type: 'JSON', resolve: (p) => p.data }) }),
+  description: 'The payload of CUSTOM (the `broadcast` mutation).',
+  fields: (t) => ({
+    data: t.field({
+      type: 'JSON',
+      description: 'What the broadcaster sent, as sent.',
+      resolve: (p) => p.data,
+    }),
+  }),
 });
 
 const PAYLOAD_TYPES = {
@@ -82,14 +145,90 @@ export const EventRef = builder.objectRef<StoredEvent>('Event');
 EventRef.implement({
   description: 'One change, as every subscriber sees it. `id` is the cursor to resume from.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    type: t.field({ type: EventType, resolve: (e) => e.type }),
-    rooms: t.exposeStringList('rooms'),
-    timestamp: t.field({ type: 'DateTime', resolve: (e) => e.timestamp }),
+    id: t.exposeID('id', {
+      description: 'Ordered (`<ms>-<seq>`), unique, and the cursor for `since` and `eventLog(after:)`.',
+    }),
+    type: t.field({ type: EventType, description: 'What happened.', resolve: (e) => e.type }),
+    rooms: t.exposeStringList('rooms', {
+      description: 'The rooms it was published to (e.g. `agents`, `agent:<id>`, `tasks`, `system`).',
+    }),
+    timestamp: t.field({
+      type: 'DateTime',
+      description: 'When the change was committed.',
+      resolve: (e) => e.timestamp,
+    }),
     source: t.exposeString('source', { nullable: true, description: 'The instance that made the change.' }),
-    payload: t.field({ type: EventPayload, resolve: (e) => e.payload }),
+    payload: t.field({ type: EventPayload, description: 'What changed.', resolve: (e) => e.payload }),
   }),
 });
+
+const StreamPositionRef = builder.objectRef<StreamPosition>('StreamPosition').implement({
+  description:
+    'Where an `eventStream` stands. Resuming with `since: cursor` misses no event after it and repeats none before it. Sent once the subscription is registered, again when a `since` replay ends, and on every heartbeat (STREAM_HEARTBEAT_MS) while no event is sent.',
+  fields: (t) => ({
+    cursor: t.exposeID('cursor', {
+      nullable: true,
+      description: 'The id to resume from. Null only while the log has never held an event.',
+    }),
+    live: t.exposeBoolean('live', {
+      description: 'False on the first position of a `since` replay; true once live events follow.',
+    }),
+  }),
+});
+
+const EventStreamItem = builder.unionType('EventStreamItem', {
+  description: 'An event, or the position of the stream.',
+  types: [EventRef, StreamPositionRef],
+  resolveType: (item: StreamItem) => (isStreamPosition(item) ? StreamPositionRef : EventRef),
+});
+
+const EventConnection = builder.connectionObject(
+  {
+    type: EventRef,
+    name: 'EventConnection',
+    description:
+      'A page of the retained events. `pageInfo.endCursor` is where a reader goes on (`after:`), even when a filter left the last events read out of the page.',
+  },
+  { name: 'EventEdge' },
+);
+
+const roomsArg = z.array(roomSchema).max(100, { message: 'at most 100 rooms' }).nullish();
+
+builder.queryFields((t) => ({
+  eventLog: t.field({
+    type: EventConnection,
+    description:
+      'The retained history, oldest first: `first`/`after` read forward (poll with `after: endCursor`), `last`/`before` read back from the newest. Rooms follow the same rules as subscriptions. An `after` no longer retained is CURSOR_EXPIRED. One request reads at most 5000 events to fill a filtered page.',
+    args: {
+      rooms: t.arg.stringList({ validate: roomsArg }),
+      types: t.arg({ type: [EventType] }),
+      first: t.arg.int({ description: '1–100, default 20.' }),
+      after: t.arg.string(),
+      last: t.arg.int({ description: '1–100.' }),
+      before: t.arg.string(),
+    },
+    resolve: async (_, args, ctx) => {
+      const page = await ctx.streams.history({
+        rooms: args.rooms ?? null,
+        types: args.types ?? null,
+        access: ctx.access,
+        first: args.first ?? null,
+        after: args.after ?? null,
+        last: args.last ?? null,
+        before: args.before ?? null,
+      });
+      return {
+        edges: page.events.map((node) => ({ cursor: node.id, node })),
+        pageInfo: {
+          hasNextPage: page.hasNextPage,
+          hasPreviousPage: page.hasPreviousPage,
+          startCursor: page.startCursor,
+          endCursor: page.endCursor,
+        },
+      };
+    },
+  }),
+}));
 
 builder.mutationFields((t) => ({
   broadcast: t.field({
@@ -98,7 +237,11 @@ builder.mutationFields((t) => ({
     description: 'A CUSTOM event to one room (1–128 characters of letters, digits and `:_.-`).',
     args: {
       room: t.arg.string({ required: true, validate: roomSchema }),
-      data: t.arg({ type: 'JSON', required: true }),
+      data: t.arg({
+        type: 'JSON',
+        required: true,
+        description: 'At most 64 KiB as JSON and 32 levels deep.',
+      }),
     },
     resolve: (_, args, ctx) => ctx.colony.system.broadcast(args.room, args.data ?? null),
   }),
@@ -127,5 +270,24 @@ builder.subscriptionFields((t) => ({
         }),
       ),
     resolve: (event: StoredEvent) => event,
+  }),
+  eventStream: t.field({
+    type: EventStreamItem,
+    description:
+      'Like `events`, with `StreamPosition`s in between: one as soon as the subscription is registered (from there nothing is missed), one when a `since` replay ends and live events begin, and one on each heartbeat while idle. Keep the newest event id or position cursor and resume with `since` after any disconnect.',
+    args: {
+      rooms: t.arg.stringList({ validate: roomsArg }),
+      types: t.arg({ type: [EventType] }),
+      since: t.arg.id(),
+    },
+    subscribe: (_, args, ctx) =>
+      ctx.streams.open({
+        rooms: args.rooms ?? null,
+        types: args.types ?? null,
+        since: args.since == null ? null : String(args.since),
+        connection: ctx.connection,
+        access: ctx.access,
+      }),
+    resolve: (item: StreamItem) => item,
   }),
 }));

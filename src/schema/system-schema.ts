@@ -77,7 +77,7 @@ builder.mutationFields((t) => ({
     args: {
       level: t.arg({ type: AlertLevel, required: true }),
       message: t.arg.string({ required: true, description: '1–1000 characters.' }),
-      details: t.arg({ type: 'JSON', description: 'At most 16 KiB as JSON.' }),
+      details: t.arg({ type: 'JSON', description: 'At most 16 KiB as JSON and 32 levels deep.' }),
     },
     resolve: (_, args, ctx) =>
       ctx.colony.system.raiseAlert(args.level, args.message, args.details ?? undefined),

@@ -49,7 +49,7 @@ const CreateTaskInput = builder.inputType('CreateTaskInput', {
   fields: (t) => ({
     title: t.string({ required: true, description: '1–200 characters.' }),
     priority: t.int({ description: '0–10, default 5.' }),
-    input: t.field({ type: 'JSON', description: 'At most 64 KiB as JSON.' }),
+    input: t.field({ type: 'JSON', description: 'At most 64 KiB as JSON and 32 levels deep.' }),
     requiredCapabilities: t.stringList(),
   }),
   validate: createTaskInput,
@@ -113,7 +113,10 @@ builder.mutationFields((t) => ({
   }),
   completeTask: t.field({
     type: TaskRef,
-    args: { id: t.arg.id({ required: true }), result: t.arg({ type: 'JSON' }) },
+    args: {
+      id: t.arg.id({ required: true }),
+      result: t.arg({ type: 'JSON', description: 'At most 64 KiB as JSON and 32 levels deep.' }),
+    },
     resolve: (_, args, ctx) => ctx.colony.tasks.complete(String(args.id), args.result ?? undefined),
   }),
   failTask: t.field({

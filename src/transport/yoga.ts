@@ -1,8 +1,7 @@
 /** The HTTP GraphQL pipeline (queries, mutations, SSE subscriptions, GraphiQL), shared with WebSocket. */
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { GraphQLSchema } from 'graphql';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
 import { AuthError, bearerToken, type TokenVerifier } from '../auth/token-verifier.js';
 import { expiresInMs } from '../auth/expiry.js';
@@ -13,16 +12,19 @@ import type { RateLimiter } from '../domain/ports.js';
 import type { Limits } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
-import type { ColonyContext, Session } from '../schema/context.js';
+import { colonyForRequest, type ColonyContext, type Session } from '../schema/context.js';
+import type { EventStreams } from '../realtime/stream-position.js';
 import { toClientError } from '../schema/errors.js';
 import { costControls, productionHardening, withoutSuggestions } from './limits.js';
 import { corsOptions, httpProtections } from './limits-http.js';
+import { renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { routeLabel, type AppMetrics } from './metrics.js';
 import { useMutationRateLimit } from './mutation-limit.js';
+import { useNestingLimit } from './nesting-limit.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
-export const DEFAULT_QUERY = `# Watch every event as it happens (run this, then create an agent from another tab):
+const LIVE = `# Tab 1 of the tour: press ▶ here, then run CreateAgent from a second browser tab.
 subscription Live {
   events {
     id
@@ -37,16 +39,29 @@ subscription Live {
     }
   }
 }
+`;
 
+const CREATE_AGENT = `# Tab 2 of the tour: press ▶ here (in a second browser tab) and watch the first one.
 mutation CreateAgent {
   createAgent(input: { name: "scout-1", type: "crawler", capabilities: ["http"] }) { id name status }
 }
 `;
 
+/** What a new GraphiQL tab opens on: both operations of the tour; ▶ asks which one to run. */
+export const DEFAULT_QUERY = `${LIVE}\n${CREATE_AGENT}`;
+
+/**
+ * The tour's tabs, one operation each, used when the browser has no GraphiQL state yet. GraphiQL
+ * keeps its tabs in localStorage, shared by every browser tab on this address: a second browser
+ * tab shows the same two tabs (plus an empty one GraphiQL adds), so the README says to pick one.
+ */
+export const DEFAULT_TABS = [{ query: LIVE }, { query: CREATE_AGENT }];
+
 export interface YogaDeps {
   schema: GraphQLSchema;
   colony: Colony;
   hub: RealtimeHub;
+  streams: EventStreams;
   logger: Logger;
   metrics: AppMetrics;
   /** null: authentication is off. */
@@ -59,6 +74,30 @@ export interface YogaDeps {
   allowedOrigins: string[] | null;
   /** Mutations per caller (see mutation-limit.ts). */
   mutationLimiter: RateLimiter;
+  /**
+   * True once the server is closing. A subscription that arrives then (on a connection accepted just
+   * before) ends at once, like the streams already open, and its client resumes on another instance.
+   */
+  closing?: () => boolean;
+}
+
+/** What a closing server owes a stream: a subscription arriving now ends at once; SSE is unbuffered. */
+function useDrain(closing: () => boolean): Plugin {
+  return {
+    onSubscribe({ setResultAndStopExecution }) {
+      if (closing()) setResultAndStopExecution((async function* () {})());
+    },
+    onResponse({ response }) {
+      if (!response.headers.get('content-type')?.startsWith('text/event-stream')) return;
+      // nginx buffers proxied responses unless told otherwise; an SSE stream must pass through as
+      // written, whatever the proxy's configuration (deploy/nginx.conf also turns buffering off).
+      response.headers.set('x-accel-buffering', 'no');
+      // Yoga says `Connection: keep-alive` on every stream. Node decides that hop-by-hop header
+      // itself (close when the request asked for it, or when the server is closing); Yoga's would
+      // let a proxy reuse a connection that Node is closing, and its next request would get a 400.
+      response.headers.delete('connection');
+    },
+  };
 }
 
 /** Extra context a WebSocket operation brings in (see ws-server.ts). */
@@ -119,10 +158,16 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
     schema: deps.schema,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    // GraphiQL's assets are served by Colony itself (no CDN), and its subscriptions use graphql-ws.
+    // GraphiQL's assets are served by Colony itself (no CDN, see graphiql.ts), and its subscriptions
+    // use graphql-ws.
     graphiql: deps.production
       ? false
-      : { title: 'Colony', subscriptionsProtocol: 'WS', defaultQuery: DEFAULT_QUERY },
+      : {
+          title: 'Colony',
+          subscriptionsProtocol: 'WS',
+          defaultQuery: DEFAULT_QUERY,
+          defaultTabs: DEFAULT_TABS,
+        },
     cors: corsOptions(deps.allowedOrigins),
     renderGraphiQL,
     logging: {
@@ -137,13 +182,14 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       isDev: false,
       maskError: createErrorMasker(deps.logger, deps.production),
     },
-    context: async ({ request, connection, session }) => {
+    context: async ({ request, connection, session, params }) => {
       if (connection) {
         // A WebSocket operation: the identity is the session's, proven at connection_init.
         const identity = session?.identity ?? null;
         return {
-          colony: deps.colony,
+          colony: colonyForRequest(deps.colony, params, null, identity?.sub),
           realtime: deps.hub,
+          streams: deps.streams,
           connection,
           identity,
           access: session?.access ?? readAccessFor(identity),
@@ -156,8 +202,9 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       const stream = sse ? deps.hub.connect('sse', null) : null;
       if (stream) endAtExpiry(stream, identity, deps.clockToleranceS);
       return {
-        colony: deps.colony,
+        colony: colonyForRequest(deps.colony, params, request.headers.get('idempotency-key'), identity?.sub),
         realtime: deps.hub,
+        streams: deps.streams,
         connection: stream,
         identity,
         access: readAccessFor(identity),
@@ -165,7 +212,11 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       };
     },
     plugins: [
+      useNestingLimit(),
       ...httpProtections(deps.allowedOrigins),
+      // GraphiQL's assets, only where GraphiQL is on.
+      ...(deps.production ? [] : [useGraphiQLAssets()]),
+      useDrain(deps.closing ?? (() => false)),
       usePrometheus({
         registry: deps.metrics.registry,
         endpoint: false,

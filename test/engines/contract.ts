@@ -4,7 +4,7 @@
  * empty engine (and may return a second engine on the same backing store, as a second instance).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { VersionConflict } from '../../src/domain/errors.js';
+import { IdempotencyKeyTaken, VersionConflict } from '../../src/domain/errors.js';
 import { compareEventIds, type EventDraft, type StoredEvent } from '../../src/domain/events/event-types.js';
 import type { Agent } from '../../src/domain/model.js';
 import { systemClock, type Clock, type Commit, type Engine } from '../../src/domain/ports.js';
@@ -280,6 +280,92 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         });
     });
 
+    describe('set versions', () => {
+      const put = (doc: Agent, version: number) =>
+        commitOf({
+          expect: [{ kind: 'agent', id: doc.id, version: version - 1 }],
+          put: [{ kind: 'agent', id: doc.id, doc, version }],
+        });
+      const keys = ['agent:*', 'agent:status:ACTIVE', 'agent:status:PAUSED', 'agent:type:t'];
+
+      it('raises a set when a record joins or leaves it, not when a member changes', async () => {
+        const e = await make();
+        expect(await e.store.setVersions(keys)).toEqual([0, 0, 0, 0]);
+        const a = agentDoc();
+        await e.store.commit(put(a, 1));
+        expect(await e.store.setVersions(keys)).toEqual([1, 1, 0, 1]);
+        await e.store.commit(put({ ...a, name: 'renamed', activeTaskCount: 3 }, 2));
+        expect(await e.store.setVersions(keys)).toEqual([1, 1, 0, 1]);
+        await e.store.commit(put({ ...a, status: 'PAUSED' }, 3));
+        expect(await e.store.setVersions(keys)).toEqual([1, 2, 1, 1]);
+        await e.store.commit(
+          commitOf({ expect: [{ kind: 'agent', id: a.id, version: 3 }], del: [{ kind: 'agent', id: a.id }] }),
+        );
+        expect(await e.store.setVersions(keys)).toEqual([2, 2, 2, 2]);
+      });
+
+      it('refuses a commit whose set changed since it was read, writing and publishing nothing', async () => {
+        const e = await make();
+        const sink = sinkOf(e);
+        await e.bus.watch('*');
+        const [read] = await e.store.setVersions(['agent:status:ACTIVE']);
+        await e.store.commit(put(agentDoc(), 1));
+        const last = await e.log.lastId();
+        const b = agentDoc();
+        await expect(
+          e.store.commit({
+            ...put(b, 1),
+            sets: [{ key: 'agent:status:ACTIVE', version: read ?? 0 }],
+            events: [custom('r', 1)],
+          }),
+        ).rejects.toBeInstanceOf(VersionConflict);
+        expect(await e.store.get('agent', b.id)).toBeNull();
+        expect(await e.log.lastId()).toBe(last);
+        await e.store.commit({ ...put(b, 1), sets: [{ key: 'agent:status:ACTIVE', version: 1 }] });
+        expect(await e.store.get('agent', b.id)).not.toBeNull();
+        await e.store.commit(commitOf({ events: [custom('r', 2)] }));
+        expect((await sink.waitFor(1)).map((ev) => ev.payload)).toEqual([custom('r', 2).payload]);
+      });
+    });
+
+    describe('idempotency keys', () => {
+      it('stores the key with the change, refuses it a second time, and forgets it after its time', async () => {
+        const e = await make();
+        const a = agentDoc();
+        const idempotency = { key: 'anonymous:1:k', requestHash: 'h', outcome: '{"value":1}', ttlMs: 300 };
+        expect(await e.store.idempotency(idempotency.key)).toBeNull();
+        const events = await e.store.commit({
+          ...commitOf({
+            expect: [{ kind: 'agent', id: a.id, version: 0 }],
+            put: [{ kind: 'agent', id: a.id, doc: a, version: 1 }],
+            events: [custom('r', 1), custom('r', 2)],
+          }),
+          idempotency,
+        });
+        expect(await e.store.idempotency(idempotency.key)).toEqual({
+          requestHash: 'h',
+          outcome: '{"value":1}',
+          eventIds: events.map((ev) => ev.id),
+        });
+        const b = agentDoc();
+        const last = await e.log.lastId();
+        await expect(
+          e.store.commit({
+            ...commitOf({
+              expect: [{ kind: 'agent', id: b.id, version: 0 }],
+              put: [{ kind: 'agent', id: b.id, doc: b, version: 1 }],
+              events: [custom('r', 3)],
+            }),
+            idempotency,
+          }),
+        ).rejects.toBeInstanceOf(IdempotencyKeyTaken);
+        expect(await e.store.get('agent', b.id)).toBeNull();
+        expect(await e.log.lastId()).toBe(last);
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        expect(await e.store.idempotency(idempotency.key)).toBeNull();
+      });
+    });
+
     describe('event log', () => {
       it('gives increasing ids and replays exactly what came after a cursor', async () => {
         const e = await make();
@@ -318,6 +404,31 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         await expect(e.log.readAfter(first.id, 10)).rejects.toMatchObject({ code: 'CURSOR_EXPIRED' });
         const last = await e.log.lastId();
         expect(await e.log.readAfter(last!, 10)).toEqual([]);
+      });
+
+      it('reads a range either way, with exclusive bounds that need not be retained', async () => {
+        const e = await make(6);
+        const ids: string[] = [];
+        for (let i = 0; i < 8; i++)
+          ids.push((await e.store.commit(commitOf({ events: [custom('r', i)] })))[0]!.id);
+        const kept = ids.slice(2);
+        const read = async (
+          after: string | null,
+          before: string | null,
+          limit: number,
+          newestFirst = false,
+        ) => (await e.log.readRange({ after, before, limit, newestFirst })).map((x) => x.id);
+        expect(await read(null, null, 100)).toEqual(kept);
+        expect(await read(null, null, 2)).toEqual(kept.slice(0, 2));
+        expect(await read(null, null, 2, true)).toEqual([kept[5], kept[4]]);
+        // A trimmed bound is a bound like any other.
+        expect(await read(ids[0]!, null, 3)).toEqual(kept.slice(0, 3));
+        expect(await read(kept[1]!, kept[4]!, 100)).toEqual([kept[2], kept[3]]);
+        expect(await read(kept[1]!, kept[4]!, 1, true)).toEqual([kept[3]]);
+        expect(await read(kept[1]!, kept[4]!, 100, true)).toEqual([kept[3], kept[2]]);
+        expect(await read(kept[3]!, kept[3]!, 100)).toEqual([]);
+        expect(await read(kept[5]!, null, 100)).toEqual([]);
+        expect(await read(null, kept[0]!, 100, true)).toEqual([]);
       });
 
       it('still replays from the newest event retention dropped: nothing after it is missing', async () => {

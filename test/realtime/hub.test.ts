@@ -72,6 +72,7 @@ async function harness(options: { maxQueuedBytes?: number; onSlow?: () => void }
       return page;
     },
     lastId: () => real.log.lastId(),
+    readRange: (range) => real.log.readRange(range),
   };
   const engine: Engine = { ...real, bus, log };
   const hub = new RealtimeHub({

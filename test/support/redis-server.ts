@@ -1,6 +1,7 @@
 /**
- * A private redis-server for a test: a free port, its own directory, AOF on (appendfsync
- * everysec, as recommended in production). Never the machine's own Redis on 6379.
+ * A private redis-server for a test: a free port, its own directory, AOF on. Never the machine's
+ * own Redis on 6379. `appendfsync` is everysec unless the test asks for `always` (the setting that
+ * keeps "a SIGKILL of Redis loses nothing acknowledged": see the README's guarantees).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,7 +28,11 @@ export interface RedisServer {
   dispose(): Promise<void>;
 }
 
-export async function startRedis(): Promise<RedisServer> {
+export interface RedisServerOptions {
+  appendfsync?: 'always' | 'everysec';
+}
+
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'colony-redis-'));
   const url = `redis://127.0.0.1:${port}`;
@@ -49,7 +54,7 @@ export async function startRedis(): Promise<RedisServer> {
         '--appendonly',
         'yes',
         '--appendfsync',
-        'everysec',
+        options.appendfsync ?? 'everysec',
         '--loglevel',
         'warning',
       ],

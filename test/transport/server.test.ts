@@ -53,7 +53,7 @@ describe('the HTTP surface', () => {
     expect(body).toContain('process_cpu_seconds_total');
   });
 
-  it('serves GraphiQL with everything inline: no CDN, subscriptions over WebSocket', async () => {
+  it('serves GraphiQL from Colony itself: no CDN, subscriptions over WebSocket', async () => {
     t = await startApp();
     const res = await fetch(t.graphqlUrl, { headers: { accept: 'text/html' } });
     expect(res.status).toBe(200);

@@ -49,8 +49,9 @@ export async function runElection(
     .sort(byLoadThenAge);
   const leader = candidates[0];
   if (!leader) return null;
-  const chosen = listed.find((r) => r.doc.id === leader.id);
-  if (chosen) tx.guard('agent', chosen);
+  // The candidates (with their loads) are recorded and weighed: guard each of them. The list
+  // itself guards who is ACTIVE.
+  for (const record of listed) tx.guard('agent', record);
 
   const stored = await tx.get('coordination', FLEET);
   const coordination = await readCoordination(tx);

@@ -151,7 +151,9 @@ export class TaskService implements TasksApi {
         task,
         active.map((r) => r.doc),
       );
-    // Guarding the chosen agent makes racing assignments re-run on fresh loads.
+    // The choice weighs every fit agent's load, so a change to any of them (not only to the chosen
+    // one) makes the assignment run again on fresh loads; the list itself guards who is ACTIVE.
+    for (const record of fit) tx.guard('agent', record);
     return tx.guard('agent', chosen);
   }
 

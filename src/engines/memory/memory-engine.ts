@@ -4,7 +4,7 @@
  */
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { flexibleLimiter } from '../rate-limiter.js';
-import { expiredCursor, malformedCursor, VersionConflict } from '../../domain/errors.js';
+import { expiredCursor, IdempotencyKeyTaken, malformedCursor, VersionConflict } from '../../domain/errors.js';
 import { compareEventIds, isEventId, type StoredEvent } from '../../domain/events/event-types.js';
 import {
   INDEXES,
@@ -14,8 +14,11 @@ import {
   type Engine,
   type EventBus,
   type EventLog,
+  type EventRange,
   type HealthReport,
+  type IdempotencyRecord,
   type Kind,
+  membershipsOf,
   type ListQuery,
   type Presence,
   type RealtimeSnapshot,
@@ -79,8 +82,15 @@ class Collection {
 
 export class MemoryStore implements Store {
   private readonly collections = new Map<Kind, Collection>();
+  /** Set key → version (see `setKey`); absent is 0. */
+  private readonly setVersionMap = new Map<string, number>();
+  /** Idempotency keys in the order stored; with one TTL for all, that is also expiry order. */
+  private readonly keys = new Map<string, IdempotencyRecord & { expiresAt: number }>();
 
-  constructor(private readonly onCommit: (commit: Commit) => StoredEvent[]) {
+  constructor(
+    private readonly onCommit: (commit: Commit) => StoredEvent[],
+    private readonly clock: Clock,
+  ) {
     for (const [kind, fields] of Object.entries(INDEXES)) {
       this.collections.set(kind as Kind, new Collection(fields));
     }
@@ -125,16 +135,68 @@ export class MemoryStore implements Store {
     }
   }
 
+  async setVersions(keys: string[]): Promise<number[]> {
+    return keys.map((key) => this.setVersionMap.get(key) ?? 0);
+  }
+
+  async idempotency(key: string): Promise<IdempotencyRecord | null> {
+    this.dropExpiredKeys();
+    const found = this.keys.get(key);
+    return found
+      ? { requestHash: found.requestHash, outcome: found.outcome, eventIds: found.eventIds }
+      : null;
+  }
+
+  private dropExpiredKeys(): void {
+    const now = this.clock.now().getTime();
+    for (const [key, record] of this.keys) {
+      if (record.expiresAt > now) break;
+      this.keys.delete(key);
+    }
+  }
+
+  private bump(keys: Iterable<string>): void {
+    for (const key of keys) this.setVersionMap.set(key, (this.setVersionMap.get(key) ?? 0) + 1);
+  }
+
   async commit(commit: Commit): Promise<StoredEvent[]> {
     for (const e of commit.expect) {
       const current = this.collection(e.kind).records.get(e.id)?.version ?? 0;
       if (current !== e.version) throw new VersionConflict(`${e.kind}:${e.id}`);
     }
-    for (const p of commit.put) {
-      this.collection(p.kind).set(p.id, deepFreeze({ doc: structuredClone(p.doc), version: p.version }));
+    for (const s of commit.sets ?? []) {
+      if ((this.setVersionMap.get(s.key) ?? 0) !== s.version) throw new VersionConflict(s.key);
     }
-    for (const d of commit.del) this.collection(d.kind).remove(d.id);
-    return this.onCommit(commit);
+    const idempotency = commit.idempotency;
+    if (idempotency) {
+      this.dropExpiredKeys();
+      if (this.keys.has(idempotency.key)) throw new IdempotencyKeyTaken(idempotency.key);
+    }
+    for (const p of commit.put) {
+      const c = this.collection(p.kind);
+      const before = c.records.get(p.id);
+      const was = new Set(before ? membershipsOf(p.kind, before.doc) : []);
+      const is = new Set(membershipsOf(p.kind, p.doc));
+      this.bump([...was].filter((k) => !is.has(k)));
+      this.bump([...is].filter((k) => !was.has(k)));
+      c.set(p.id, deepFreeze({ doc: structuredClone(p.doc), version: p.version }));
+    }
+    for (const d of commit.del) {
+      const c = this.collection(d.kind);
+      const before = c.records.get(d.id);
+      if (before) this.bump(membershipsOf(d.kind, before.doc));
+      c.remove(d.id);
+    }
+    const stored = this.onCommit(commit);
+    if (idempotency) {
+      this.keys.set(idempotency.key, {
+        requestHash: idempotency.requestHash,
+        outcome: idempotency.outcome,
+        eventIds: stored.map((e) => e.id),
+        expiresAt: this.clock.now().getTime() + idempotency.ttlMs,
+      });
+    }
+    return stored;
   }
 }
 
@@ -189,6 +251,28 @@ export class MemoryEventLog implements EventLog {
 
   async lastId(): Promise<string | null> {
     return this.events.at(-1)?.id ?? null;
+  }
+
+  async readRange({ after, before, limit, newestFirst }: EventRange): Promise<StoredEvent[]> {
+    const from = after === null ? 0 : this.firstAfter(after);
+    const to = before === null ? this.events.length : this.firstAfter(before, true);
+    if (from >= to) return [];
+    return newestFirst
+      ? this.events.slice(Math.max(from, to - limit), to).reverse()
+      : this.events.slice(from, Math.min(to, from + limit));
+  }
+
+  /** The index of the first event after `id` (or at it, with `inclusive`). */
+  private firstAfter(id: string, inclusive = false): number {
+    let lo = 0;
+    let hi = this.events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareEventIds((this.events[mid] as StoredEvent).id, id);
+      if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private indexOf(id: string): number {
@@ -265,7 +349,7 @@ export function createMemoryEngine(options: MemoryEngineOptions): Engine {
     const stored = log.append(commit);
     bus.publish(stored);
     return stored;
-  });
+  }, options.clock);
   const health = async (): Promise<HealthReport> => ({ ready: true, checks: { memory: { ok: true } } });
   return {
     name: 'memory',

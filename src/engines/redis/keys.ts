@@ -18,6 +18,10 @@ export function redisKeys(prefix: string) {
     index: (kind: Kind) => `${tag}:idx:${kind}`,
     /** ZSET of the ids whose `field` equals `value`. */
     fieldIndex: (kind: Kind, field: string, value: string) => `${tag}:idx:${kind}:${field}:${value}`,
+    /** HASH set key (`agent:status:ACTIVE`, `task:*`) → version: raised when a record joins or leaves. */
+    setVersions: `${tag}:setver`,
+    /** HASH (hash, outcome, ids) per idempotency key, expiring after IDEMPOTENCY_TTL_S. */
+    idempotency: (scopedKey: string) => `${tag}:idem:${scopedKey}`,
     /** STREAM of events: entry id = event id, fields seq and e (the event JSON). */
     events: `${tag}:events`,
     /** STRING: the id of the newest event retention removed from the stream. */

@@ -7,8 +7,14 @@
  * written by the same script that appends the event to the stream. A message whose sequence skips
  * one, a reconnection, and a check every second (for a loss at the tail, with nothing after it:
  * a message still missing one check after Redis counted it) each fill the gap from the stream.
- * Events may then arrive twice (on two channels, or by message and by fill): they are delivered
- * once, by id.
+ *
+ * Order: events reach the sink with ids strictly increasing, across rooms. One connection receives
+ * messages in publish order, which is commit order, which is id order; only a loss breaks it, and a
+ * loss is a span of every channel at once (the connection was down). So a fill is one merge over all
+ * watched rooms: from the last id delivered, through the stream's tail, in id order; messages that
+ * arrive while the connection is being recovered are held back (they are in the stream, and the
+ * fill delivers them in their place); and the sink never gets an id at or below the last one, which
+ * also drops the copies an event has on several channels.
  */
 import type { Redis } from 'ioredis';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
@@ -18,7 +24,7 @@ import type { RedisKeys } from './keys.js';
 import type { RedisEventLog } from './redis-event-log.js';
 import { orUnavailable } from './redis-errors.js';
 
-/** A pub/sub message, split but not parsed: the event is parsed once, and only if it is new. */
+/** A pub/sub message, split but not parsed: most copies (one per watched channel) are dropped by id. */
 interface Message {
   seq: number;
   id: string;
@@ -31,9 +37,8 @@ interface Channel {
   room: string | null;
   watchers: number;
   subId: number | null;
-  /** The last sequence number accounted for, and the stream id of the last event seen there. */
+  /** The last sequence number accounted for: by a message, or by a fill that read the stream. */
   seq: number;
-  lastId: string;
   /**
    * The channel's sequence in Redis at the previous periodic check: by the next one, everything up
    * to it must have arrived. Messages published since may still be on their way, and filling them
@@ -47,15 +52,21 @@ export interface BusLogger {
   warn(obj: object, msg: string): void;
 }
 
-const DELIVERED_MEMORY = 20_000;
 const FILL_PAGE = 1000;
 
 export class RedisEventBus implements EventBus {
   private sink: ((event: StoredEvent) => void) | null = null;
   private readonly pubsub: RedisPubSub;
   private readonly channels = new Map<string, Channel>();
-  /** Ids delivered recently, oldest first, so that a duplicate is dropped. */
-  private readonly delivered = new Set<string>();
+  /** The newest id handed to the sink: the next one must be greater (null: nothing watched yet). */
+  private lastDelivered: string | null = null;
+  /**
+   * Set when the subscriber connection drops, cleared once the fill after its return has run:
+   * until then a message may have lost ones before it, so it is not delivered on its own.
+   */
+  private recovering = false;
+  /** How many times the subscriber connection dropped: a fill clears `recovering` only if none did meanwhile. */
+  private drops = 0;
   /** Every message, watch and fill runs in this one queue, so delivery follows arrival order. */
   private queue: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
@@ -84,9 +95,12 @@ export class RedisEventBus implements EventBus {
         } satisfies Message;
       },
     });
-    // graphql-redis-subscriptions fires UNSUBSCRIBE without handling its promise: while Redis is
-    // away that would be an unhandled rejection, which ends the process.
-    for (const method of ['unsubscribe', 'punsubscribe'] as const) {
+    // graphql-redis-subscriptions fires UNSUBSCRIBE without handling its promise, and so does
+    // ioredis when it subscribes again after a reconnection (event_handler.js, autoResubscribe):
+    // when Redis hangs at that moment the command times out, an unhandled rejection that ends the
+    // process. Callers that await the promise still see the error. (A SUBSCRIBE that timed out on a
+    // hung Redis still runs once it answers; a lost connection reconnects and subscribes again.)
+    for (const method of ['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe'] as const) {
       const original = subscriber[method].bind(subscriber) as (...args: unknown[]) => Promise<unknown>;
       (subscriber as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
         const result = original(...args);
@@ -94,16 +108,17 @@ export class RedisEventBus implements EventBus {
         return result;
       };
     }
+    subscriber.on('close', () => {
+      this.recovering = true;
+      this.drops++;
+    });
     // After a reconnection ioredis subscribes again by itself, right after 'ready'; a PING answered
     // after those SUBSCRIBEs means they hold, and what was published meanwhile comes from the stream.
     subscriber.on('ready', () => {
-      void this.enqueue(async () => {
-        await subscriber.ping();
-        await this.checkAll(true);
-      }).catch(() => undefined);
+      void this.enqueue(() => this.recover()).catch(() => undefined);
     });
     this.timer = setInterval(
-      () => void this.enqueue(() => this.checkAll(false)).catch(() => undefined),
+      () => void this.enqueue(() => this.checkAll()).catch(() => undefined),
       checkEveryMs,
     );
     this.timer.unref();
@@ -148,7 +163,6 @@ export class RedisEventBus implements EventBus {
       watchers: 1,
       subId: null,
       seq: 0,
-      lastId: '0-0',
       due: 0,
       ready: Promise.resolve(),
     };
@@ -180,9 +194,11 @@ export class RedisEventBus implements EventBus {
         });
         channel.seq = Number(seq ?? 0);
         channel.due = channel.seq;
-        channel.lastId = last[0]?.[0] ?? '0-0';
+        // The first room watched starts the delivery; later ones join it where it stands.
+        if (this.lastDelivered === null) this.lastDelivered = last[0]?.[0] ?? '0-0';
       } catch (error) {
         this.channels.delete(name);
+        if (!this.channels.size) this.lastDelivered = null;
         if (channel.subId !== null) this.pubsub.unsubscribe(channel.subId);
         throw error;
       }
@@ -210,53 +226,70 @@ export class RedisEventBus implements EventBus {
     if (!channel) return;
     if (--channel.watchers > 0) return;
     this.channels.delete(name);
+    // Nothing watched: the next watch starts afresh at the stream's tail, not at an old position.
+    if (!this.channels.size) this.lastDelivered = null;
     await channel.ready.catch(() => undefined);
     if (channel.subId !== null) this.pubsub.unsubscribe(channel.subId);
   }
 
   private async receive(channel: Channel, message: Message): Promise<void> {
     if (this.channels.get(channel.name) !== channel) return;
-    if (message.seq > channel.seq + 1) await this.fill(channel, message.id);
+    // In the stream already, and the fill after the reconnection delivers it in its place.
+    if (this.recovering) return;
+    if (message.seq > channel.seq + 1) await this.fill();
     channel.seq = Math.max(channel.seq, message.seq);
-    if (compareEventIds(message.id, channel.lastId) > 0) channel.lastId = message.id;
-    // The same event comes once per watched channel it was published on: drop it by id, unparsed.
-    this.deliver(
-      message.id,
-      () => ({ ...(JSON.parse(message.body) as object), id: message.id }) as StoredEvent,
-    );
-  }
-
-  /** Delivers, from the stream, the channel's events after the last one seen and before `untilId`. */
-  private async fill(channel: Channel, untilId: string | null): Promise<void> {
-    let after = channel.lastId;
-    let recovered = 0;
-    for (;;) {
-      const page = await this.log.range(after, untilId, FILL_PAGE);
-      for (const event of page) {
-        if (channel.room === null || event.rooms.includes(channel.room)) {
-          if (this.deliver(event.id, () => event)) recovered++;
-        }
-      }
-      if (page.length < FILL_PAGE) break;
-      after = (page.at(-1) as StoredEvent).id;
-    }
-    if (recovered)
-      this.logger.warn({ channel: channel.name, recovered }, 'event bus: filled a gap from the stream');
+    // Delivered already (it came on another watched channel, or with a fill): dropped unparsed.
+    if (this.lastDelivered !== null && compareEventIds(message.id, this.lastDelivered) <= 0) return;
+    this.deliver({ ...(JSON.parse(message.body) as object), id: message.id } as StoredEvent);
   }
 
   /**
-   * Compares each watched channel's sequence in Redis with what arrived, and fills what did not:
-   * everything Redis counted, right after a reconnection (`now`), else what it had counted at the
-   * previous check.
+   * Delivers, from the stream and in id order, every event of the watched rooms after the last one
+   * delivered, through the stream's tail; each channel then counts as having seen what Redis had
+   * published on it by then. The sequences and the tail are read together (MULTI), so that they match.
    */
-  private async checkAll(now: boolean): Promise<void> {
+  private async recover(): Promise<void> {
+    if (this.subscriber.status !== 'ready') return;
+    await this.subscriber.ping();
+    await this.fill();
+  }
+
+  private async fill(): Promise<void> {
+    const drops = this.drops;
     const channels = [...this.channels.values()];
-    if (!channels.length || this.closed) return;
-    const current = await this.client.hmget(this.keys.channelSeq, ...channels.map((c) => c.name));
+    if (!channels.length || this.closed || this.lastDelivered === null) {
+      if (this.drops === drops) this.recovering = false;
+      return;
+    }
+    const results = await this.client
+      .multi()
+      .hmget(this.keys.channelSeq, ...channels.map((c) => c.name))
+      .xrevrange(this.keys.events, '+', '-', 'COUNT', 1)
+      .exec();
+    for (const [error] of results ?? []) if (error) throw error;
+    const [seqs, last] = (results ?? []).map(([, value]) => value) as [
+      (string | null)[],
+      [string, string[]][],
+    ];
+    const tail = last[0]?.[0] ?? null;
+    const all = channels.some((c) => c.room === null);
+    const rooms = new Set(channels.map((c) => c.room));
+    let recovered = 0;
+    if (tail && compareEventIds(tail, this.lastDelivered) > 0) {
+      let after = this.lastDelivered;
+      for (;;) {
+        const page = await this.log.range(after, tail, FILL_PAGE, true);
+        for (const event of page) {
+          if ((all || event.rooms.some((room) => rooms.has(room))) && this.deliver(event)) recovered++;
+        }
+        if (page.length < FILL_PAGE) break;
+        after = (page.at(-1) as StoredEvent).id;
+      }
+      // Everything up to the tail is accounted for, delivered or not of our rooms.
+      if (compareEventIds(tail, this.lastDelivered) > 0) this.lastDelivered = tail;
+    }
     for (const [i, channel] of channels.entries()) {
-      const seq = Number(current[i] ?? 0);
-      const due = now ? seq : channel.due;
-      channel.due = seq;
+      const seq = Number(seqs[i] ?? 0);
       if (seq < channel.seq) {
         // Redis came back with less than it had (restarted without its last writes): follow it,
         // or no later gap would ever show.
@@ -264,27 +297,39 @@ export class RedisEventBus implements EventBus {
           { channel: channel.name, had: channel.seq, now: seq },
           'event bus: channel sequence went back',
         );
-        channel.seq = seq;
-        continue;
       }
-      if (channel.seq >= due) continue;
-      const before = channel.lastId;
-      const last = await this.client.xrevrange(this.keys.events, '+', '-', 'COUNT', 1);
-      await this.fill(channel, null);
-      channel.lastId = last[0]?.[0] ?? before;
-      channel.seq = Math.max(channel.seq, seq);
+      channel.seq = seq;
+      channel.due = seq;
     }
+    if (this.drops === drops) this.recovering = false;
+    if (recovered) this.logger.warn({ recovered }, 'event bus: filled a gap from the stream');
   }
 
-  /** Hands an event to the sink unless it was delivered already; says whether it was new. */
-  private deliver(id: string, event: () => StoredEvent): boolean {
-    if (this.delivered.has(id)) return false;
-    this.delivered.add(id);
-    if (this.delivered.size > DELIVERED_MEMORY) {
-      const oldest = this.delivered.values().next().value;
-      if (oldest !== undefined) this.delivered.delete(oldest);
+  /**
+   * Compares each watched channel's sequence in Redis with what arrived, and fills what did not:
+   * everything Redis had counted at the previous check (messages published since may still be on
+   * their way).
+   */
+  private async checkAll(): Promise<void> {
+    const channels = [...this.channels.values()];
+    if (!channels.length || this.closed) return;
+    // Once the subscriber is back; until then, its 'ready' will do it.
+    if (this.recovering) return this.recover();
+    const current = await this.client.hmget(this.keys.channelSeq, ...channels.map((c) => c.name));
+    let behind = false;
+    for (const [i, channel] of channels.entries()) {
+      const seq = Number(current[i] ?? 0);
+      if (channel.seq < channel.due || seq < channel.seq) behind = true;
+      channel.due = seq;
     }
-    this.sink?.(event());
+    if (behind) await this.fill();
+  }
+
+  /** Hands an event to the sink unless its id is not past the last one delivered; says whether it was. */
+  private deliver(event: StoredEvent): boolean {
+    if (this.lastDelivered !== null && compareEventIds(event.id, this.lastDelivered) <= 0) return false;
+    this.lastDelivered = event.id;
+    this.sink?.(event);
     return true;
   }
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { expiredCursor, malformedCursor } from '../../domain/errors.js';
 import { isEventId, type StoredEvent } from '../../domain/events/event-types.js';
-import type { EventLog } from '../../domain/ports.js';
+import type { EventLog, EventRange } from '../../domain/ports.js';
 import type { RedisKeys } from './keys.js';
 import { execAll, orUnavailable } from './redis-errors.js';
 
@@ -50,12 +50,28 @@ export class RedisEventLog implements EventLog {
     return last ? last[0] : null;
   }
 
-  /** Events after `afterId` (exclusive) up to `untilId` (exclusive), for filling a gap. */
-  async range(afterId: string, untilId: string | null, limit: number): Promise<StoredEvent[]> {
+  async readRange({ after, before, limit, newestFirst }: EventRange): Promise<StoredEvent[]> {
+    const low = after === null ? '-' : `(${after}`;
+    const high = before === null ? '+' : `(${before}`;
+    const entries = (await orUnavailable(() =>
+      newestFirst
+        ? this.client.xrevrange(this.keys.events, high, low, 'COUNT', limit)
+        : this.client.xrange(this.keys.events, low, high, 'COUNT', limit),
+    )) as Entry[];
+    return entries.map(entryToEvent);
+  }
+
+  /** Events after `afterId` (exclusive) up to `untilId` (exclusive unless `inclusive`), for filling a gap. */
+  async range(
+    afterId: string,
+    untilId: string | null,
+    limit: number,
+    inclusive = false,
+  ): Promise<StoredEvent[]> {
     const entries = (await this.client.xrange(
       this.keys.events,
       afterId === '0-0' ? '-' : `(${afterId}`,
-      untilId ? `(${untilId}` : '+',
+      untilId ? `${inclusive ? '' : '('}${untilId}` : '+',
       'COUNT',
       limit,
     )) as Entry[];

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { VersionConflict } from '../../domain/errors.js';
+import { IdempotencyKeyTaken, VersionConflict } from '../../domain/errors.js';
 import type { StoredEvent } from '../../domain/events/event-types.js';
 import {
   INDEXES,
   type Commit,
   type DocMap,
+  type IdempotencyRecord,
   type Kind,
   type ListQuery,
   type Store,
@@ -18,7 +19,7 @@ import { execAll, orUnavailable } from './redis-errors.js';
 const COMMIT_SCRIPT = readFileSync(new URL('./scripts/commit.lua', import.meta.url), 'utf8');
 
 type CommitClient = Redis & {
-  colonyCommit(...args: (string | number)[]): Promise<string[] | ['CONFLICT', string]>;
+  colonyCommit(...args: (string | number)[]): Promise<string[] | ['CONFLICT' | 'IDEMPOTENT', string]>;
 };
 
 function indexValue(doc: object, field: string): string | false {
@@ -35,7 +36,7 @@ export class RedisStore implements Store {
     private readonly keys: RedisKeys,
     private readonly retention: number,
   ) {
-    client.defineCommand('colonyCommit', { numberOfKeys: 4, lua: COMMIT_SCRIPT });
+    client.defineCommand('colonyCommit', { numberOfKeys: 5, lua: COMMIT_SCRIPT });
     this.client = client as CommitClient;
   }
 
@@ -94,6 +95,20 @@ export class RedisStore implements Store {
     );
   }
 
+  async setVersions(keys: string[]): Promise<number[]> {
+    if (!keys.length) return [];
+    const versions = await orUnavailable(() => this.client.hmget(this.keys.setVersions, ...keys));
+    return versions.map((v) => Number(v ?? 0));
+  }
+
+  async idempotency(key: string): Promise<IdempotencyRecord | null> {
+    const [requestHash, outcome, ids] = await orUnavailable(() =>
+      this.client.hmget(this.keys.idempotency(key), 'hash', 'outcome', 'ids'),
+    );
+    if (requestHash == null || outcome == null) return null;
+    return { requestHash, outcome, eventIds: ids ? ids.split(',') : [] };
+  }
+
   async count<K extends Kind>(kind: K, where?: Where<K>): Promise<number> {
     const fields = Object.entries(where ?? {}).filter(([, v]) => v !== undefined) as [string, string][];
     this.checkFields(kind, fields);
@@ -112,8 +127,11 @@ export class RedisStore implements Store {
   }
 
   async commit(commit: Commit): Promise<StoredEvent[]> {
+    const idem = commit.idempotency;
     const change = {
       expect: commit.expect.map((e) => [`${e.kind}:${e.id}`, e.version]),
+      sets: (commit.sets ?? []).map((s) => [s.key, s.version]),
+      idem: idem ? [idem.key, idem.requestHash, idem.outcome, idem.ttlMs] : false,
       put: commit.put.map((p) => {
         const fields = INDEXES[p.kind] as readonly string[];
         return [
@@ -138,12 +156,14 @@ export class RedisStore implements Store {
         this.keys.events,
         this.keys.seq,
         this.keys.channelSeq,
+        this.keys.setVersions,
         this.keys.tag,
         JSON.stringify(change),
         this.retention,
       ),
     );
     if (result[0] === 'CONFLICT') throw new VersionConflict(String(result[1]));
+    if (result[0] === 'IDEMPOTENT') throw new IdempotencyKeyTaken(String(result[1]));
     return commit.events.map((e, i) => ({
       ...structuredClone(e),
       id: result[i] as string,

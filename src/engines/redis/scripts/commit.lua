@@ -1,12 +1,14 @@
--- One atomic change: check every expected version, write records and their indexes, then append
--- each event to the stream and publish it, with our own gap-free sequence per channel.
--- KEYS: 1 versions hash, 2 event stream, 3 global sequence, 4 per-channel sequences.
+-- One atomic change: check every expected version (records and sets), write records and their
+-- indexes, raise the version of every set a record joined or left, store the idempotency key with
+-- the outcome, then append each event to the stream and publish it, with our own gap-free sequence
+-- per channel.
+-- KEYS: 1 versions hash, 2 event stream, 3 global sequence, 4 per-channel sequences, 5 set versions.
 -- ARGV: 1 key prefix (with its hash tag), 2 the change as JSON, 3 retention (stream length).
 -- Every other key this script touches starts with the same prefix, so it lies in the same slot.
 local prefix = ARGV[1]
 local change = cjson.decode(ARGV[2])
 local retention = ARGV[3]
-local versions, stream, seq_key, chanseq = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local versions, stream, seq_key, chanseq, setver = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 
 for _, e in ipairs(change.expect) do
   local current = tonumber(redis.call('HGET', versions, e[1]) or '0')
@@ -15,22 +17,61 @@ for _, e in ipairs(change.expect) do
   end
 end
 
+-- sets: { key, version }: a record joined or left the set since the transaction listed it.
+for _, s in ipairs(change.sets) do
+  local current = tonumber(redis.call('HGET', setver, s[1]) or '0')
+  if current ~= s[2] then
+    return { 'CONFLICT', s[1] }
+  end
+end
+
+-- idem: { key, request hash, outcome JSON, ttl ms }, or false.
+local idem_key = nil
+if change.idem then
+  idem_key = prefix .. ':idem:' .. change.idem[1]
+  if redis.call('EXISTS', idem_key) == 1 then
+    return { 'IDEMPOTENT', change.idem[1] }
+  end
+end
+
+-- The sets a record belongs to, as keys of a table: its kind, and each indexed field's value.
+local function memberships(kind, fields, values)
+  local m = { [kind .. ':*'] = true }
+  for i, field in ipairs(fields) do
+    local value = values[i]
+    if value then m[kind .. ':' .. field .. ':' .. value] = true end
+  end
+  return m
+end
+
+local function bump_difference(a, b)
+  for key in pairs(a) do
+    if not b[key] then redis.call('HINCRBY', setver, key, 1) end
+  end
+end
+
+-- Drops a record's index entries; returns the sets it was in (empty when there was no record).
 local function unindex(kind, id, fields)
   local old = redis.call('HGET', prefix .. ':doc:' .. kind, id)
-  if not old then return end
+  if not old then return {} end
   redis.call('ZREM', prefix .. ':idx:' .. kind, id)
   local doc = cjson.decode(old)
-  for _, field in ipairs(fields) do
+  local values = {}
+  for i, field in ipairs(fields) do
     local value = doc[field]
     if value ~= nil and value ~= cjson.null then
-      redis.call('ZREM', prefix .. ':idx:' .. kind .. ':' .. field .. ':' .. tostring(value), id)
+      values[i] = tostring(value)
+      redis.call('ZREM', prefix .. ':idx:' .. kind .. ':' .. field .. ':' .. values[i], id)
+    else
+      values[i] = false
     end
   end
+  return memberships(kind, fields, values)
 end
 
 -- put: { kind, id, json, version, fields, values } (a value is false when the field is null)
 for _, w in ipairs(change.put) do
-  unindex(w[1], w[2], w[5])
+  local was = unindex(w[1], w[2], w[5])
   redis.call('HSET', prefix .. ':doc:' .. w[1], w[2], w[3])
   redis.call('HSET', versions, w[1] .. ':' .. w[2], w[4])
   redis.call('ZADD', prefix .. ':idx:' .. w[1], 0, w[2])
@@ -40,11 +81,14 @@ for _, w in ipairs(change.put) do
       redis.call('ZADD', prefix .. ':idx:' .. w[1] .. ':' .. field .. ':' .. value, 0, w[2])
     end
   end
+  local is = memberships(w[1], w[5], w[6])
+  bump_difference(was, is)
+  bump_difference(is, was)
 end
 
 -- del: { kind, id, fields }
 for _, d in ipairs(change.del) do
-  unindex(d[1], d[2], d[3])
+  bump_difference(unindex(d[1], d[2], d[3]), {})
   redis.call('HDEL', prefix .. ':doc:' .. d[1], d[2])
   redis.call('HDEL', versions, d[1] .. ':' .. d[2])
 end
@@ -71,5 +115,10 @@ for _, ev in ipairs(change.events) do
     publish(prefix .. ':room:' .. room, id, ev[1])
   end
   publish(prefix .. ':all', id, ev[1])
+end
+
+if idem_key then
+  redis.call('HSET', idem_key, 'hash', change.idem[2], 'outcome', change.idem[3], 'ids', table.concat(ids, ','))
+  redis.call('PEXPIRE', idem_key, change.idem[4])
 end
 return ids
