@@ -24,7 +24,7 @@ export type AlertLevel =
 export type CreateAgentInput = {
   /** At most 50, each 1–100 characters. */
   capabilities?: Array<string> | null | undefined;
-  /** At most 16 KiB as JSON. */
+  /** At most 16 KiB as JSON and 32 levels deep. */
   metadata?: unknown;
   /** 1–200 characters. */
   name: string;
@@ -33,7 +33,7 @@ export type CreateAgentInput = {
 };
 
 export type CreateTaskInput = {
-  /** At most 64 KiB as JSON. */
+  /** At most 64 KiB as JSON and 32 levels deep. */
   input?: unknown;
   /** 0–10, default 5. */
   priority?: number | null | undefined;
@@ -79,6 +79,7 @@ export type ProposeConsensusInput = {
   topic: string;
   /** 1–86400, default 60. */
   ttlSeconds?: number | null | undefined;
+  /** At most 16 KiB as JSON and 32 levels deep. */
   value?: unknown;
 };
 
