@@ -1,152 +1,256 @@
 /**
- * Event fan-out: N graphql-ws subscribers on one room, M events published over HTTP; the time from
- * publishing to each subscriber's receipt, and the throughput. Colony (embedded engine) and the
- * reference Yoga server run in this same process, one after the other, with the same client code.
- * Loopback only; every loop is bounded.   npm run bench
+ * Event fan-out, measured from outside, every system in the same run with the same load generator:
+ *   npm run bench            (BENCH_QUICK=1: N = 1 000 only)
+ *
+ * Each server runs in a process of its own (bench/server.ts), the load generator in another
+ * (bench/load.ts). Systems: the raw `ws` limit (one pre-built frame sent to every socket), Socket.IO 4
+ * with a room, a hand-rolled Yoga + graphql-ws + createPubSub server, and Colony on the embedded
+ * engine and on Redis (a private redis-server on a free port). Prints a table and writes
+ * bench/results/latest.json.
  */
-import { performance } from 'node:perf_hooks';
-import { createClient, type Client } from 'graphql-ws';
-import { pino } from 'pino';
-import WebSocket from 'ws';
-import { buildApp } from '../src/app.js';
-import { parseConfig } from '../src/config.js';
-import { startReference } from './reference-server.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { LoadPlan, LoadResult } from './load.js';
 
-interface Target {
+interface SystemSpec {
   name: string;
-  url: string;
-  subscription: string;
-  publish: string;
-  stop(): Promise<void>;
+  server: string;
+  redis?: boolean;
+  protocol: LoadPlan['protocol'];
+  document: (i: number) => string;
+  publish: string | null;
 }
 
-async function colony(): Promise<Target> {
-  const config = parseConfig(
-    {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      METRICS_INTERVAL_MS: '0',
-      SUBSCRIBER_MAX_QUEUE_BYTES: String(64 * 1024 * 1024),
-    },
-    'bench',
-  );
-  const app = await buildApp(config, { logger: pino({ level: 'silent' }) });
-  const { url } = await app.start();
-  return {
+const COLONY_DOC = (alias: string) =>
+  `subscription { ${alias}events(rooms: ["bench"]) { id type payload { ... on CustomEventPayload { data } } } }`;
+const COLONY_PUBLISH = 'mutation ($data: JSON!) { broadcast(room: "bench", data: $data) { id } }';
+
+const SYSTEMS: SystemSpec[] = [
+  {
+    name: 'raw ws, one pre-built frame (the limit)',
+    server: 'raw-ws',
+    protocol: 'raw-ws',
+    document: () => '',
+    publish: null,
+  },
+  {
+    name: 'Socket.IO 4, one room',
+    server: 'socket.io',
+    protocol: 'socket.io',
+    document: () => '',
+    publish: null,
+  },
+  {
+    name: 'Yoga + graphql-ws + createPubSub',
+    server: 'yoga',
+    protocol: 'graphql-ws',
+    document: () => 'subscription { events(room: "bench") { id type data } }',
+    publish: 'mutation ($data: JSON!) { broadcast(room: "bench", data: $data) { id } }',
+  },
+  {
     name: 'Colony (embedded)',
-    url: `${url}/graphql`,
-    subscription:
-      'subscription { events(rooms: ["bench"]) { id type payload { ... on CustomEventPayload { data } } } }',
-    publish: 'mutation ($data: JSON!) { broadcast(room: "bench", data: $data) { id } }',
-    stop: () => app.stop(),
-  };
-}
-
-async function reference(): Promise<Target> {
-  const ref = await startReference();
-  return {
-    name: 'Yoga + createPubSub',
-    url: ref.url,
-    subscription: 'subscription { events(room: "bench") { id type data } }',
-    publish: 'mutation ($data: JSON!) { broadcast(room: "bench", data: $data) { id } }',
-    stop: () => ref.stop(),
-  };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-async function scenario(target: Target, subscribers: number, events: number, concurrency: number) {
-  const clients: Client[] = [];
-  const latencies: number[] = [];
-  let received = 0;
-  let ready = 0;
-  let resolveAll!: () => void;
-  const all = new Promise<void>((resolve) => (resolveAll = resolve));
-  const expected = subscribers * events;
-  for (let i = 0; i < subscribers; i++) {
-    const client = createClient({
-      url: target.url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-    });
-    clients.push(client);
-    client.subscribe<{ events: { data?: { t: number }; payload?: { data: { t: number } } } }>(
-      { query: target.subscription },
-      {
-        next: (result) => {
-          const data = result.data?.events.payload?.data ?? result.data?.events.data;
-          if (data) latencies.push(performance.now() - data.t);
-          if (++received === expected) resolveAll();
-        },
-        error: () => undefined,
-        complete: () => undefined,
-      },
-    );
-    client.on('connected', () => ready++);
-  }
-  // Wait for every socket to connect, then give the subscribe messages a moment to register.
-  for (let i = 0; i < 200 && ready < subscribers; i++) await new Promise((r) => setTimeout(r, 10));
-  await new Promise((r) => setTimeout(r, 200));
-  received = 0;
-  latencies.length = 0;
-
-  const post = (data: unknown) =>
-    fetch(target.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: target.publish, variables: { data } }),
-    }).then((r) => r.json());
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < events) {
-        next++;
-        await post({ t: performance.now() });
-      }
-    }),
-  );
-  const published = performance.now() - started;
-  await Promise.race([all, new Promise((r) => setTimeout(r, 30_000))]);
-  const elapsed = performance.now() - started;
-  await Promise.all(clients.map((c) => c.dispose()));
-  latencies.sort((a, b) => a - b);
-  return {
-    publishedPerSec: (events / published) * 1000,
-    deliveredPerSec: (received / elapsed) * 1000,
-    delivered: `${received}/${expected}`,
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
-  };
-}
-
-const scenarios = [
-  { subscribers: 50, events: 400, concurrency: 4 },
-  { subscribers: 500, events: 100, concurrency: 4 },
+    server: 'colony',
+    protocol: 'graphql-ws',
+    document: () => COLONY_DOC(''),
+    publish: COLONY_PUBLISH,
+  },
+  {
+    name: 'Colony (Redis)',
+    server: 'colony',
+    redis: true,
+    protocol: 'graphql-ws',
+    document: () => COLONY_DOC(''),
+    publish: COLONY_PUBLISH,
+  },
 ];
 
-const rows: string[] = [];
-for (const s of scenarios) {
-  for (const make of [reference, colony]) {
-    const target = await make();
-    try {
-      const r = await scenario(target, s.subscribers, s.events, s.concurrency);
-      rows.push(
-        `| ${target.name} | ${s.subscribers} × ${s.events} | ${r.publishedPerSec.toFixed(0)} | ${r.deliveredPerSec.toFixed(0)} | ${r.delivered} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} |`,
-      );
-    } finally {
-      await target.stop();
+interface Scenario {
+  label: string;
+  subscribers: number;
+  events: number;
+  /** Distinct selection sets (aliases), assigned round-robin. */
+  distinct: number;
+  /** Which systems run it (by server name); all when absent. */
+  only?: string[];
+}
+
+const quick = process.env.BENCH_QUICK === '1';
+const SCENARIOS: Scenario[] = [
+  { label: 'N = 1 000', subscribers: 1000, events: 40, distinct: 1 },
+  ...(quick
+    ? []
+    : [
+        { label: 'N = 10 000', subscribers: 10_000, events: 6, distinct: 1 },
+        {
+          label: 'N = 10 000, 100 distinct',
+          subscribers: 10_000,
+          events: 6,
+          distinct: 100,
+          only: ['colony'],
+        },
+      ]),
+];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRedis(): Promise<{ url: string; stop(): void }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'colony-bench-redis-'));
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'yes'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  // Ready when it answers a PING.
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = connect(port, '127.0.0.1', () => c.write('PING\r\n'));
+      c.once('data', () => {
+        c.end();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    stop: () => {
+      child.kill('SIGTERM');
+      setTimeout(() => rmSync(dir, { recursive: true, force: true }), 500).unref();
+    },
+  };
+}
+
+function startServer(
+  spec: SystemSpec,
+  redisUrl: string | null,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', 'bench/server.ts', spec.server, ...(redisUrl ? [redisUrl] : [])],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => resolve({ child, url: (JSON.parse(line) as { url: string }).url }));
+    child.once('exit', (code) => reject(new Error(`${spec.server} exited with ${code}`)));
+  });
+}
+
+function runLoad(plan: LoadPlan): Promise<LoadResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', JSON.stringify(plan)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoadResult)
+        : reject(new Error(`load generator exited with ${code}`)),
+    );
+  });
+}
+
+interface Row extends LoadResult {
+  system: string;
+  scenario: string;
+}
+
+const rows: Row[] = [];
+const redis = await startRedis();
+const begun = Date.now();
+try {
+  for (const scenario of SCENARIOS) {
+    for (const spec of SYSTEMS) {
+      if (scenario.only && !scenario.only.includes(spec.server)) continue;
+      const { child, url } = await startServer(spec, spec.redis ? redis.url : null);
+      try {
+        const documents =
+          scenario.distinct === 1
+            ? [spec.document(0)]
+            : Array.from({ length: scenario.distinct }, (_, i) => COLONY_DOC(`e${i}: `));
+        const result = await runLoad({
+          protocol: spec.protocol,
+          url,
+          serverPid: child.pid!,
+          subscribers: scenario.subscribers,
+          events: scenario.events,
+          concurrency: 4,
+          documents,
+          publish: spec.publish,
+          pad: 40,
+        });
+        rows.push({ system: spec.name, scenario: scenario.label, ...result });
+        process.stderr.write(`${scenario.label} · ${spec.name}: ${JSON.stringify(result)}\n`);
+      } catch (error) {
+        process.stderr.write(`${scenario.label} · ${spec.name}: failed: ${String(error)}\n`);
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
     }
   }
+} finally {
+  redis.stop();
 }
+
+const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+const k = (n: number) => (Number.isFinite(n) ? `${(n / 1000).toFixed(1)}k` : '–');
 console.log(
-  '\n| server | subscribers × events | published/s | delivered/s | delivered | p50 ms | p95 ms | p99 ms |',
+  `\n${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${((Date.now() - begun) / 1000).toFixed(0)} s\n`,
 );
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const row of rows) console.log(row);
 console.log(
-  '\nLatency: from just before the publishing POST to receipt by each subscriber (same process, loopback).',
+  '| scenario | system | deliveries/s | p50 ms | p99 ms | server CPU µs/delivery | RSS/conn KB | lost | dup | out of order | frame B |',
+);
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of rows) {
+  console.log(
+    `| ${r.scenario} | ${r.system} | ${k(r.deliveriesPerSec)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.cpuUsPerDelivery)} | ${f(r.rssKbPerConnection)} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.frameBytes} |`,
+  );
+}
+
+// The targets, as ratios against the references of the same scenario.
+const find = (scenario: string, system: string) =>
+  rows.find((r) => r.scenario === scenario && r.system === system);
+console.log(
+  '\n| scenario | Colony CPU ÷ raw ws (≤ 2) | Redis CPU ÷ embedded (≤ 1.5) | deliveries/s ÷ Yoga (≥ 3) | p99 ÷ raw ws (≤ 2) |',
+);
+console.log('| --- | ---: | ---: | ---: | ---: |');
+for (const scenario of SCENARIOS) {
+  const raw = find(scenario.label, SYSTEMS[0]!.name);
+  const yoga = find(scenario.label, SYSTEMS[2]!.name);
+  const embedded = find(scenario.label, 'Colony (embedded)');
+  const onRedis = find(scenario.label, 'Colony (Redis)');
+  if (!embedded) continue;
+  const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined ? f(a / b, 2) : '–');
+  console.log(
+    `| ${scenario.label} | ${ratio(embedded.cpuUsPerDelivery, raw?.cpuUsPerDelivery)} | ${ratio(onRedis?.cpuUsPerDelivery, embedded.cpuUsPerDelivery)} | ${ratio(embedded.deliveriesPerSec, yoga?.deliveriesPerSec)} | ${ratio(embedded.p99, raw?.p99)} |`,
+  );
+}
+mkdirSync('bench/results', { recursive: true });
+writeFileSync(
+  'bench/results/latest.json',
+  JSON.stringify({ at: new Date().toISOString(), cpus: cpus().length, node: process.version, rows }, null, 2),
+);
+console.log(
+  '\nLatency: from just before the publishing POST to receipt, both in the load generator (loopback).',
 );

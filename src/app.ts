@@ -178,6 +178,7 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     clockToleranceS,
     limits: config.limits,
     onRefused: (limit) => metrics.refused.inc({ limit }),
+    production: config.production,
   });
   const jobs = startJobs({ colony, engine, logger, ...config.jobs });
 

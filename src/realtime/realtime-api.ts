@@ -26,6 +26,11 @@ export interface EventStreamRequest {
   connection: ClientConnection | null;
   /** What the caller may read: nothing outside it is registered, replayed or delivered. */
   access: ReadAccess;
+  /**
+   * The caller iterates the stream itself (it interleaves items of its own, as `eventStream` does):
+   * the hub never hands it to a group for direct delivery. Default false.
+   */
+  exclusive?: boolean;
 }
 
 export interface RoomStat {

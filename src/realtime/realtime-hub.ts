@@ -1,17 +1,21 @@
 /**
- * The realtime hub: one bus sink per process, local subscriptions indexed by room, bounded queues.
+ * The realtime hub: one bus sink per process; it wires the room/type index (room-index.ts), the
+ * groups that execute and encode once (subscription-group.ts), the per-connection queues
+ * (connection-queue.ts), the `since` replay (replay.ts) and the figures (realtime-figures.ts).
  *
- * Per event: the room index names the subscriptions that want it (each once, however many of its rooms
- * match), the type filter narrows them, and only then is anything queued. Who matches is decided here;
- * what is sent is left to the transport, so the later "execute once per distinct subscription" step
- * can slot in between without touching the routing.
+ * Per event: the index names the targets that want it; a group executes the subscription once and
+ * appends the same bytes, framed per operation, to each member's connection queue. Nothing else
+ * happens per subscriber.
  */
 import { randomUUID } from 'node:crypto';
 import type { ReadAccess } from '../domain/access/read-access.js';
 import { badInput, forbidden } from '../domain/errors.js';
-import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
+import type { StoredEvent } from '../domain/events/event-types.js';
 import { isRoomName } from '../domain/events/rooms.js';
 import type { Engine, RealtimeSnapshot } from '../domain/ports.js';
+import { ConnectionQueue, SLOW_CONSUMER, type FrameSink } from './connection-queue.js';
+import { EventStream, type StreamOwner } from './event-stream.js';
+import { clusterStats, emptyCounters } from './realtime-figures.js';
 import type {
   ClientConnection,
   EventStreamRequest,
@@ -20,8 +24,13 @@ import type {
   Transport,
 } from './realtime-api.js';
 import { LogReplay, ReplaySlots } from './replay.js';
+import { RoomIndex, type RoutedTarget } from './room-index.js';
+import { SubscriptionGroup, type EventEncoder, type Framing, type Member } from './subscription-group.js';
 
-const ALL = '*';
+/** A subscription's group key and executor for given read rights. */
+export type Grouping = (access: ReadAccess) => { key: string; encoder: () => EventEncoder };
+
+export { SLOW_CONSUMER } from './connection-queue.js';
 
 export interface HubLogger {
   warn(obj: object, msg: string): void;
@@ -52,8 +61,11 @@ export interface HubConnection extends ClientConnection {
 
 interface ConnectionState {
   connection: ClientConnection;
+  /** Bytes waiting in the iterated streams of this connection (SSE). */
   queuedBytes: number;
-  subscriptions: Set<Subscription>;
+  /** Frames for the groups to append to (a WebSocket); null when the streams are iterated. */
+  queue: ConnectionQueue | null;
+  streams: Set<EventStream>;
   /** How the transport closes it (WS: close the socket); SSE connections just end their streams. */
   close: ((code: number, reason: string) => void) | null;
   counted: boolean;
@@ -61,8 +73,17 @@ interface ConnectionState {
   replays: ReplaySlots;
 }
 
-/** The close code (and reason) for a connection whose client reads slower than events arrive. */
-export const SLOW_CONSUMER = { code: 4008, reason: 'Slow consumer: resume with `since`' } as const;
+/** One operation on a connection that can take frames: where its stream is found once opened. */
+interface OperationSlot {
+  state: ConnectionState;
+  stream: EventStream | null;
+}
+
+interface Delivery {
+  group: SubscriptionGroup;
+  member: Member;
+  grouping: Grouping;
+}
 
 function roomsDenied(rooms: string[]) {
   return forbidden(`You may not read ${rooms.map((r) => JSON.stringify(r)).join(', ')}.`, {
@@ -71,210 +92,35 @@ function roomsDenied(rooms: string[]) {
   });
 }
 
-const sizes = new WeakMap<StoredEvent, number>();
-/** An event's size as JSON, computed once per event whatever the number of subscribers. */
-function sizeOf(event: StoredEvent): number {
-  let size = sizes.get(event);
-  if (size === undefined) {
-    size = Buffer.byteLength(JSON.stringify(event));
-    sizes.set(event, size);
-  }
-  return size;
-}
-
-class Subscription implements AsyncIterableIterator<StoredEvent> {
-  private readonly queue: StoredEvent[] = [];
-  private waiter: {
-    resolve: (result: IteratorResult<StoredEvent>) => void;
-    reject: (error: unknown) => void;
-  } | null = null;
-  private done = false;
-  /** Why the stream ended, when it ended in an error the client is to receive. */
-  private failure: Error | null = null;
-  /** While replaying `since`, live events wait here (counted against the connection's budget). */
-  private buffered: StoredEvent[] | null = null;
-  /** The `since` replay, read page by page as the client consumes it (replay.ts). */
-  private replay: LogReplay | null = null;
-  /** Whether the hub counts it among the active subscriptions (once its rooms are watched). */
-  counted = false;
-  /** Live events at or before this id were already replayed (or precede the cursor). */
-  private replayedUpTo: string | null = null;
-
-  constructor(
-    readonly rooms: readonly string[] | null,
-    readonly types: ReadonlySet<EventType> | null,
-    public access: ReadAccess,
-    private readonly state: ConnectionState | null,
-    private readonly hub: RealtimeHub,
-  ) {}
-
-  /** Its types, and (for a subscription to every room) a room the caller may read. */
-  wants(event: StoredEvent): boolean {
-    if (this.types && !this.types.has(event.type)) return false;
-    return this.rooms !== null || event.rooms.some((room) => this.access.canRead(room));
-  }
-
-  startBuffering(): void {
-    this.buffered = [];
-  }
-
-  /** What a replay hands out: the events this subscription would have received live. */
-  replayed(event: StoredEvent): boolean {
-    return this.matchesRooms(event) && this.wants(event);
-  }
-
-  /** Serves `replay` ahead of the live events buffered since startBuffering. */
-  beginReplay(replay: LogReplay): void {
-    this.replay = replay;
-  }
-
-  /** The replay is drained: the buffered live events that came after it, then live ones. */
-  private finishReplay(lastId: string): void {
-    this.replay = null;
-    this.replayedUpTo = lastId;
-    const waiting = this.buffered ?? [];
-    this.buffered = null;
-    for (const event of waiting) {
-      // Already counted against the budget as it was buffered.
-      if (compareEventIds(event.id, lastId) > 0) this.queue.push(event);
-      else this.unbudget(event);
-    }
-  }
-
-  private unbudget(event: StoredEvent): void {
-    if (this.state) this.state.queuedBytes -= sizeOf(event);
-  }
-
-  private matchesRooms(event: StoredEvent): boolean {
-    return !this.rooms || event.rooms.some((room) => this.rooms?.includes(room));
-  }
-
-  /** A live event routed here by the hub. */
-  deliver(event: StoredEvent): void {
-    if (this.done) return;
-    if (this.buffered) {
-      this.buffered.push(event);
-      // A replay lasts as long as its client takes to read it: what piles up meanwhile is bounded
-      // like any slow reader's queue.
-      if (this.state) {
-        this.state.queuedBytes += sizeOf(event);
-        this.hub.checkBudget(this.state);
-      }
-      return;
-    }
-    // Kept for the whole stream, not dropped at the first newer event: with several rooms, one room's
-    // message can arrive after another's newer one (a gap being filled), and an event at or before
-    // the last replayed id was already in the log when it was read.
-    if (this.replayedUpTo !== null && compareEventIds(event.id, this.replayedUpTo) <= 0) return;
-    this.enqueue(event);
-  }
-
-  private enqueue(event: StoredEvent): void {
-    if (this.waiter) {
-      const { resolve } = this.waiter;
-      this.waiter = null;
-      this.hub.countDelivered();
-      resolve({ value: event, done: false });
-      return;
-    }
-    this.queue.push(event);
-    if (this.state) {
-      this.state.queuedBytes += sizeOf(event);
-      this.hub.checkBudget(this.state);
-    }
-  }
-
-  async next(): Promise<IteratorResult<StoredEvent>> {
-    const replay = this.replay;
-    if (replay && !this.done) {
-      const replayed = await replay.next();
-      // Ended (or failed) while the page was read: say so as a live stream would.
-      if (this.done) return this.nextLive();
-      if (replayed) {
-        this.hub.countDelivered();
-        return { value: replayed, done: false };
-      }
-      this.finishReplay(replay.lastId);
-    }
-    return this.nextLive();
-  }
-
-  private nextLive(): Promise<IteratorResult<StoredEvent>> {
-    const event = this.queue.shift();
-    if (event) {
-      this.unbudget(event);
-      this.hub.countDelivered();
-      return Promise.resolve({ value: event, done: false });
-    }
-    if (this.failure) {
-      const failure = this.failure;
-      this.failure = null;
-      return Promise.reject(failure);
-    }
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
-  }
-
-  /** Ends the stream with an error for the client (its rights no longer cover it). */
-  fail(error: Error): void {
-    if (this.done) return;
-    const waiter = this.waiter;
-    this.waiter = null;
-    this.end();
-    if (waiter) waiter.reject(error);
-    else this.failure = error;
-  }
-
-  /** Ends the stream: the client unsubscribed, its connection closed, or the hub is closing. */
-  end(): void {
-    if (this.done) return;
-    this.done = true;
-    for (const event of [...this.queue, ...(this.buffered ?? [])]) this.unbudget(event);
-    this.queue.length = 0;
-    this.buffered = null;
-    this.replay?.release();
-    this.replay = null;
-    this.waiter?.resolve({ value: undefined, done: true });
-    this.waiter = null;
-    this.hub.remove(this, this.state);
-  }
-
-  return(): Promise<IteratorResult<StoredEvent>> {
-    this.end();
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  throw(error?: unknown): Promise<IteratorResult<StoredEvent>> {
-    this.end();
-    return Promise.reject(error);
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<StoredEvent> {
-    return this;
-  }
-}
-
 export class RealtimeHub implements RealtimeApi {
-  private readonly byRoom = new Map<string, Set<Subscription>>();
+  private readonly index: RoomIndex<RoutedTarget>;
+  private readonly groups = new Map<string, SubscriptionGroup>();
+  private readonly deliveries = new WeakMap<EventStream, Delivery>();
+  private readonly streamStates = new WeakMap<EventStream, ConnectionState | null>();
   /** Open connections: WebSockets from their opening, SSE responses from their first subscription. */
   private readonly connections = new Map<string, ConnectionState>();
   private readonly states = new WeakMap<ClientConnection, ConnectionState>();
+  private readonly operations = new WeakMap<ClientConnection, OperationSlot>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   /** `since` replays still reading the log. */
   replaysInFlight = 0;
-  private readonly counters = {
-    totalConnections: 0,
-    totalDisconnections: 0,
-    activeSubscriptions: 0,
-    eventsPublished: 0,
-    messagesDelivered: 0,
+  private readonly counters = emptyCounters();
+  private readonly owner: StreamOwner = {
+    delivered: () => this.counters.messagesDelivered++,
+    queued: (stream, bytes) => {
+      const state = this.streamStates.get(stream);
+      if (!state) return;
+      state.queuedBytes += bytes;
+      if (bytes > 0 && state.queuedBytes > this.options.maxQueuedBytesPerConnection)
+        this.closeSlow(state, state.queuedBytes);
+    },
+    ended: (stream) => this.remove(stream),
   };
 
   constructor(private readonly options: RealtimeHubOptions) {
-    options.engine.bus.setSink((event) => this.route(event));
+    this.index = new RoomIndex(options.engine.bus, options.logger);
+    options.engine.bus.setSink((event) => this.index.route(event));
     const every = options.reportIntervalMs ?? 2000;
     this.timer = setInterval(() => {
       this.report(every * 3).catch(() => {
@@ -284,13 +130,21 @@ export class RealtimeHub implements RealtimeApi {
     this.timer.unref();
   }
 
-  /** Registers a client connection; `close` is how the hub closes it when it reads too slowly. */
-  connect(transport: Transport, close: ((code: number, reason: string) => void) | null): HubConnection {
+  /**
+   * Registers a client connection. `close` is how the hub closes it when it reads too slowly;
+   * `sink`, when given, is where groups write its frames (see `deliverDirect`).
+   */
+  connect(
+    transport: Transport,
+    close: ((code: number, reason: string) => void) | null,
+    sink: FrameSink | null = null,
+  ): HubConnection {
     const connection = { id: randomUUID(), transport };
     const state: ConnectionState = {
       connection,
       queuedBytes: 0,
-      subscriptions: new Set(),
+      queue: null,
+      streams: new Set(),
       close,
       counted: false,
       released: false,
@@ -302,6 +156,12 @@ export class RealtimeHub implements RealtimeApi {
         }
       }),
     };
+    if (sink) {
+      state.queue = new ConnectionQueue(sink, this.counters, {
+        maxBytes: this.options.maxQueuedBytesPerConnection,
+        onOverflow: (queued) => this.closeSlow(state, queued),
+      });
+    }
     // A WebSocket counts from its opening; an SSE response from its first subscription (a query sent
     // with `Accept: text/event-stream` never becomes a connection).
     if (transport === 'ws') this.count(state);
@@ -311,16 +171,135 @@ export class RealtimeHub implements RealtimeApi {
   }
 
   /**
+   * A handle for one operation on a connection that takes frames: pass it as the context's
+   * connection, and after `subscribe` has run, `deliverDirect` finds the stream it opened.
+   */
+  operation(connection: ClientConnection): ClientConnection {
+    const state = this.states.get(connection);
+    const handle: ClientConnection = { id: connection.id, transport: connection.transport };
+    if (state) {
+      this.states.set(handle, state);
+      this.operations.set(handle, { state, stream: null });
+    }
+    return handle;
+  }
+
+  /**
+   * Moves the stream an operation opened into its group: from now on its events are executed and
+   * encoded once per group and written to the connection's queue framed by `framing`. Returns the
+   * stream, now only waiting for its end, or null when the operation opened none (then the caller
+   * iterates whatever its subscribe returned).
+   */
+  deliverDirect(
+    operation: ClientConnection,
+    framing: Framing,
+    grouping: Grouping,
+  ): AsyncIterableIterator<StoredEvent> | null {
+    const slot = this.operations.get(operation);
+    const stream = slot?.stream;
+    const queue = slot?.state.queue;
+    if (!slot || !stream || !queue || stream.ended || this.deliveries.has(stream)) return null;
+    const group = this.groupFor(stream, grouping);
+    const delivery: Delivery = {
+      group,
+      member: { prefix: framing.prefix, suffix: framing.suffix, queue, floor: stream.floor },
+      grouping,
+    };
+    this.deliveries.set(stream, delivery);
+    stream.grouped = true;
+    if (stream.replaying) void this.pumpReplay(stream, queue);
+    else this.join(stream, delivery);
+    return stream;
+  }
+
+  /** What the stream holds (buffered live events), then the group's live events, in order. */
+  private join(stream: EventStream, delivery: Delivery): void {
+    const member: Member = { ...delivery.member, floor: stream.floor };
+    for (const event of stream.takeQueued()) delivery.group.deliverTo(member, event, false);
+    delivery.group.members.add(member);
+    this.deliveries.set(stream, { ...delivery, member });
+    this.index.remove(stream);
+  }
+
+  /**
+   * Writes a stream's `since` replay to its connection a page at a time, reading on only once the
+   * socket has taken what was written: a client that stops reading stops the replay too, and the live
+   * events buffered meanwhile count against its budget until it is closed as slow.
+   */
+  private async pumpReplay(stream: EventStream, queue: ConnectionQueue): Promise<void> {
+    try {
+      for (;;) {
+        if (stream.ended) return;
+        if (queue.bufferedBytes() > 0) {
+          await queue.drained();
+          continue;
+        }
+        const event = await stream.nextReplayed();
+        if (stream.ended) return;
+        const delivery = this.deliveries.get(stream);
+        if (!delivery) return;
+        if (!event) return this.join(stream, delivery);
+        delivery.group.deliverTo(delivery.member, event, true);
+      }
+    } catch (error) {
+      stream.fail(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** The group of a stream's key under its current rights, made (and indexed) when it is the first. */
+  private groupFor(stream: EventStream, grouping: Grouping): SubscriptionGroup {
+    const { key, encoder } = grouping(stream.access);
+    let group = this.groups.get(key);
+    if (!group) {
+      // The executor is made only for a new group: a subscriber who joins one costs only this lookup.
+      group = new SubscriptionGroup(
+        key,
+        stream.rooms,
+        stream.types,
+        stream.access,
+        encoder(),
+        this.options.logger,
+      );
+      this.groups.set(key, group);
+      // Its rooms are watched already (by the stream or its group): this only registers it.
+      this.index.add(group).catch(() => undefined);
+    }
+    return group;
+  }
+
+  private leaveGroup(delivery: Delivery): void {
+    const { group, member } = delivery;
+    group.members.delete(member);
+    if (group.members.size === 0 && this.groups.get(group.key) === group) {
+      this.groups.delete(group.key);
+      this.index.remove(group);
+    }
+  }
+
+  /**
    * New read rights for a connection's open subscriptions (its token was renewed): a stream to every
-   * room filters by them from now on; one to named rooms they no longer all grant ends FORBIDDEN.
+   * room filters by them from now on (in the group of its new key); one to named rooms they no
+   * longer all grant ends FORBIDDEN.
    */
   reauthorize(connection: ClientConnection, access: ReadAccess): void {
     const state = this.states.get(connection);
     if (!state) return;
-    for (const sub of [...state.subscriptions]) {
-      const denied = (sub.rooms ?? []).filter((room) => !access.canRead(room));
-      if (denied.length) sub.fail(roomsDenied(denied));
-      else sub.access = access;
+    for (const stream of [...state.streams]) {
+      const denied = (stream.rooms ?? []).filter((room) => !access.canRead(room));
+      if (denied.length) {
+        stream.fail(roomsDenied(denied));
+        continue;
+      }
+      stream.access = access;
+      const delivery = this.deliveries.get(stream);
+      if (!delivery) continue;
+      const group = this.groupFor(stream, delivery.grouping);
+      if (group === delivery.group) continue;
+      // Joined before leaving, so that a room both groups share is never unwatched in between (a
+      // stream still replaying joins its group when the replay is over).
+      if (delivery.group.members.has(delivery.member)) group.members.add(delivery.member);
+      this.leaveGroup(delivery);
+      this.deliveries.set(stream, { ...delivery, group });
     }
   }
 
@@ -335,7 +314,7 @@ export class RealtimeHub implements RealtimeApi {
     if (state.released) return;
     state.released = true;
     this.connections.delete(state.connection.id);
-    for (const sub of [...state.subscriptions]) sub.end();
+    for (const stream of [...state.streams]) stream.end();
     if (state.counted) this.counters.totalDisconnections++;
   }
 
@@ -355,96 +334,78 @@ export class RealtimeHub implements RealtimeApi {
     const types = request.types?.length ? new Set(request.types) : null;
     const state = request.connection ? (this.states.get(request.connection) ?? null) : null;
     if (state?.released) throw badInput('This connection is closed.');
-    const sub = new Subscription(rooms, types, request.access, state, this);
+    const stream = new EventStream(rooms, types, request.access, this.owner);
+    this.streamStates.set(stream, state);
+    // A stream bound for a group waits only until the operation's subscribe returns: its queue is
+    // not the connection's budget (the connection's own queue is, from then on).
+    if (state?.queue) stream.budgeted = false;
+    const slot =
+      request.connection && !request.exclusive ? this.operations.get(request.connection) : undefined;
+    if (slot) slot.stream = stream;
 
     // Live first (buffering), then the log: nothing published in between can fall through the seam.
     // The log is read a page at a time as the client consumes it; its first page is read here, so a
     // bad cursor (or too many replays on this connection) is refused before anything is sent.
     if (request.since === null) {
-      await this.add(sub, state);
-      return sub;
+      await this.add(stream, state);
+      return stream;
     }
     const release = state ? state.replays.take() : () => {};
-    sub.startBuffering();
+    stream.startBuffering();
     try {
-      await this.add(sub, state);
-      sub.beginReplay(
+      await this.add(stream, state);
+      stream.beginReplay(
         await LogReplay.open({
           log: this.options.engine.log,
           since: request.since,
-          wanted: (event) => sub.replayed(event),
+          wanted: (event) => stream.replayed(event),
           release,
         }),
       );
     } catch (error) {
       release();
-      sub.end();
+      stream.end();
       throw error;
     }
-    return sub;
+    return stream;
   }
 
-  private async add(sub: Subscription, state: ConnectionState | null): Promise<void> {
-    const keys = sub.rooms ?? [ALL];
-    for (const room of keys) {
-      let set = this.byRoom.get(room);
-      if (!set) {
-        set = new Set();
-        this.byRoom.set(room, set);
-      }
-      set.add(sub);
-    }
+  private async add(stream: EventStream, state: ConnectionState | null): Promise<void> {
     if (state) {
-      state.subscriptions.add(sub);
+      state.streams.add(stream);
       this.count(state);
     }
     try {
-      await Promise.all(keys.map((room) => this.options.engine.bus.watch(room)));
+      await this.index.add(stream);
     } catch (error) {
-      sub.end();
+      stream.end();
       throw error;
     }
     // Counted once live, so "activeSubscriptions = n" means those n receive every event from now on.
-    sub.counted = true;
+    if (stream.ended) return;
+    stream.counted = true;
     this.counters.activeSubscriptions++;
   }
 
-  /** Called by a subscription as it ends. */
-  remove(sub: Subscription, state: ConnectionState | null): void {
-    for (const room of sub.rooms ?? [ALL]) {
-      const set = this.byRoom.get(room);
-      if (!set?.delete(sub)) continue;
-      if (set.size === 0) this.byRoom.delete(room);
-      this.options.engine.bus.unwatch(room).catch((error: unknown) => {
-        this.options.logger.warn({ err: error, room }, 'could not stop watching a room');
-      });
-    }
-    if (sub.counted) this.counters.activeSubscriptions--;
+  /** Called by a stream as it ends. */
+  private remove(stream: EventStream): void {
+    this.index.remove(stream);
+    const delivery = this.deliveries.get(stream);
+    if (delivery) this.leaveGroup(delivery);
+    if (stream.counted) this.counters.activeSubscriptions--;
+    const state = this.streamStates.get(stream);
     if (state) {
-      state.subscriptions.delete(sub);
+      state.streams.delete(stream);
       // An SSE response is one subscription: when it ends, so does the connection.
-      if (state.connection.transport === 'sse' && state.subscriptions.size === 0) this.release(state);
+      if (state.connection.transport === 'sse' && state.streams.size === 0) this.release(state);
     }
-  }
-
-  private route(event: StoredEvent): void {
-    const targets = new Set<Subscription>(this.byRoom.get(ALL));
-    for (const room of event.rooms) {
-      const set = this.byRoom.get(room);
-      if (set) for (const sub of set) targets.add(sub);
-    }
-    for (const sub of targets) if (sub.wants(event)) sub.deliver(event);
   }
 
   /** Closes a connection whose queue passed the bound, so one slow reader cannot hold memory. */
-  checkBudget(state: ConnectionState): void {
-    if (state.queuedBytes <= this.options.maxQueuedBytesPerConnection) return;
+  private closeSlow(state: ConnectionState, queuedBytes: number): void {
+    if (state.released) return;
     this.options.logger.warn(
-      {
-        connection: state.connection.id,
-        transport: state.connection.transport,
-        queuedBytes: state.queuedBytes,
-      },
+      { connection: state.connection.id, transport: state.connection.transport, queuedBytes },
       'closing a slow consumer',
     );
     this.options.onSlowConsumer?.(state.connection);
@@ -453,19 +414,13 @@ export class RealtimeHub implements RealtimeApi {
     close?.(SLOW_CONSUMER.code, SLOW_CONSUMER.reason);
   }
 
-  countDelivered(): void {
-    this.counters.messagesDelivered++;
-  }
-
   countPublished(n: number): void {
     this.counters.eventsPublished += n;
   }
 
   /** This instance's figures. */
   snapshot(): RealtimeSnapshot {
-    const rooms: Record<string, number> = {};
-    for (const [room, set] of this.byRoom) if (room !== ALL) rooms[room] = set.size;
-    return { ...this.counters, activeConnections: this.connections.size, rooms };
+    return { ...this.counters, activeConnections: this.connections.size, rooms: this.index.roomCounts() };
   }
 
   private report(ttlMs: number): Promise<void> {
@@ -474,26 +429,7 @@ export class RealtimeHub implements RealtimeApi {
 
   async stats(): Promise<RealtimeStats> {
     await this.report((this.options.reportIntervalMs ?? 2000) * 3);
-    const all = await this.options.engine.presence.all();
-    const rooms = new Map<string, number>();
-    const total = {
-      activeConnections: 0,
-      totalConnections: 0,
-      totalDisconnections: 0,
-      activeSubscriptions: 0,
-      eventsPublished: 0,
-      messagesDelivered: 0,
-    };
-    for (const s of all) {
-      for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += s[key];
-      for (const [room, n] of Object.entries(s.rooms)) rooms.set(room, (rooms.get(room) ?? 0) + n);
-    }
-    return {
-      ...total,
-      rooms: [...rooms]
-        .map(([room, subscribers]) => ({ room, subscribers }))
-        .sort((a, b) => a.room.localeCompare(b.room)),
-    };
+    return clusterStats(this.options.engine.presence);
   }
 
   /** Ends every stream (SSE responses complete) and stops reporting. Idempotent. */
@@ -502,6 +438,10 @@ export class RealtimeHub implements RealtimeApi {
     this.closed = true;
     clearInterval(this.timer);
     for (const state of [...this.connections.values()]) this.release(state);
-    for (const set of [...this.byRoom.values()]) for (const sub of [...set]) sub.end();
+    for (const target of this.index.targets()) {
+      if (target instanceof EventStream) target.end();
+    }
+    for (const group of [...this.groups.values()]) this.index.remove(group);
+    this.groups.clear();
   }
 }

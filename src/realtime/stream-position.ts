@@ -238,7 +238,12 @@ export function createEventStreams({ realtime, log, heartbeatMs }: EventStreamsO
       // the connection's replay slots), and the replay up to `start` is paged here as the client
       // reads it, followed by the position that says live events begin.
       const start = await log.lastId();
-      const inner = await realtime.open({ ...request, since: request.since === null ? null : start });
+      // Exclusive: positions are interleaved here, so the hub must not deliver this stream by itself.
+      const inner = await realtime.open({
+        ...request,
+        since: request.since === null ? null : start,
+        exclusive: true,
+      });
       const wants = matcher(request.rooms, request.types, request.access);
       if (request.since === null) return new PositionedStream(inner, log, heartbeatMs, null, start, wants);
       try {

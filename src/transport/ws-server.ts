@@ -1,22 +1,33 @@
 /**
- * graphql-ws on `ws`, through the same Yoga pipeline as HTTP (Yoga's documented recipe), with two
+ * graphql-ws on `ws`, through the same Yoga pipeline as HTTP (Yoga's documented recipe), with three
  * changes: a syntax error is answered as an `error` message for that one operation instead of
- * closing the socket (the recipe lets `parse` throw, which graphql-ws turns into close 4500), and
- * the payload size and Origin are checked before anything is parsed.
+ * closing the socket (the recipe lets `parse` throw, which graphql-ws turns into close 4500); the
+ * payload size and Origin are checked before anything is parsed; and a subscription whose stream
+ * comes from the hub is delivered by the hub. graphql-ws still runs the protocol (init, ping,
+ * subscribe, complete, errors, close codes) and subscribes through the enveloped pipeline, but
+ * instead of iterating the stream and executing and stringifying each event per subscriber, it is
+ * handed a stream that only ends, and the hub writes `next` frames, executed and encoded once per
+ * group of identical subscriptions, straight to the socket.
  */
 import type { IncomingMessage, Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import type { Socket } from 'node:net';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../logger.js';
+import type { FrameSink } from '../realtime/connection-queue.js';
+import { createEventEncoder } from '../realtime/event-executor.js';
 import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
+import { groupKey, type Framing } from '../realtime/subscription-group.js';
+import type { ReadAccess } from '../domain/access/read-access.js';
 import type { ColonyContext } from '../schema/context.js';
+import { withClientErrors } from '../schema/errors.js';
 import { AuthError, connectionParamsToken, type TokenVerifier } from '../auth/token-verifier.js';
 import type { Limits } from '../config.js';
 import { SubscribeGuard } from './limits-ws.js';
 import type { ServerContext } from './yoga.js';
 import { TOKEN_CLOSE_CODE, WsSession } from './ws-session.js';
-import { GRAPHQL_PATH } from './yoga.js';
+import { createErrorMasker, GRAPHQL_PATH } from './yoga.js';
 import type { YogaServerInstance } from 'graphql-yoga';
 
 export interface WsServerOptions {
@@ -30,6 +41,8 @@ export interface WsServerOptions {
   /** null: authentication is off. */
   verifier: TokenVerifier | null;
   clockToleranceS: number;
+  /** NODE_ENV=production: errors of each event's execution lose their suggestions, as on HTTP. */
+  production?: boolean;
   /** WS_MAX_SUBSCRIPTIONS and the subscribe rate (limits-ws.ts). */
   limits: Pick<Limits, 'wsMaxSubscriptions' | 'wsSubscribeRatePerS' | 'wsSubscribeBurst'>;
   /** Called when a limit refuses a subscribe message (for a metric). */
@@ -44,6 +57,39 @@ export interface WsServer {
 interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
+  /** The operation's id and text, for its frames and its group. */
+  id: string;
+  query: string;
+}
+
+const SUFFIX = Buffer.from('}');
+const TEXT = { binary: false } as const;
+
+/** A graphql-ws `next` message is this prefix, the shared payload bytes, and `}`. */
+function nextFraming(id: string): Framing {
+  return { prefix: Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`), suffix: SUFFIX };
+}
+
+/** The socket as the hub's queue sees it: `ws` writes at once and buffers what the kernel refuses. */
+function frameSink(socket: WebSocket): FrameSink {
+  return {
+    write: (frame) => socket.send(frame, TEXT),
+    bufferedBytes: () => socket.bufferedAmount,
+    onDrain: (callback) => {
+      const raw = (socket as unknown as { _socket?: Socket })._socket;
+      // 'drain' only follows a write that filled the stream's buffer; below that, look again shortly.
+      const check = () => {
+        if (!raw || socket.bufferedAmount === 0 || socket.readyState !== socket.OPEN) callback();
+        else if (raw.writableNeedDrain) raw.once('drain', check);
+        else setTimeout(check, 5);
+      };
+      setImmediate(check);
+    },
+  };
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 export function createWsServer(options: WsServerOptions): WsServer {
@@ -58,11 +104,37 @@ export function createWsServer(options: WsServerOptions): WsServer {
   const connections = new WeakMap<WebSocket, HubConnection>();
   const sessions = new WeakMap<WebSocket, WsSession>();
   const guards = new WeakMap<WebSocket, SubscribeGuard>();
+  const maskError = createErrorMasker(options.logger, options.production ?? false);
+  const mask = (result: ExecutionResult): ExecutionResult =>
+    result.errors?.length ? { ...result, errors: result.errors.map((error) => maskError(error)) } : result;
 
   const disposable = useServer<Record<string, unknown>, { connection?: HubConnection }>(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
-      subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args) as never,
+      subscribe: async (args) => {
+        const root = args.rootValue as EnvelopedRoot;
+        const result = await root.subscribe(args);
+        const context = args.contextValue as ColonyContext;
+        if (!isAsyncIterable(result) || !context.connection) return result as never;
+        const { rootValue: _root, ...rest } = args;
+        // The group key and executor for given read rights (new ones after `renewSession`).
+        const grouping = (access: ReadAccess) => ({
+          key: groupKey(root.query, args.operationName, args.variableValues, access),
+          encoder: () =>
+            createEventEncoder(
+              access === context.access
+                ? rest
+                : {
+                    ...rest,
+                    contextValue: { ...context, access, identity: context.session?.identity ?? null },
+                  },
+              mask,
+            ),
+        });
+        const stream = options.hub.deliverDirect(context.connection, nextFraming(root.id), grouping);
+        // A stream the hub ends in an error (rights withdrawn) reaches the client with its code.
+        return (stream ? withClientErrors(stream) : result) as never;
+      },
       // The token in connection_init: without a valid one the socket is closed with 4403.
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
@@ -88,7 +160,7 @@ export function createWsServer(options: WsServerOptions): WsServer {
           return false;
         }
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         // Before any work: graphql-ws has already registered this id in ctx.subscriptions.
         const admission = guards.get(ctx.extra.socket)?.admit(Object.keys(ctx.subscriptions).length);
         if (admission && !admission.ok) {
@@ -100,8 +172,10 @@ export function createWsServer(options: WsServerOptions): WsServer {
           }
           return admission.errors;
         }
-        const connection = connections.get(ctx.extra.socket);
+        const socketConnection = connections.get(ctx.extra.socket);
         const session = sessions.get(ctx.extra.socket);
+        // One handle per operation, so that the hub can find the stream this operation opens.
+        const connection = socketConnection && options.hub.operation(socketConnection);
         const { schema, execute, subscribe, contextFactory, parse, validate } = options.yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request as IncomingMessage,
@@ -122,7 +196,7 @@ export function createWsServer(options: WsServerOptions): WsServer {
           document,
           variableValues: payload.variables ?? null,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe } satisfies EnvelopedRoot,
+          rootValue: { execute, subscribe, id, query: payload.query } satisfies EnvelopedRoot,
         };
         const errors = validate(args.schema, args.document);
         if (errors.length) return errors;
@@ -138,7 +212,11 @@ export function createWsServer(options: WsServerOptions): WsServer {
   // malformed frame) or a failed write, and `ws` is already closing it with the fitting code (1009,
   // 1002, 1007...), so one log line at info is all that is left to do.
   wss.on('connection', (socket: WebSocket) => {
-    const connection = options.hub.connect('ws', (code, reason) => socket.close(code, reason));
+    const connection = options.hub.connect(
+      'ws',
+      (code, reason) => socket.close(code, reason),
+      frameSink(socket),
+    );
     connections.set(socket, connection);
     guards.set(
       socket,

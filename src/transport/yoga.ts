@@ -143,6 +143,16 @@ function endAtExpiry(connection: HubConnection, identity: Identity | null, toler
   timer.unref();
 }
 
+/** Deliberate errors pass, anything unexpected is logged and masked: on HTTP, SSE and WS alike. */
+export function createErrorMasker(logger: Logger, production: boolean): (error: unknown) => GraphQLError {
+  return (error) => {
+    const { error: sent, unexpected } = toClientError(error);
+    if (unexpected) logger.error({ err: error }, 'unexpected error in a GraphQL operation');
+    // Variable coercion ("Did you mean the enum value…?") happens at execution, past validation.
+    return production ? withoutSuggestions(sent) : sent;
+  };
+}
+
 export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerContext, ColonyContext> {
   return createYoga<ServerContext, ColonyContext>({
     schema: deps.schema,
@@ -170,12 +180,7 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
     maskedErrors: {
       // Never a stack trace or the original error in a response, whatever NODE_ENV says.
       isDev: false,
-      maskError(error) {
-        const { error: sent, unexpected } = toClientError(error);
-        if (unexpected) deps.logger.error({ err: error }, 'unexpected error in a GraphQL operation');
-        // Variable coercion ("Did you mean the enum value…?") happens at execution, past validation.
-        return deps.production ? withoutSuggestions(sent) : sent;
-      },
+      maskError: createErrorMasker(deps.logger, deps.production),
     },
     context: async ({ request, connection, session, params }) => {
       if (connection) {

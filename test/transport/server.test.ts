@@ -126,20 +126,24 @@ describe('the WebSocket surface', () => {
     const app = t;
     const socket = await rawSocket(t.wsUrl);
     const done = closed(socket);
-    socket.send(
-      JSON.stringify({
-        id: '1',
-        type: 'subscribe',
-        payload: {
-          query:
-            'subscription { events(rooms: ["flood"]) { id payload { ... on CustomEventPayload { data } } } }',
-        },
-      }),
-    );
-    await untilSubscribed(async () => (await app.ok(RealtimeStatsQuery)).realtimeStats, 1);
-    // Stop reading: the kernel buffers fill, sends stall, and the queue grows until the bound.
+    // Several operations on one socket share its queue: each event is written once per operation.
+    const operations = 10;
+    for (let id = 1; id <= operations; id++) {
+      socket.send(
+        JSON.stringify({
+          id: String(id),
+          type: 'subscribe',
+          payload: {
+            query:
+              'subscription { events(rooms: ["flood"]) { id payload { ... on CustomEventPayload { data } } } }',
+          },
+        }),
+      );
+    }
+    await untilSubscribed(async () => (await app.ok(RealtimeStatsQuery)).realtimeStats, operations);
+    // Stop reading: the kernel buffers fill, then the bytes wait in the server's queue until the bound.
     (socket as unknown as { _socket: { pause(): void } })._socket.pause();
-    const blob = 'x'.repeat(8 * 1024);
+    const blob = 'x'.repeat(60 * 1024);
     // The client cannot see the close frame while it is paused: watch the server's count instead.
     const slowClosed = async () =>
       /colony_slow_consumers_closed_total\{transport="ws"\} 1/.test(

@@ -90,23 +90,70 @@ export type EventPayload =
   | MetricsEventPayload
   | CustomEventPayload;
 
-/** An event as a domain service emits it, before the engine stores it. */
-export interface EventDraft {
-  type: EventType;
-  rooms: string[];
-  payload: EventPayload;
-}
+/** The rooms an event of a kind goes to (`<id>` stands for the record's id); see rooms.ts. */
+export const ROOMS_OF_KIND = {
+  agent: ['agents', 'agent:<id>'],
+  task: ['tasks', 'task:<id>', "agent:<assignee's id> while it has one"],
+  election: ['coordination'],
+  proposal: ['coordination'],
+  alert: ['system'],
+  health: ['system'],
+  metrics: ['system'],
+  custom: ['the room broadcast to'],
+} as const satisfies Record<EventPayload['kind'], readonly string[]>;
+
+/**
+ * The event catalogue: each type's payload kind, declared once. A draft whose payload does not fit
+ * its type does not compile, and a subscriber's `payload` union is resolved by the same kinds.
+ */
+export const EVENT_CATALOGUE = {
+  AGENT_CREATED: 'agent',
+  AGENT_UPDATED: 'agent',
+  AGENT_DELETED: 'agent',
+  AGENT_STATUS_CHANGED: 'agent',
+  AGENT_ACTION: 'agent',
+  TASK_CREATED: 'task',
+  TASK_ASSIGNED: 'task',
+  TASK_STARTED: 'task',
+  TASK_PROGRESS: 'task',
+  TASK_COMPLETED: 'task',
+  TASK_FAILED: 'task',
+  TASK_CANCELLED: 'task',
+  TASK_REQUEUED: 'task',
+  ELECTION_TRIGGERED: 'election',
+  LEADER_ELECTED: 'election',
+  CONSENSUS_PROPOSED: 'proposal',
+  CONSENSUS_VOTED: 'proposal',
+  CONSENSUS_DECIDED: 'proposal',
+  HEALTH_CHANGED: 'health',
+  METRICS_UPDATED: 'metrics',
+  ALERT_TRIGGERED: 'alert',
+  CUSTOM: 'custom',
+} as const satisfies Record<EventType, EventPayload['kind']>;
+
+/** The event types whose payload is of kind K. */
+export type EventTypeOfKind<K extends EventPayload['kind']> = {
+  [T in EventType]: (typeof EVENT_CATALOGUE)[T] extends K ? T : never;
+}[EventType];
+
+/** The payload an event of type T carries. */
+export type PayloadOf<T extends EventType> = Extract<EventPayload, { kind: (typeof EVENT_CATALOGUE)[T] }>;
+
+/** An event as a domain service emits it, before the engine stores it: its payload fits its type. */
+export type EventDraft = {
+  [T in EventType]: { type: T; rooms: string[]; payload: PayloadOf<T> };
+}[EventType];
 
 /**
  * An event as it was stored and as every subscriber sees it. `id` is opaque to clients, but has the
  * form `<ms>-<n>` (a Redis stream id, and the same shape on the memory engine) so that ids are
  * ordered: compare them with `compareEventIds`.
  */
-export interface StoredEvent extends EventDraft {
+export type StoredEvent = EventDraft & {
   id: string;
   timestamp: string;
   source: string | null;
-}
+};
 
 const EVENT_ID = /^(\d{1,15})-(\d{1,15})$/;
 

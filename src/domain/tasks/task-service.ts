@@ -3,7 +3,7 @@ import { byLoadThenAge, missingCapabilities } from '../agents/agent-rules.js';
 import { getAgentOrThrow } from '../agents/agent-service.js';
 import { badInput, conflict, type DomainError, notFound } from '../errors.js';
 import { rooms } from '../events/rooms.js';
-import type { EventType } from '../events/event-types.js';
+import type { EventTypeOfKind } from '../events/event-types.js';
 import { newId } from '../ids.js';
 import type { Agent, Json, Page, PageRequest, Task, TaskStatus } from '../model.js';
 import { toPage } from '../paging.js';
@@ -210,7 +210,7 @@ export class TaskService implements TasksApi {
     id: string,
     step: 'start' | 'progress' | 'complete' | 'fail' | 'cancel',
     change: (task: Task) => Task,
-    type: EventType,
+    type: EventTypeOfKind<'task'>,
   ): Promise<Task> {
     parseInput(idSchema, id);
     const { value } = await this.runner.run(async (tx) => {
@@ -231,7 +231,7 @@ export class TaskService implements TasksApi {
 
   private emit(
     tx: Tx,
-    type: EventType,
+    type: EventTypeOfKind<'task'>,
     task: Task,
     assignee: Agent | null,
     previousStatus: TaskStatus | null,

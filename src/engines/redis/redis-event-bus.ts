@@ -24,9 +24,11 @@ import type { RedisKeys } from './keys.js';
 import type { RedisEventLog } from './redis-event-log.js';
 import { orUnavailable } from './redis-errors.js';
 
+/** A pub/sub message, split but not parsed: most copies (one per watched channel) are dropped by id. */
 interface Message {
   seq: number;
-  event: StoredEvent;
+  id: string;
+  body: string;
 }
 
 interface Channel {
@@ -88,7 +90,8 @@ export class RedisEventBus implements EventBus {
         const second = text.indexOf('|', first + 1);
         return {
           seq: Number(text.slice(0, first)),
-          event: { ...JSON.parse(text.slice(second + 1)), id: text.slice(first + 1, second) },
+          id: text.slice(first + 1, second),
+          body: text.slice(second + 1),
         } satisfies Message;
       },
     });
@@ -235,7 +238,9 @@ export class RedisEventBus implements EventBus {
     if (this.recovering) return;
     if (message.seq > channel.seq + 1) await this.fill();
     channel.seq = Math.max(channel.seq, message.seq);
-    this.deliver(message.event);
+    // Delivered already (it came on another watched channel, or with a fill): dropped unparsed.
+    if (this.lastDelivered !== null && compareEventIds(message.id, this.lastDelivered) <= 0) return;
+    this.deliver({ ...(JSON.parse(message.body) as object), id: message.id } as StoredEvent);
   }
 
   /**

@@ -10,7 +10,7 @@ type Entry = [id: string, fields: string[]];
 /** A stream entry as the event it stores. */
 export function entryToEvent([id, fields]: Entry): StoredEvent {
   const body = fields[fields.indexOf('e') + 1] as string;
-  return { ...(JSON.parse(body) as Omit<StoredEvent, 'id'>), id };
+  return { ...(JSON.parse(body) as StoredEvent), id };
 }
 
 /** The retained events, in the stream every commit appends to. */

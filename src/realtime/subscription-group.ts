@@ -1,0 +1,140 @@
+/**
+ * Groups: the subscriptions that would each compute the same bytes for an event. Subscriptions with
+ * the same document, operation, variables and read rights form one group; an event that passes the
+ * group's filter is executed and serialized once, and the same payload bytes go to every member,
+ * each framed by its own prefix and suffix (a graphql-ws `next` message: `{"id":"…","type":"next",
+ * "payload":` + payload + `}`). The read rights are part of the key and nothing else about the caller
+ * is: two callers who read the same rooms see the same result (Apollo Router and Hasura share one
+ * execution the same way).
+ */
+import type { ReadAccess } from '../domain/access/read-access.js';
+import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
+import type { ConnectionQueue } from './connection-queue.js';
+import type { RoutedTarget } from './room-index.js';
+
+/** One event's payload bytes for a group (a GraphQL execution result as JSON). */
+export type EventEncoder = (event: StoredEvent) => Buffer | Promise<Buffer>;
+
+/** How one operation frames a shared payload. */
+export interface Framing {
+  prefix: Buffer;
+  suffix: Buffer;
+}
+
+/** One subscription delivered by its group. */
+export interface Member extends Framing {
+  readonly queue: ConnectionQueue;
+  /**
+   * Live events at or before this id were already replayed (or precede the cursor). Kept for the
+   * whole stream: with several rooms, one room's message can arrive after another's newer one.
+   */
+  readonly floor: string | null;
+}
+
+export interface GroupLogger {
+  error(obj: object, msg: string): void;
+}
+
+/** The same key exactly when the execution result of every event is the same. */
+export function groupKey(
+  query: string,
+  operationName: string | null | undefined,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
+  access: ReadAccess,
+): string {
+  return JSON.stringify([query, operationName ?? null, canonical(variables ?? {}), access.key]);
+}
+
+/** JSON with object keys sorted, so `{a, b}` and `{b, a}` make one key. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort())
+      sorted[key] = canonical((value as Record<string, unknown>)[key]);
+    return sorted;
+  }
+  return value;
+}
+
+export class SubscriptionGroup implements RoutedTarget {
+  readonly members = new Set<Member>();
+  /** While an execution is asynchronous (a resolver awaited), later events wait behind it, in order. */
+  private chain: Promise<void> | null = null;
+  private pending = 0;
+
+  constructor(
+    readonly key: string,
+    readonly rooms: readonly string[] | null,
+    readonly types: ReadonlySet<EventType> | null,
+    private readonly access: ReadAccess,
+    private readonly encode: EventEncoder,
+    private readonly logger: GroupLogger,
+  ) {}
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  wants(event: StoredEvent): boolean {
+    if (this.types && !this.types.has(event.type)) return false;
+    return this.rooms !== null || event.rooms.some((room) => this.access.canRead(room));
+  }
+
+  /** A live event: executed once, written to every member. */
+  deliver(event: StoredEvent): void {
+    this.run(event, (payload) => {
+      for (const member of this.members) {
+        if (member.floor !== null && compareEventIds(event.id, member.floor) <= 0) continue;
+        member.queue.push(frame(member, payload));
+      }
+    });
+  }
+
+  /** An event for one member only (its replay, or what arrived before it joined), in order. */
+  deliverTo(member: Member, event: StoredEvent, replayed: boolean): void {
+    this.run(event, (payload) => {
+      if (replayed) member.queue.pushReplayed(frame(member, payload));
+      else member.queue.push(frame(member, payload));
+    });
+  }
+
+  private run(event: StoredEvent, send: (payload: Buffer) => void): void {
+    if (this.chain) {
+      this.queueBehind(() => this.encode(event), send);
+      return;
+    }
+    let payload: Buffer | Promise<Buffer>;
+    try {
+      payload = this.encode(event);
+    } catch (error) {
+      this.fail(error, event);
+      return;
+    }
+    if (payload instanceof Promise) this.queueBehind(() => payload, send);
+    else send(payload);
+  }
+
+  private queueBehind(encode: () => Buffer | Promise<Buffer>, send: (payload: Buffer) => void): void {
+    this.pending++;
+    const previous = this.chain ?? Promise.resolve();
+    this.chain = previous
+      .then(encode)
+      .then(send, (error: unknown) => this.fail(error, null))
+      .finally(() => {
+        if (--this.pending === 0) this.chain = null;
+      });
+  }
+
+  private fail(error: unknown, event: StoredEvent | null): void {
+    // execute() reports resolver errors in the result; a throw here is a bug of ours, not the client's.
+    this.logger.error({ err: error, event: event?.id, group: this.key }, 'could not encode an event');
+  }
+}
+
+function frame(member: Framing, payload: Buffer): Buffer {
+  return Buffer.concat(
+    [member.prefix, payload, member.suffix],
+    member.prefix.length + payload.length + member.suffix.length,
+  );
+}
