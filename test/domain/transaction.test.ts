@@ -330,6 +330,8 @@ describe('a failing store', () => {
       get: (kind, id) => real.get(kind, id),
       list: (kind, query) => real.list(kind, query),
       count: (kind, where) => real.count(kind, where),
+      setVersions: (keys) => real.setVersions(keys),
+      idempotency: (key) => real.idempotency(key),
       commit: async (_commit: Commit) => {
         seen.commits++;
         throw error;
