@@ -79,7 +79,8 @@ async function colony(): Promise<{ url: string; stop(): Promise<void> }> {
     },
     'bench',
   );
-  const app = await buildApp(config, { logger: pino({ level: 'warn' }) });
+  // Logs go to stderr: stdout carries the one line the runner reads (the URL).
+  const app = await buildApp(config, { logger: pino({ level: 'warn' }, pino.destination(2)) });
   const { url } = await app.start();
   return { url, stop: () => app.stop() };
 }
