@@ -89,12 +89,17 @@ interface EventBody {
 }
 
 /** Server-assigned ids ("<ms>-<n>" or a counter) as one number, to check the order subscribers see. */
-function orderKey(id: string | undefined): number {
-  if (!id) return NaN;
+/**
+ * An id's two parts (`<ms>-<seq>`), compared as a pair: folded into one number (ms × 1e5 + seq) they
+ * exceed 2^53, and events of the same millisecond would compare equal.
+ */
+function orderKey(id: string | undefined): [number, number] {
+  if (!id) return [NaN, NaN];
   const dash = id.indexOf('-');
-  return dash < 0 ? Number(id) : Number(id.slice(0, dash)) * 1e5 + Number(id.slice(dash + 1));
+  return dash < 0 ? [Number(id), 0] : [Number(id.slice(0, dash)), Number(id.slice(dash + 1))];
 }
-const lastKey = new Float64Array(plan.subscribers).fill(-Infinity);
+const lastMs = new Float64Array(plan.subscribers).fill(-Infinity);
+const lastSeq = new Float64Array(plan.subscribers).fill(-Infinity);
 
 /**
  * Order is the server's: with several publishers in flight, events may be committed in another order
@@ -117,9 +122,13 @@ function receive(i: number, body: EventBody, id?: string): void {
   }
   seen[slot] = 1;
   delivered++;
-  const key = orderKey(id);
-  if (key <= (lastKey[i] as number)) outOfOrder++;
-  if (key === key) lastKey[i] = key;
+  const [ms, seq] = orderKey(id);
+  const prevMs = lastMs[i] as number;
+  if (ms < prevMs || (ms === prevMs && seq <= (lastSeq[i] as number))) outOfOrder++;
+  if (ms === ms) {
+    lastMs[i] = ms;
+    lastSeq[i] = seq;
+  }
   latencies[latencyCount++] = now - body.t;
 }
 
