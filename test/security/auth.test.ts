@@ -6,7 +6,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../support/app.js';
-import { collect } from '../support/subscriptions.js';
+import { collect, untilSubscribed } from '../support/subscriptions.js';
 import {
   hsToken,
   inSeconds,
@@ -64,6 +64,16 @@ function wsClient(token: string | null): Client {
   });
   clients.push(client);
   return client;
+}
+
+/** Resolves once the server holds `n` live subscriptions (read as an admin). */
+async function untilActive(n: number): Promise<void> {
+  const token = await hsToken({ sub: 'stats', roles: ['admin'] });
+  const stats = async () =>
+    (await post('{ realtimeStats { activeSubscriptions } }', token)).body.data?.realtimeStats as {
+      activeSubscriptions: number;
+    };
+  await untilSubscribed(stats, n);
 }
 
 /** One operation over a graphql-ws client: its first result. */
@@ -326,12 +336,7 @@ describe('rooms', () => {
     t = await startApp({ JWT_SECRET: SECRET });
     const token = await viewer({ rooms: ['secret', 'project:*'] });
     const sub = await subscribeError(token, ['secret', 'project:apollo', 'user:vera', 'agents']);
-    const stats = async () =>
-      (await post('{ realtimeStats { activeSubscriptions } }', await admin())).body.data?.realtimeStats as {
-        activeSubscriptions: number;
-      };
-    const { untilSubscribed } = await import('../support/subscriptions.js');
-    await untilSubscribed(stats, 1);
+    await untilActive(1);
     const a = await admin();
     for (const room of ['secret', 'project:apollo', 'user:vera', 'projectx', 'user:ada', 'secret2']) {
       await post(BROADCAST, a, { room });
@@ -350,15 +355,8 @@ describe('rooms', () => {
   it('gives `events` without rooms only the rooms the caller may read', async () => {
     t = await startApp({ JWT_SECRET: SECRET });
     const sub = collect(wsClient(await viewer()), 'subscription { events { rooms type } }');
-    const { untilSubscribed } = await import('../support/subscriptions.js');
     const a = await admin();
-    await untilSubscribed(
-      async () =>
-        (await post('{ realtimeStats { activeSubscriptions } }', a)).body.data?.realtimeStats as {
-          activeSubscriptions: number;
-        },
-      1,
-    );
+    await untilActive(1);
     await post(BROADCAST, a, { room: 'secret' });
     await post(BROADCAST, a, { room: 'user:ada' });
     await post(BROADCAST, a, { room: 'system' });
@@ -366,13 +364,7 @@ describe('rooms', () => {
     expect(first?.events).toEqual({ rooms: ['system'], type: 'CUSTOM' });
     // An admin's stream without rooms sees them all.
     const all = collect(wsClient(a), 'subscription { events(since: null) { rooms } }');
-    await untilSubscribed(
-      async () =>
-        (await post('{ realtimeStats { activeSubscriptions } }', a)).body.data?.realtimeStats as {
-          activeSubscriptions: number;
-        },
-      2,
-    );
+    await untilActive(2);
     await post(BROADCAST, a, { room: 'secret' });
     expect((await all.waitFor(1))[0]?.events).toEqual({ rooms: ['secret'] });
   });
@@ -413,15 +405,8 @@ describe('renewSession', () => {
     });
     clients.push(client);
     const sub = collect(client, SUBSCRIBE_ALL);
-    const { untilSubscribed } = await import('../support/subscriptions.js');
     const a = await admin();
-    await untilSubscribed(
-      async () =>
-        (await post('{ realtimeStats { activeSubscriptions } }', a)).body.data?.realtimeStats as {
-          activeSubscriptions: number;
-        },
-      1,
-    );
+    await untilActive(1);
     const sent: string[] = [];
     const publish = async (n: number) => {
       for (let i = 0; i < n; i++)
@@ -479,15 +464,8 @@ describe('renewSession', () => {
     const client = wsClient(await viewer({ rooms: ['secret'] }));
     const secret = collect(client, 'subscription { events(rooms: ["secret"]) { id } }');
     const system = collect(client, SUBSCRIBE_ALL);
-    const { untilSubscribed } = await import('../support/subscriptions.js');
     const a = await admin();
-    await untilSubscribed(
-      async () =>
-        (await post('{ realtimeStats { activeSubscriptions } }', a)).body.data?.realtimeStats as {
-          activeSubscriptions: number;
-        },
-      2,
-    );
+    await untilActive(2);
     const narrower = await viewer();
     expect(
       (await once(client, 'mutation ($t: String!) { renewSession(token: $t) { sub } }', { t: narrower }))
