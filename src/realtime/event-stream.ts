@@ -4,7 +4,7 @@
  * It starts as its own routing target and queues what arrives (buffering while a `since` replay is
  * read). From there it goes one of two ways: a transport that can take frames hands it to a group
  * (the queued events are flushed into the connection's queue and the group delivers from then on),
- * or it is iterated, event by event, which is what Yoga's SSE does with it.
+ * or it is iterated, event by event, by a caller that interleaves items of its own (`eventStream`).
  */
 import type { ReadAccess } from '../domain/access/read-access.js';
 import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';

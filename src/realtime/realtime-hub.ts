@@ -61,12 +61,12 @@ export interface HubConnection extends ClientConnection {
 
 interface ConnectionState {
   connection: ClientConnection;
-  /** Bytes waiting in the iterated streams of this connection (SSE). */
+  /** Bytes waiting in the iterated streams of this connection (`eventStream`, and before grouping). */
   queuedBytes: number;
-  /** Frames for the groups to append to (a WebSocket); null when the streams are iterated. */
+  /** Frames for the groups to append to (a WebSocket, an SSE response); null without a sink. */
   queue: ConnectionQueue | null;
   streams: Set<EventStream>;
-  /** How the transport closes it (WS: close the socket); SSE connections just end their streams. */
+  /** How the transport closes it (WS: close 4008; SSE: drop the response); null: just end its streams. */
   close: ((code: number, reason: string) => void) | null;
   counted: boolean;
   released: boolean;
@@ -337,8 +337,9 @@ export class RealtimeHub implements RealtimeApi {
     const stream = new EventStream(rooms, types, request.access, this.owner);
     this.streamStates.set(stream, state);
     // A stream bound for a group waits only until the operation's subscribe returns: its queue is
-    // not the connection's budget (the connection's own queue is, from then on).
-    if (state?.queue) stream.budgeted = false;
+    // not the connection's budget (the connection's own queue is, from then on). A stream its caller
+    // iterates itself (`exclusive`) is never grouped, so what waits in it counts, as on any stream.
+    if (state?.queue && !request.exclusive) stream.budgeted = false;
     const slot =
       request.connection && !request.exclusive ? this.operations.get(request.connection) : undefined;
     if (slot) slot.stream = stream;

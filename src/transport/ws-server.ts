@@ -11,23 +11,22 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../logger.js';
 import type { FrameSink } from '../realtime/connection-queue.js';
-import { createEventEncoder } from '../realtime/event-executor.js';
 import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
-import { groupKey, type Framing } from '../realtime/subscription-group.js';
-import type { ReadAccess } from '../domain/access/read-access.js';
+import type { Framing } from '../realtime/subscription-group.js';
 import type { ColonyContext } from '../schema/context.js';
 import { withClientErrors } from '../schema/errors.js';
 import { AuthError, connectionParamsToken, type TokenVerifier } from '../auth/token-verifier.js';
 import type { Limits } from '../config.js';
 import { SubscribeGuard } from './limits-ws.js';
+import { groupingFor } from './subscription-grouping.js';
 import type { ServerContext } from './yoga.js';
 import { TOKEN_CLOSE_CODE, WsSession } from './ws-session.js';
-import { createErrorMasker, GRAPHQL_PATH } from './yoga.js';
+import { createResultMasker, GRAPHQL_PATH } from './yoga.js';
 import type { YogaServerInstance } from 'graphql-yoga';
 
 export interface WsServerOptions {
@@ -104,9 +103,7 @@ export function createWsServer(options: WsServerOptions): WsServer {
   const connections = new WeakMap<WebSocket, HubConnection>();
   const sessions = new WeakMap<WebSocket, WsSession>();
   const guards = new WeakMap<WebSocket, SubscribeGuard>();
-  const maskError = createErrorMasker(options.logger, options.production ?? false);
-  const mask = (result: ExecutionResult): ExecutionResult =>
-    result.errors?.length ? { ...result, errors: result.errors.map((error) => maskError(error)) } : result;
+  const mask = createResultMasker(options.logger, options.production ?? false);
 
   const disposable = useServer<Record<string, unknown>, { connection?: HubConnection }>(
     {
@@ -117,20 +114,7 @@ export function createWsServer(options: WsServerOptions): WsServer {
         const context = args.contextValue as ColonyContext;
         if (!isAsyncIterable(result) || !context.connection) return result as never;
         const { rootValue: _root, ...rest } = args;
-        // The group key and executor for given read rights (new ones after `renewSession`).
-        const grouping = (access: ReadAccess) => ({
-          key: groupKey(root.query, args.operationName, args.variableValues, access),
-          encoder: () =>
-            createEventEncoder(
-              access === context.access
-                ? rest
-                : {
-                    ...rest,
-                    contextValue: { ...context, access, identity: context.session?.identity ?? null },
-                  },
-              mask,
-            ),
-        });
+        const grouping = groupingFor(rest, root.query, mask);
         const stream = options.hub.deliverDirect(context.connection, nextFraming(root.id), grouping);
         // A stream the hub ends in an error (rights withdrawn) reaches the client with its code.
         return (stream ? withClientErrors(stream) : result) as never;

@@ -1,6 +1,7 @@
 /** The HTTP GraphQL pipeline (queries, mutations, SSE subscriptions, GraphiQL), shared with WebSocket. */
 import { createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
-import type { GraphQLSchema } from 'graphql';
+import type { ServerResponse } from 'node:http';
+import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
 import { AuthError, bearerToken, type TokenVerifier } from '../auth/token-verifier.js';
@@ -21,6 +22,7 @@ import { renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { routeLabel, type AppMetrics } from './metrics.js';
 import { useMutationRateLimit } from './mutation-limit.js';
 import { useNestingLimit } from './nesting-limit.js';
+import { openSseConnection, useGroupedSse } from './sse-server.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -104,6 +106,8 @@ function useDrain(closing: () => boolean): Plugin {
 export interface ServerContext {
   connection?: ColonyContext['connection'];
   session?: Session;
+  /** Node's response, for an HTTP request (an SSE subscription writes into it through its body). */
+  res?: ServerResponse;
 }
 
 /**
@@ -141,6 +145,16 @@ function endAtExpiry(connection: HubConnection, identity: Identity | null, toler
     Math.min(2 ** 31 - 1, expiresInMs(identity.exp, toleranceS)),
   );
   timer.unref();
+}
+
+/** The masking of `createErrorMasker` applied to each error of a result (an event's execution). */
+export function createResultMasker(
+  logger: Logger,
+  production: boolean,
+): (result: ExecutionResult) => ExecutionResult {
+  const maskError = createErrorMasker(logger, production);
+  return (result) =>
+    result.errors?.length ? { ...result, errors: result.errors.map((error) => maskError(error)) } : result;
 }
 
 /** Deliberate errors pass, anything unexpected is logged and masked: on HTTP, SSE and WS alike. */
@@ -182,7 +196,7 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       isDev: false,
       maskError: createErrorMasker(deps.logger, deps.production),
     },
-    context: async ({ request, connection, session, params }) => {
+    context: async ({ request, connection, session, params, res }) => {
       if (connection) {
         // A WebSocket operation: the identity is the session's, proven at connection_init.
         const identity = session?.identity ?? null;
@@ -199,13 +213,13 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       const identity = await authenticateRequest(deps.verifier, request);
       // An SSE subscription is a connection of its own; it counts once its stream starts.
       const sse = request.headers.get('accept')?.includes('text/event-stream');
-      const stream = sse ? deps.hub.connect('sse', null) : null;
-      if (stream) endAtExpiry(stream, identity, deps.clockToleranceS);
+      const stream = sse ? openSseConnection(deps.hub, res) : null;
+      if (stream) endAtExpiry(stream.connection, identity, deps.clockToleranceS);
       return {
         colony: colonyForRequest(deps.colony, params, request.headers.get('idempotency-key'), identity?.sub),
         realtime: deps.hub,
         streams: deps.streams,
-        connection: stream,
+        connection: stream?.operation ?? null,
         identity,
         access: readAccessFor(identity),
         session: null,
@@ -217,6 +231,7 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       // GraphiQL's assets, only where GraphiQL is on.
       ...(deps.production ? [] : [useGraphiQLAssets()]),
       useDrain(deps.closing ?? (() => false)),
+      useGroupedSse(deps.hub, createResultMasker(deps.logger, deps.production)),
       usePrometheus({
         registry: deps.metrics.registry,
         endpoint: false,

@@ -326,3 +326,144 @@ describe('rights in the group key', () => {
     expect(a2).toEqual(a);
   });
 });
+
+/** An SSE subscription read as raw text: its frames exactly as the server wrote them. */
+async function rawSse(url: string, query: string) {
+  const controller = new AbortController();
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ query }),
+    signal: controller.signal,
+  });
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  let text = '';
+  let ended = false;
+  const reading = (async () => {
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+    } catch {
+      // Aborted by the test.
+    }
+    ended = true;
+  })();
+  cleanup.push(() => controller.abort());
+  /** The `data:` of each `next` event, and whether the text is nothing but well-formed frames. */
+  const payloads = () =>
+    text
+      .split('\n\n')
+      .filter((frame) => frame.startsWith('event: next\n'))
+      .map((frame) => frame.slice('event: next\ndata: '.length));
+  return {
+    payloads,
+    text: () => text,
+    ended: () => ended,
+    async waitFor(n: number): Promise<string[]> {
+      const deadline = Date.now() + 10_000;
+      while (payloads().length < n && !ended && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 5));
+      return payloads().slice(0, n);
+    },
+    async close() {
+      controller.abort();
+      await reading;
+    },
+  };
+}
+
+describe('fan-out over SSE', () => {
+  it('gives SSE and graphql-ws subscribers of one document the same payload bytes, each in its own framing', async () => {
+    t = await startApp();
+    const query =
+      'subscription { events(rooms: ["mixed"]) { id type payload { ... on CustomEventPayload { data } } } }';
+    const [sseA, sseB] = [await rawSse(t.graphqlUrl, query), await rawSse(t.graphqlUrl, query)];
+    const ws = await rawClient(t.wsUrl);
+    ws.subscribe('w', query);
+    await untilSubscribed(stats(t), 3);
+    // One group for all three: the room has one routing target.
+    expect((await stats(t)()).rooms).toEqual([{ room: 'mixed', subscribers: 3 }]);
+    for (let i = 0; i < 3; i++) await t.ok(Broadcast, { room: 'mixed', data: { i, s: 'line\nbreak' } });
+    const [a, b, w] = await Promise.all([sseA.waitFor(3), sseB.waitFor(3), ws.waitFor('w', 3)]);
+    expect(a).toHaveLength(3);
+    expect(b).toEqual(a);
+    expect(w).toEqual(a);
+    // Only comments and complete `next` events, each on one `data:` line.
+    for (const frame of sseA.text().split('\n\n').filter(Boolean)) {
+      expect(frame === ':' || /^event: next\ndata: [^\n]+$/.test(frame)).toBe(true);
+    }
+    // One SSE member leaves; the rest of the group stays live.
+    await sseA.close();
+    const deadline = Date.now() + 10_000;
+    while ((await stats(t)()).activeSubscriptions > 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    await t.ok(Broadcast, { room: 'mixed', data: 'after' });
+    expect(await sseB.waitFor(4)).toEqual(await ws.waitFor('w', 4));
+    expect(sseA.payloads()).toHaveLength(3);
+  });
+
+  it('ends each SSE stream with `complete` when the server closes', async () => {
+    t = await startApp();
+    const sse = await rawSse(t.graphqlUrl, 'subscription { events(rooms: ["end"]) { id } }');
+    await untilSubscribed(stats(t), 1);
+    await t.ok(Broadcast, { room: 'end', data: 1 });
+    await sse.waitFor(1);
+    await t.stop();
+    t = null;
+    const deadline = Date.now() + 10_000;
+    while (!sse.ended() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(sse.text().endsWith('event: complete\ndata:\n\n')).toBe(true);
+  });
+
+  it('disconnects an SSE reader that stops reading, and only that one', async () => {
+    t = await startApp({ SUBSCRIBER_MAX_QUEUE_BYTES: String(256 * 1024) });
+    const app = t;
+    const query =
+      'subscription { events(rooms: ["flood"]) { id payload { ... on CustomEventPayload { data } } } }';
+    const { request } = await import('node:http');
+    let resume = () => {};
+    const closed = new Promise<{ complete: boolean }>((resolve, reject) => {
+      const req = request(app.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        // Stop reading: the kernel buffers fill, then the bytes wait in the server until the bound.
+        res.pause();
+        resume = () => res.resume();
+        res.on('close', () => resolve({ complete: text.includes('event: complete') }));
+        cleanup.push(() => void req.destroy());
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ query }));
+    });
+    const reader = await rawSse(app.graphqlUrl, query);
+    await untilSubscribed(stats(app), 2);
+    const blob = 'x'.repeat(60 * 1024);
+    const slowClosed = async () =>
+      /colony_slow_consumers_closed_total\{transport="sse"\} 1/.test(
+        await (await fetch(`${app.url}/metrics`)).text(),
+      );
+    let sent = 0;
+    for (; sent < 2000 && !(await slowClosed()); sent += 10) {
+      await Promise.all(
+        Array.from({ length: 10 }, (_, k) =>
+          app.ok(Broadcast, { room: 'flood', data: { i: sent + k, blob } }),
+        ),
+      );
+    }
+    expect(await slowClosed()).toBe(true);
+    resume();
+    // Dropped, not completed: a client that sees the stream break resumes with `since`.
+    expect(await closed).toEqual({ complete: false });
+    // The reader that keeps up got every event.
+    expect(await reader.waitFor(sent)).toHaveLength(sent);
+  });
+});

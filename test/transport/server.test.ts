@@ -121,7 +121,17 @@ describe('the WebSocket surface', () => {
     good.close();
   });
 
-  it('closes a consumer that does not read, and counts it', async () => {
+  it.each([
+    [
+      'events',
+      'subscription { events(rooms: ["flood"]) { id payload { ... on CustomEventPayload { data } } } }',
+    ],
+    // Iterated by graphql-ws itself (it interleaves positions), not delivered by a group.
+    [
+      'eventStream',
+      'subscription { eventStream(rooms: ["flood"]) { ... on Event { id payload { ... on CustomEventPayload { data } } } } }',
+    ],
+  ])('closes a consumer of %s that does not read, and counts it', async (_name, query) => {
     t = await startApp({ SUBSCRIBER_MAX_QUEUE_BYTES: '4096' });
     const app = t;
     const socket = await rawSocket(t.wsUrl);
@@ -133,10 +143,7 @@ describe('the WebSocket surface', () => {
         JSON.stringify({
           id: String(id),
           type: 'subscribe',
-          payload: {
-            query:
-              'subscription { events(rooms: ["flood"]) { id payload { ... on CustomEventPayload { data } } } }',
-          },
+          payload: { query },
         }),
       );
     }

@@ -1,0 +1,218 @@
+/**
+ * SSE subscriptions delivered by the hub, as graphql-ws ones are (ws-server.ts). Yoga still runs
+ * the request (CORS, CSRF, authentication, parse, validate, cost limits, authorisation, subscribe)
+ * and answers everything that is not a hub stream with its own SSE writer. A hub stream instead
+ * joins its group: each event is executed and serialized once per group, and the group writes the
+ * shared bytes, framed as `event: next\ndata: ` + payload + `\n\n`, into this response's body, which
+ * Node pipes to the socket. No iterator step, promise or JSON.stringify per subscriber and event.
+ *
+ * The wire format is Yoga's own (graphql-sse's "distinct connections" mode): a `:` comment at once
+ * and every 12 s while idle, `next` events, and `event: complete` when the stream ends. A stream the
+ * hub ends in an error (a replay that failed) sends that error as a `next` before `complete`; a
+ * client that reads too slowly is disconnected (it resumes with `since`, as on WebSocket).
+ */
+import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { FrameSink } from '../realtime/connection-queue.js';
+import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
+import type { ColonyContext } from '../schema/context.js';
+import { toClientError } from '../schema/errors.js';
+import { groupingFor } from './subscription-grouping.js';
+
+/** How often an idle stream sends a comment, so that proxies and browsers keep it open (Yoga's). */
+export const SSE_PING_MS = 12_000;
+
+const FRAMING = { prefix: Buffer.from('event: next\ndata: '), suffix: Buffer.from('\n\n') };
+const PING = Buffer.from(':\n\n');
+const COMPLETE = Buffer.from('event: complete\ndata:\n\n');
+
+const HEADERS = {
+  'Content-Type': 'text/event-stream',
+  'Cache-Control': 'no-cache',
+  // As Yoga says it: no compression layer may hold events back to fill a block.
+  'Content-Encoding': 'none',
+} as const;
+
+/**
+ * One SSE response's body: a Node stream that the groups write frames into and Node pipes to the
+ * response (whatwg-node sends a Readable body with `pipe`). What waits in it, and in the response's
+ * own buffer, is what the hub's byte bound counts.
+ */
+export class SseChannel {
+  readonly body = new Readable({ read: () => undefined });
+  private res: ServerResponse | null;
+  private lastWrite = Date.now();
+  private done = false;
+
+  constructor(res: ServerResponse | undefined) {
+    this.res = res ?? null;
+    // First a comment: some browsers do not surface a response until its first bytes arrive.
+    this.push(PING);
+  }
+
+  readonly sink: FrameSink = {
+    write: (frame) => this.push(frame),
+    bufferedBytes: () => this.bufferedBytes(),
+    onDrain: (callback) => {
+      const check = () => {
+        if (this.done || this.bufferedBytes() === 0) callback();
+        else if (this.res?.writableNeedDrain) this.res.once('drain', check);
+        else setTimeout(check, 5);
+      };
+      setImmediate(check);
+    },
+  };
+
+  private bufferedBytes(): number {
+    return this.body.readableLength + (this.res?.writableLength ?? 0);
+  }
+
+  private push(frame: Buffer): void {
+    if (this.done) return;
+    this.lastWrite = Date.now();
+    this.body.push(frame);
+  }
+
+  /** A comment, when nothing was written for a ping interval and nothing waits. */
+  ping(now: number): void {
+    if (now - this.lastWrite >= SSE_PING_MS && this.bufferedBytes() === 0) this.push(PING);
+  }
+
+  /** Ends the stream as the protocol says: an error first if there is one, then `complete`. */
+  complete(error?: unknown): void {
+    if (error !== undefined) {
+      const result: ExecutionResult = { errors: [toClientError(error).error] };
+      this.push(Buffer.concat([FRAMING.prefix, Buffer.from(JSON.stringify(result)), FRAMING.suffix]));
+    }
+    this.push(COMPLETE);
+    this.finish();
+    this.body.push(null);
+  }
+
+  /** Drops the connection without a `complete`, so that the client reconnects (a slow reader). */
+  abort(): void {
+    this.finish();
+    if (this.res) this.res.destroy();
+    else this.body.destroy();
+  }
+
+  /** Nothing more is written: the stream ended, or the response closed. */
+  finish(): void {
+    this.done = true;
+    channels.delete(this);
+  }
+
+  /** The response for a stream that its group now delivers; it ends when the stream ends. */
+  respond(stream: AsyncIterator<unknown>, fetchAPI: { Response: typeof Response }): Response {
+    if (!this.done) {
+      channels.add(this);
+      ensurePinging();
+    }
+    // Iterating a grouped stream only waits for its end (or the error it ends in).
+    stream.next().then(
+      () => this.complete(),
+      (error: unknown) => this.complete(error),
+    );
+    // The client went away (whatwg-node destroys the body when the response closes).
+    this.body.once('close', () => {
+      this.finish();
+      void stream.return?.();
+    });
+    return new fetchAPI.Response(this.body as unknown as BodyInit, { status: 200, headers: HEADERS });
+  }
+}
+
+const channels = new Set<SseChannel>();
+let pinger: NodeJS.Timeout | null = null;
+
+/** One timer for every open SSE response, running only while there is one. */
+function ensurePinging(): void {
+  if (pinger) return;
+  pinger = setInterval(
+    () => {
+      if (channels.size === 0) {
+        clearInterval(pinger ?? undefined);
+        pinger = null;
+        return;
+      }
+      const now = Date.now();
+      for (const channel of channels) channel.ping(now);
+    },
+    Math.min(SSE_PING_MS, 1_000),
+  );
+  pinger.unref();
+}
+
+/** What an SSE request's context carries for this plugin (set by the context factory). */
+export interface SseRequestState {
+  connection: HubConnection;
+  channel: SseChannel;
+}
+
+const requests = new WeakMap<ClientConnectionKey, SseRequestState>();
+type ClientConnectionKey = object;
+
+/**
+ * Registers an SSE request with the hub: its connection writes into a channel of its own, and
+ * releasing it (the response closed, the token expired) ends its streams. Returns the operation
+ * handle to put in the context as `connection`.
+ */
+export function openSseConnection(
+  hub: RealtimeHub,
+  res: ServerResponse | undefined,
+): { operation: ColonyContext['connection']; connection: HubConnection } {
+  const channel = new SseChannel(res);
+  const connection = hub.connect('sse', () => channel.abort(), channel.sink);
+  const operation = hub.operation(connection);
+  requests.set(operation as ClientConnectionKey, { connection, channel });
+  // Whatever ends the response (the client, a proxy, the server) ends its subscriptions.
+  res?.once('close', () => {
+    channel.finish();
+    connection.release();
+  });
+  return { operation, connection };
+}
+
+/** SSE requests whose subscription a group delivers, and the channel it writes into. */
+const grouped = new WeakMap<Request, SseChannel>();
+
+/**
+ * Hands an SSE subscription's hub stream to its group, and answers it with the channel's body.
+ * `mask` treats each event's errors as every other result's.
+ */
+export function useGroupedSse(hub: RealtimeHub, mask: (result: ExecutionResult) => ExecutionResult): Plugin {
+  return {
+    onSubscribe() {
+      return {
+        onSubscribeResult({ args, result }) {
+          const context = args.contextValue as unknown as ColonyContext & {
+            params?: { query?: string };
+            request?: Request;
+          };
+          const state = context.connection && requests.get(context.connection as ClientConnectionKey);
+          const query = context.params?.query;
+          if (!state || !context.request || typeof query !== 'string' || !isAsyncIterable(result)) return;
+          const { rootValue: _root, ...rest } = args as ExecutionArgs;
+          const stream = hub.deliverDirect(context.connection!, FRAMING, groupingFor(rest, query, mask));
+          if (stream) grouped.set(context.request, state.channel);
+        },
+      };
+    },
+    onResultProcess({ request, result, setResultProcessor }) {
+      const channel = grouped.get(request);
+      // The result is the subscription's stream as the pipeline's plugins wrap it: it yields nothing
+      // (its group writes the events) and ends when the hub ends the stream.
+      if (!channel || !isAsyncIterable(result)) return;
+      setResultProcessor(
+        (_result, fetchAPI) => channel.respond(result[Symbol.asyncIterator](), fetchAPI),
+        'text/event-stream',
+      );
+    },
+  };
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
