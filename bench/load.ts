@@ -12,10 +12,10 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { io as ioClient, type Socket } from 'socket.io-client';
-import WebSocket from 'ws';
+import { openWebSocket } from './ws-client.js';
 
 export interface LoadPlan {
-  protocol: 'graphql-ws' | 'raw-ws' | 'socket.io';
+  protocol: 'graphql-ws' | 'raw-ws' | 'socket.io' | 'sse';
   /** The server's base URL (http://host:port). */
   url: string;
   serverPid: number;
@@ -134,54 +134,88 @@ function receive(i: number, body: EventBody, id?: string): void {
 
 /** The event body and id inside a graphql-ws `next` message, whatever the alias or shape. */
 function fromNext(text: string): { body: EventBody; id: string | undefined } | null {
-  const message = JSON.parse(text) as {
-    type: string;
-    payload?: { data?: Record<string, { id?: string; data?: EventBody; payload?: { data: EventBody } }> };
-  };
+  const message = JSON.parse(text) as { type: string; payload?: Result };
   if (message.type !== 'next') return null;
-  const field = Object.values(message.payload?.data ?? {})[0];
+  return fromResult(message.payload);
+}
+
+type Result = { data?: Record<string, { id?: string; data?: EventBody; payload?: { data: EventBody } }> };
+
+function fromResult(result: Result | undefined): { body: EventBody; id: string | undefined } | null {
+  const field = Object.values(result?.data ?? {})[0];
   const body = field?.payload?.data ?? field?.data;
   return body ? { body, id: field?.id } : null;
 }
 
 const sockets: { close(): void }[] = [];
 
-function connectGraphqlWs(i: number, document: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${plan.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
-    sockets.push(ws);
-    ws.on('error', reject);
-    ws.on('open', () => ws.send('{"type":"connection_init"}'));
-    ws.on('message', (data: Buffer) => {
+async function connectGraphqlWs(i: number, document: string): Promise<void> {
+  let acked!: () => void;
+  const ack = new Promise<void>((resolve) => (acked = resolve));
+  const ws = await openWebSocket(
+    `${plan.url.replace(/^http/, 'ws')}/graphql`,
+    'graphql-transport-ws',
+    (data) => {
       const text = data.toString();
-      if (text.includes('"connection_ack"')) {
-        ws.send(JSON.stringify({ id: 's', type: 'subscribe', payload: { query: document } }));
-        resolve();
-        return;
-      }
-      if (text.includes('"ping"')) return void ws.send('{"type":"pong"}');
+      if (text.includes('"connection_ack"')) return acked();
+      if (text.includes('"ping"')) return ws.send('{"type":"pong"}');
       const got = fromNext(text);
       if (got) {
         if (got.body.n === 0 && i === 0) frameBytes = data.length;
         receive(i, got.body, got.id);
       }
-    });
-  });
+    },
+  );
+  sockets.push(ws);
+  ws.send('{"type":"connection_init"}');
+  await ack;
+  ws.send(JSON.stringify({ id: 's', type: 'subscribe', payload: { query: document } }));
 }
 
-function connectRaw(i: number): Promise<void> {
+async function connectRaw(i: number): Promise<void> {
+  const ws = await openWebSocket(`${plan.url.replace(/^http/, 'ws')}/graphql`, null, (data) => {
+    const got = fromNext(data.toString());
+    if (got) {
+      if (got.body.n === 0 && i === 0) frameBytes = data.length;
+      receive(i, got.body, got.id);
+    }
+  });
+  sockets.push(ws);
+}
+
+/** An SSE subscription (POST, `Accept: text/event-stream`), read with Node's HTTP client. */
+function connectSse(i: number, document: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${plan.url.replace(/^http/, 'ws')}/graphql`);
-    sockets.push(ws);
-    ws.on('error', reject);
-    ws.on('open', () => resolve());
-    ws.on('message', (data: Buffer) => {
-      const got = fromNext(data.toString());
-      if (got) {
-        if (got.body.n === 0 && i === 0) frameBytes = data.length;
-        receive(i, got.body, got.id);
-      }
+    const req = request(`${plan.url}/graphql`, {
+      method: 'POST',
+      agent: false,
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
     });
+    sockets.push({ close: () => req.destroy() });
+    req.once('error', reject);
+    req.once('response', (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`SSE answered ${res.statusCode}`));
+      resolve();
+      let pending = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const text = pending + chunk;
+        let at = 0;
+        for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n', at)) {
+          const frame = text.slice(at, end);
+          at = end + 2;
+          if (!frame.startsWith('event: next\ndata: ')) continue;
+          const data = frame.slice('event: next\ndata: '.length);
+          const got = fromResult(JSON.parse(data) as Result);
+          if (got) {
+            if (got.body.n === 0 && i === 0) frameBytes = Buffer.byteLength(frame) + 2;
+            receive(i, got.body, got.id);
+          }
+        }
+        pending = text.slice(at);
+      });
+    });
+    req.end(JSON.stringify({ query: document }));
   });
 }
 
@@ -230,6 +264,8 @@ for (let start = 0; start < plan.subscribers; start += WAVE) {
     if (plan.protocol === 'graphql-ws')
       wave.push(connectGraphqlWs(i, plan.documents[i % plan.documents.length] as string));
     else if (plan.protocol === 'raw-ws') wave.push(connectRaw(i));
+    else if (plan.protocol === 'sse')
+      wave.push(connectSse(i, plan.documents[i % plan.documents.length] as string));
     else wave.push(connectSocketIo(i));
   }
   await Promise.all(wave);

@@ -5,8 +5,8 @@
  * Each server runs in a process of its own (bench/server.ts), the load generator in another
  * (bench/load.ts). Systems: the raw `ws` limit (one pre-built frame sent to every socket), Socket.IO 4
  * with a room, a hand-rolled Yoga + graphql-ws + createPubSub server, and Colony on the embedded
- * engine and on Redis (a private redis-server on a free port). Prints a table and writes
- * bench/results/latest.json.
+ * engine and on Redis (a private redis-server on a free port); at N = 1 000 also the Yoga server and
+ * Colony over SSE. Prints a table and writes bench/results/latest.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,8 @@ interface SystemSpec {
   protocol: LoadPlan['protocol'];
   document: (i: number) => string;
   publish: string | null;
+  /** The scenarios it runs in (by label); all when absent. */
+  scenarios?: string[];
 }
 
 const COLONY_DOC = (alias: string) =>
@@ -66,6 +68,22 @@ const SYSTEMS: SystemSpec[] = [
     document: () => COLONY_DOC(''),
     publish: COLONY_PUBLISH,
   },
+  {
+    name: 'Yoga + createPubSub, over SSE',
+    server: 'yoga',
+    protocol: 'sse',
+    scenarios: ['N = 1 000'],
+    document: () => 'subscription { events(room: "bench") { id type data } }',
+    publish: 'mutation ($data: JSON!) { broadcast(room: "bench", data: $data) { id } }',
+  },
+  {
+    name: 'Colony (embedded), over SSE',
+    server: 'colony',
+    protocol: 'sse',
+    scenarios: ['N = 1 000'],
+    document: () => COLONY_DOC(''),
+    publish: COLONY_PUBLISH,
+  },
 ];
 
 interface Scenario {
@@ -80,7 +98,7 @@ interface Scenario {
 
 const quick = process.env.BENCH_QUICK === '1';
 const SCENARIOS: Scenario[] = [
-  { label: 'N = 1 000', subscribers: 1000, events: 40, distinct: 1 },
+  { label: 'N = 1 000', subscribers: 1000, events: 200, distinct: 1 },
   ...(quick
     ? []
     : [
@@ -182,6 +200,7 @@ try {
   for (const scenario of SCENARIOS) {
     for (const spec of SYSTEMS) {
       if (scenario.only && !scenario.only.includes(spec.server)) continue;
+      if (spec.scenarios && !spec.scenarios.includes(scenario.label)) continue;
       const { child, url } = await startServer(spec, spec.redis ? redis.url : null);
       try {
         const documents =
@@ -244,6 +263,13 @@ for (const scenario of SCENARIOS) {
   const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined ? f(a / b, 2) : '–');
   console.log(
     `| ${scenario.label} | ${ratio(embedded.cpuUsPerDelivery, raw?.cpuUsPerDelivery)} | ${ratio(onRedis?.cpuUsPerDelivery, embedded.cpuUsPerDelivery)} | ${ratio(embedded.deliveriesPerSec, yoga?.deliveriesPerSec)} | ${ratio(embedded.p99, raw?.p99)} |`,
+  );
+}
+const sseYoga = find('N = 1 000', 'Yoga + createPubSub, over SSE');
+const sseColony = find('N = 1 000', 'Colony (embedded), over SSE');
+if (sseYoga && sseColony) {
+  console.log(
+    `\nSSE, N = 1 000: Colony ÷ Yoga deliveries/s ${f(sseColony.deliveriesPerSec / sseYoga.deliveriesPerSec, 2)}, CPU per delivery ${f(sseColony.cpuUsPerDelivery / sseYoga.cpuUsPerDelivery, 2)}`,
   );
 }
 mkdirSync('bench/results', { recursive: true });
