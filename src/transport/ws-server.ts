@@ -24,6 +24,7 @@ import { AuthError, connectionParamsToken, type TokenVerifier } from '../auth/to
 import type { Limits } from '../config.js';
 import { SubscribeGuard } from './limits-ws.js';
 import { groupingFor } from './subscription-grouping.js';
+import { writeBatch, type WriteBatch } from './write-batch.js';
 import type { ServerContext } from './yoga.js';
 import { TOKEN_CLOSE_CODE, WsSession } from './ws-session.js';
 import { createResultMasker, GRAPHQL_PATH } from './yoga.js';
@@ -69,13 +70,19 @@ function nextFraming(id: string): Framing {
   return { prefix: Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`), suffix: SUFFIX };
 }
 
-/** The socket as the hub's queue sees it: `ws` writes at once and buffers what the kernel refuses. */
-function frameSink(socket: WebSocket): FrameSink {
+/**
+ * The socket as the hub's queue sees it: `ws` writes at once and buffers what the kernel refuses;
+ * the frames of one turn of the event loop leave together (write-batch.ts).
+ */
+function frameSink(socket: WebSocket, batch: WriteBatch): FrameSink {
+  const raw = (socket as unknown as { _socket?: Socket })._socket;
   return {
-    write: (frame) => socket.send(frame, TEXT),
+    write: (frame) => {
+      if (raw) batch.hold(raw);
+      socket.send(frame, TEXT);
+    },
     bufferedBytes: () => socket.bufferedAmount,
     onDrain: (callback) => {
-      const raw = (socket as unknown as { _socket?: Socket })._socket;
       // 'drain' only follows a write that filled the stream's buffer; below that, look again shortly.
       const check = () => {
         if (!raw || socket.bufferedAmount === 0 || socket.readyState !== socket.OPEN) callback();
@@ -199,7 +206,7 @@ export function createWsServer(options: WsServerOptions): WsServer {
     const connection = options.hub.connect(
       'ws',
       (code, reason) => socket.close(code, reason),
-      frameSink(socket),
+      frameSink(socket, writeBatch),
     );
     connections.set(socket, connection);
     guards.set(

@@ -1,0 +1,36 @@
+/**
+ * Write coalescing: the frames written to a socket during one turn of the event loop leave in one
+ * system call, at the end of that turn. A group writes one frame to each of its sockets per event;
+ * when several events arrive in one turn (a busy server, a burst, a Redis pipeline), each socket
+ * would otherwise cost one `writev` per event. The socket is corked on its first write of the turn
+ * and uncorked once every event of the turn has been written (Centrifugo batches its writes, and
+ * uWebSockets corks, for the same reason). Corked bytes count in `bufferedAmount`, so the
+ * connection's byte bound still sees them.
+ */
+import type { Writable } from 'node:stream';
+
+export class WriteBatch {
+  private held = new Set<Writable>();
+  private scheduled = false;
+
+  /** Corks `stream` until the end of this turn (once per turn, whatever the number of writes). */
+  hold(stream: Writable): void {
+    if (this.held.has(stream)) return;
+    stream.cork();
+    this.held.add(stream);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const held = this.held;
+    this.held = new Set();
+    for (const stream of held) stream.uncork();
+  };
+}
+
+/** One batch for the process: every transport's sockets flush at the end of the same turn. */
+export const writeBatch = new WriteBatch();
