@@ -3,31 +3,15 @@
  * sent, on either engine and either transport; the same key with another request is refused.
  */
 import { print, type ExecutionResult } from 'graphql';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CreateAgent } from '../api/operations.js';
-import { codes, startApp, type TestApp } from '../support/app.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { codes, type TestApp } from '../support/app.js';
+import { useRedisApps } from '../support/redis-apps.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis?.dispose());
-
-let apps: TestApp[] = [];
-afterEach(async () => {
-  await Promise.all(apps.map((a) => a.stop()));
-  apps = [];
-});
+const fleet = useRedisApps();
 let fleets = 0;
-async function app(engine: string, env: Record<string, string> = {}, prefix = `idem-${++fleets}`) {
-  const started = await startApp({
-    ...(engine === 'redis' ? { REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix } : {}),
-    ...env,
-  });
-  apps.push(started);
-  return started;
-}
+const app = (engine: string, env: Record<string, string> = {}, prefix = `idem-${++fleets}`) =>
+  engine === 'redis' ? fleet.onRedis(prefix, env) : fleet.start(env);
 
 type Created = ExecutionResult<{ createAgent: { id: string; name: string } }>;
 
@@ -57,7 +41,7 @@ async function agentsNamed(a: TestApp, name: string): Promise<number> {
 
 /** How many events of `type` the fleet's stream holds. */
 async function logged(prefix: string, type: string): Promise<number> {
-  const entries = await redis.client().xrange(`{${prefix}}:events`, '-', '+');
+  const entries = await fleet.redis.client().xrange(`{${prefix}}:events`, '-', '+');
   return entries.filter(([, fields]) => JSON.parse(fields[fields.indexOf('e') + 1]!).type === type).length;
 }
 
@@ -132,12 +116,12 @@ describe('a retry after an indeterminate failure', () => {
     const env = { REDIS_COMMAND_TIMEOUT_MS: '300' };
     const a = await app('redis', env, prefix);
     const b = await app('redis', env, prefix);
-    redis.freeze();
+    fleet.redis.freeze();
     let refused: Created;
     try {
       refused = await create(a, 'paused', 'paused');
     } finally {
-      redis.thaw();
+      fleet.redis.thaw();
     }
     // Redis ran the command it had received once it woke up: the request was applied after all.
     expect(codes(refused)).toEqual(['UNAVAILABLE']);

@@ -2,10 +2,10 @@
  * Every subscriber receives event ids strictly increasing, across rooms too, also when an instance
  * had to fill a gap from the stream after Redis paused or cut its pub/sub connection.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compareEventIds } from '../../src/domain/events/event-types.js';
-import { startApp, type TestApp } from '../support/app.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import type { TestApp } from '../support/app.js';
+import { useRedisApps } from '../support/redis-apps.js';
 import { collect, untilSubscribed } from '../support/subscriptions.js';
 import { RealtimeStatsQuery } from '../api/operations.js';
 
@@ -14,28 +14,10 @@ interface Ev {
   events: { id: string; type: string; rooms: string[] };
 }
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis?.dispose());
-
-let apps: TestApp[] = [];
-afterEach(async () => {
-  await Promise.all(apps.map((a) => a.stop()));
-  apps = [];
-});
+const fleet = useRedisApps();
 let fleets = 0;
-async function instance(prefix: string, id: string): Promise<TestApp> {
-  const app = await startApp({
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: prefix,
-    REDIS_COMMAND_TIMEOUT_MS: '300',
-    INSTANCE_ID: id,
-  });
-  apps.push(app);
-  return app;
-}
+const instance = (prefix: string, id: string): Promise<TestApp> =>
+  fleet.onRedis(prefix, { REDIS_COMMAND_TIMEOUT_MS: '300', INSTANCE_ID: id });
 
 /** Ids that do not strictly follow the one before. */
 function outOfOrder(ids: string[]): string[] {
@@ -53,7 +35,7 @@ describe('order per subscriber across a gap fill', () => {
     const all = collect<Ev>(b.ws(), EVENTS, {});
     const onA = collect<Ev>(a.ws(), EVENTS, { rooms: ['r2', 'elsewhere'] });
     await untilSubscribed(async () => (await b.ok(RealtimeStatsQuery)).realtimeStats, 3);
-    const admin = redis.client();
+    const admin = fleet.redis.client();
 
     let writing = true;
     const acknowledged: string[] = [];
@@ -71,9 +53,9 @@ describe('order per subscriber across a gap fill', () => {
     const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     for (let round = 0; round < 3; round++) {
       await pause(300);
-      redis.freeze();
+      fleet.redis.freeze();
       await pause(700);
-      redis.thaw();
+      fleet.redis.thaw();
       await pause(300);
       // Redis cutting the subscriber connections (as it does to a lagging client): messages lost.
       await admin.client('KILL', 'TYPE', 'pubsub').catch(() => undefined);

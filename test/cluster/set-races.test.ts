@@ -4,33 +4,19 @@
  * Every trial fires its requests at once; afterwards the whole event log must read as a serial
  * history (test/engines/history.ts), with zero violations.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../support/app.js';
-import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import type { TestApp } from '../support/app.js';
+import { useRedisApps } from '../support/redis-apps.js';
 import { checkHistory } from '../engines/history.js';
 import { readLog } from './log.js';
 
 const TRIALS = Number(process.env.COLONY_RACE_TRIALS ?? 30);
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis?.dispose());
-
-let apps: TestApp[] = [];
-afterEach(async () => {
-  await Promise.all(apps.map((a) => a.stop()));
-  apps = [];
-});
+const fleet = useRedisApps();
 let fleets = 0;
 async function pair() {
   const prefix = `races-${++fleets}`;
-  const start = (id: string) =>
-    startApp({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix, INSTANCE_ID: id }).then((app) => {
-      apps.push(app);
-      return app;
-    });
+  const start = (id: string) => fleet.onRedis(prefix, { INSTANCE_ID: id });
   return { prefix, a: await start('a'), b: await start('b') };
 }
 
@@ -71,7 +57,7 @@ describe('a proposal raced with changes to who is ACTIVE, from two instances', (
       if (toResume) active.push(toResume);
       active.push(created.createAgent!.id);
     }
-    const { violations } = checkHistory(await readLog(redis, prefix));
+    const { violations } = checkHistory(await readLog(fleet.redis, prefix));
     expect(violations).toEqual([]);
   });
 });
@@ -112,7 +98,7 @@ describe('auto-assignment raced with changes to the candidates, from two instanc
         if (started.startTask) running.push(id);
       }
     }
-    const { violations } = checkHistory(await readLog(redis, prefix), { autoAssigned: auto });
+    const { violations } = checkHistory(await readLog(fleet.redis, prefix), { autoAssigned: auto });
     expect(violations).toEqual([]);
   });
 });
