@@ -7,12 +7,34 @@
  *
  * Message text is not mutated: a mutant that only changes what an error says is not a missing test.
  * `messageStrings` below ignores exactly the string and template literals that form an error's or a
- * zod refinement's message, and nothing else; every other string is mutated as usual.
+ * zod refinement's message, the names that helpers only put into messages (`text('name', …)`), and
+ * zod's `{ message }` options; every other string and object is mutated as usual.
  */
 import { declareValuePlugin, PluginKind } from '@stryker-mutator/api/plugin';
 
 /** Functions whose first string argument is the message of the error they build. */
-const ERROR_FACTORIES = new Set(['badInput', 'invalidTransition', 'conflict', 'unavailable', 'Error']);
+const ERROR_FACTORIES = new Set([
+  'badInput',
+  'invalidTransition',
+  'conflict',
+  'unavailable',
+  'forbidden',
+  'unauthenticated',
+  'rateLimited',
+  'Error',
+]);
+
+/**
+ * Helpers that take a name used only inside the messages they build, and which argument it is:
+ * `text('name', 200)` says "name must not be empty"; `notFound('agent', id)` says `No agent has id`
+ * (the id is data, in `details`, and stays mutated).
+ */
+const MESSAGE_NAME_ARGUMENT = new Map([
+  ['text', 0],
+  ['optionalText', 0],
+  ['notFound', 0],
+  ['jsonUpTo', 1],
+]);
 
 /** @param {import('@babel/core').NodePath} path */
 function isMessagePosition(path) {
@@ -28,13 +50,31 @@ function isMessagePosition(path) {
     if (callee.type !== 'Identifier') return false;
     // new DomainError(code, message, details): the second argument.
     if (callee.name === 'DomainError') return path.key === 1;
+    if (MESSAGE_NAME_ARGUMENT.has(callee.name)) return path.key === MESSAGE_NAME_ARGUMENT.get(callee.name);
     return ERROR_FACTORIES.has(callee.name) && path.key === 0;
   }
   return false;
 }
 
+/**
+ * `{ message: '…' }` and nothing else, as zod's checks take it (`.min(1, { message })`): emptying the
+ * object only changes what the refusal says.
+ * @param {import('@babel/core').NodePath} path
+ */
+function isMessageOnlyOptions(path) {
+  if (!path.isObjectExpression()) return false;
+  const properties = path.node.properties;
+  return (
+    properties.length === 1 &&
+    properties[0]?.type === 'ObjectProperty' &&
+    properties[0].key.type === 'Identifier' &&
+    properties[0].key.name === 'message'
+  );
+}
+
 /** @param {import('@babel/core').NodePath} path */
 function isMessageText(path) {
+  if (isMessageOnlyOptions(path)) return true;
   if (!path.isStringLiteral() && !path.isTemplateLiteral()) return false;
   // Climb through the concatenations and conditionals a long message is built from.
   let at = path;
