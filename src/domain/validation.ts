@@ -57,12 +57,10 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
  */
 export const jsonUpTo = (max: number, what: string) =>
   z.custom<Json>().superRefine((value, ctx) => {
-    if (value === undefined) return;
     if (nestsDeeperThan(value, LIMITS.jsonDepth)) {
       ctx.addIssue({
         code: 'custom',
         message: `${what} must nest at most ${LIMITS.jsonDepth} levels deep`,
-        params: { reason: 'JSON_TOO_DEEP' },
       });
       return;
     }
@@ -120,7 +118,8 @@ export const createTaskInput = z.object({
 
 export const progressSchema = z
   .number()
-  .refine((n) => Number.isFinite(n) && n >= 0 && n <= 1, { message: 'progress must be between 0 and 1' });
+  // z.number() itself refuses NaN and ±Infinity.
+  .refine((n) => n >= 0 && n <= 1, { message: 'progress must be between 0 and 1' });
 
 export const optionalText = (what: string, max: number = LIMITS.text) => text(what, max).nullish();
 
@@ -132,7 +131,7 @@ export const proposeConsensusInput = z.object({
   value: jsonUpTo(LIMITS.proposalValueBytes, 'value').optional(),
   threshold: z
     .number()
-    .refine((n) => Number.isFinite(n) && n > 0 && n <= 1, { message: 'threshold must be in (0, 1]' })
+    .refine((n) => n > 0 && n <= 1, { message: 'threshold must be in (0, 1]' })
     .nullish(),
   ttlSeconds: z
     .number()

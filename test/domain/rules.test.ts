@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyAction, byLoadThenAge } from '../../src/domain/agents/agent-rules.js';
-import { decide } from '../../src/domain/consensus/consensus-rules.js';
+import { approvalRate, decide } from '../../src/domain/consensus/consensus-rules.js';
 import { checkStep } from '../../src/domain/tasks/task-rules.js';
 import type { Agent, AgentAction, AgentStatus } from '../../src/domain/model.js';
 
@@ -22,7 +22,7 @@ describe('the agent state machine', () => {
   it.each(table)('%s + %s → %s', (from, action, to) => {
     if (to === 'refused')
       expect(() => applyAction(from, action)).toThrow(
-        expect.objectContaining({ code: 'INVALID_TRANSITION' }),
+        expect.objectContaining({ code: 'INVALID_TRANSITION', details: { action, status: from } }),
       );
     else expect(applyAction(from, action)).toBe(to);
   });
@@ -44,7 +44,10 @@ describe('the task state machine', () => {
       it(`${step} from ${status} is ${allowedHere ? 'allowed' : 'refused'}`, () => {
         const run = () => checkStep(step as keyof typeof allowed, status);
         if (allowedHere) expect(run).not.toThrow();
-        else expect(run).toThrow(expect.objectContaining({ code: 'INVALID_TRANSITION' }));
+        else
+          expect(run).toThrow(
+            expect.objectContaining({ code: 'INVALID_TRANSITION', details: { step, status } }),
+          );
       });
     }
   }
@@ -62,6 +65,22 @@ describe('candidate order', () => {
     ];
     expect(list.sort(byLoadThenAge).map((a) => a.id)).toEqual(['a', 'b', 'c', 'd']);
   });
+
+  it('is a consistent comparator: opposite signs both ways, zero only for the same agent', () => {
+    const ordered = [
+      agent('a', 0, '2026-01-01T00:00:00Z'),
+      agent('b', 0, '2026-01-01T00:00:00Z'),
+      agent('c', 0, '2026-01-02T00:00:00Z'),
+      agent('d', 1, '2026-01-01T00:00:00Z'),
+    ];
+    ordered.forEach((x, i) => {
+      expect(byLoadThenAge(x, { ...x })).toBe(0);
+      for (const y of ordered.slice(i + 1)) {
+        expect(Math.sign(byLoadThenAge(x, y)), `${x.id} before ${y.id}`).toBe(-1);
+        expect(Math.sign(byLoadThenAge(y, x)), `${y.id} after ${x.id}`).toBe(1);
+      }
+    });
+  });
 });
 
 describe('when consensus is reached', () => {
@@ -78,5 +97,17 @@ describe('when consensus is reached', () => {
     expect(decide({ voterIds, threshold: 0.75, votes: votes(false) })).toBe('OPEN');
     expect(decide({ voterIds, threshold: 0.75, votes: votes(false, false) })).toBe('REJECTED');
     expect(decide({ voterIds, threshold: 1, votes: votes(false) })).toBe('REJECTED');
+  });
+});
+
+describe('the approval rate', () => {
+  it('is approvals over all voters, not over the votes cast, and 0 without voters', () => {
+    const ballot = (voterIds: string[], ...approve: boolean[]) => ({
+      voterIds,
+      votes: approve.map((a) => ({ approve: a }) as never),
+    });
+    expect(approvalRate(ballot(['1', '2', '3', '4'], true, false, true))).toBe(0.5);
+    expect(approvalRate(ballot(['1', '2', '3'], true))).toBeCloseTo(1 / 3);
+    expect(approvalRate(ballot([]))).toBe(0);
   });
 });

@@ -23,7 +23,7 @@ function race() {
   const events: StoredEvent[] = [];
   engine.bus.setSink((event) => events.push(event));
   void engine.bus.watch('*');
-  let armed: (() => Promise<unknown>) | null = null;
+  let armed: { kind: string; meddle: () => Promise<unknown> } | null = null;
   const meddling: Store = {
     ...engine.store,
     get: (kind, id) => engine.store.get(kind, id),
@@ -34,9 +34,9 @@ function race() {
     list: async (kind, query) => {
       const listed = await engine.store.list(kind, query);
       const meddle = armed;
-      if (meddle && kind === 'agent') {
+      if (meddle && kind === meddle.kind) {
         armed = null;
-        await meddle();
+        await meddle.meddle();
       }
       return listed;
     },
@@ -44,12 +44,13 @@ function race() {
   const other = createColony({ store: engine.store, clock, source: 'other' });
   const colony = createColony({ store: meddling, clock, source: 'racer' });
   return {
+    clock,
     colony,
     other,
     events,
-    /** The next list of agents is followed at once by `meddle`, before the lister commits. */
-    arm(meddle: (other: Colony) => Promise<unknown>) {
-      armed = () => meddle(other);
+    /** The next list of `kind` (agents unless said) is followed at once by `meddle`, before the lister commits. */
+    arm(meddle: (other: Colony) => Promise<unknown>, kind = 'agent') {
+      armed = { kind, meddle: () => meddle(other) };
     },
     check(autoAssigned: string[] = []) {
       return checkHistory(events, { autoAssigned: new Set(autoAssigned) }).violations;
@@ -86,6 +87,22 @@ describe('a proposal racing with a change to who is ACTIVE', () => {
     const proposal = await r.colony.consensus.propose({ topic: 'deploy' });
     expect(proposal.voterIds).toEqual([late]);
     expect(r.check()).toEqual([]);
+  });
+});
+
+describe('two expiry sweeps at once', () => {
+  it('expire a proposal once: the later one finds it decided and counts nothing', async () => {
+    const r = race();
+    await r.other.agents.create({ name: 'a', type: 't' });
+    const proposal = await r.other.consensus.propose({ topic: 'deploy', ttlSeconds: 1 });
+    r.clock.advance(1_000);
+    let first = -1;
+    r.arm(async (other) => (first = await other.consensus.expireDue()), 'proposal');
+    const later = await r.colony.consensus.expireDue();
+    expect([first, later]).toEqual([1, 0]);
+    const decided = r.events.filter((e) => e.type === 'CONSENSUS_DECIDED');
+    expect(decided).toHaveLength(1);
+    expect(decided[0]?.payload).toMatchObject({ proposal: { id: proposal.id, status: 'EXPIRED' } });
   });
 });
 

@@ -182,7 +182,18 @@ describe('progress', () => {
     expect(await f.colony.tasks.reportProgress(task.id, 1)).toMatchObject({ progress: 1, status: 'RUNNING' });
   });
 
-  it.each([-0.01, 1.01, Number.NaN, Number.POSITIVE_INFINITY])('refuses %s', async (value) => {
+  it.each([-0.01, 1.01])('refuses %s as out of range', async (value) => {
+    const f = fleet();
+    const { task } = await taskIn(f, 'RUNNING');
+    const error = await expectRefused(
+      f,
+      () => f.colony.tasks.reportProgress(task.id, value),
+      'BAD_USER_INPUT',
+    );
+    expect(error.message).toBe('progress must be between 0 and 1');
+  });
+
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])('refuses %s', async (value) => {
     const f = fleet();
     const { task } = await taskIn(f, 'RUNNING');
     await expectRefused(f, () => f.colony.tasks.reportProgress(task.id, value), 'BAD_USER_INPUT');

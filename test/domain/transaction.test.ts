@@ -4,10 +4,16 @@
  * a thin wrapper that delegates to the real one and throws where the test says.
  */
 import { describe, expect, it } from 'vitest';
-import { DomainError, unavailable } from '../../src/domain/errors.js';
+import { DomainError, IdempotencyKeyTaken, invalidTransition, unavailable } from '../../src/domain/errors.js';
 import type { Agent } from '../../src/domain/model.js';
 import type { Commit, Store } from '../../src/domain/ports.js';
-import { TransactionRunner, type Tx } from '../../src/domain/transaction.js';
+import {
+  IDEMPOTENCY_KEY,
+  requestHash,
+  TransactionRunner,
+  type IdempotencyContext,
+  type Tx,
+} from '../../src/domain/transaction.js';
 import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
 import { errorOf, ManualClock } from './fleet.js';
 
@@ -26,6 +32,18 @@ function agentDoc(overrides: Partial<Agent> = {}): Agent {
     createdAt: at,
     updatedAt: at,
     ...overrides,
+  };
+}
+
+/** The real store, with `commit` going through `commit` (which may call the real one). */
+function withCommit(real: Store, commit: (commit: Commit) => ReturnType<Store['commit']>): Store {
+  return {
+    get: (kind, id) => real.get(kind, id),
+    list: (kind, query) => real.list(kind, query),
+    count: (kind, where) => real.count(kind, where),
+    setVersions: (keys) => real.setVersions(keys),
+    idempotency: (key) => real.idempotency(key),
+    commit,
   };
 }
 
@@ -326,17 +344,11 @@ describe('a failing store', () => {
   /** The real store, whose commit throws `error` instead of committing. */
   const failing =
     (error: Error, seen: { commits: number }) =>
-    (real: Store): Store => ({
-      get: (kind, id) => real.get(kind, id),
-      list: (kind, query) => real.list(kind, query),
-      count: (kind, where) => real.count(kind, where),
-      setVersions: (keys) => real.setVersions(keys),
-      idempotency: (key) => real.idempotency(key),
-      commit: async (_commit: Commit) => {
+    (real: Store): Store =>
+      withCommit(real, async () => {
         seen.commits++;
         throw error;
-      },
-    });
+      });
 
   it.each([
     ['an UNAVAILABLE from the engine', unavailable('Redis is not answering.')],
@@ -367,5 +379,182 @@ describe('a failing store', () => {
       }),
     ).rejects.toBe(refused);
     expect(seen.commits).toBe(0);
+  });
+});
+
+describe('a set read', () => {
+  it('guards the version of the first listing: listing again after a change does not hide it', async () => {
+    const { engine, runner, seed } = setup();
+    await seed(agentDoc());
+    let attempts = 0;
+    const { value } = await runner.run(async (tx) => {
+      attempts++;
+      const first = await tx.list('agent', { where: { status: 'ACTIVE' }, limit: 10 });
+      if (attempts === 1) await seed(agentDoc());
+      await tx.count('agent', { status: 'ACTIVE' });
+      tx.emit({ type: 'CUSTOM', rooms: ['r'], payload: { kind: 'custom', data: first.length } });
+      return first.length;
+    });
+    expect(attempts).toBe(2);
+    expect(value).toBe(2);
+    expect(await engine.store.count('agent', { status: 'ACTIVE' })).toBe(2);
+  });
+});
+
+describe('a refusal', () => {
+  it('is re-checked against what it read: refused on a stale read, the function runs again', async () => {
+    const { engine, runner, seed, rename } = setup();
+    const a = await seed(agentDoc({ name: 'busy' }));
+    let attempts = 0;
+    const { value } = await runner.run(async (tx) => {
+      attempts++;
+      const current = (await tx.get('agent', a.id))!;
+      if (attempts === 1) await rename(a.id, 'free');
+      if (current.name === 'busy') throw invalidTransition('It is busy.');
+      tx.put('agent', { ...current, metadata: { taken: true } });
+      return current.name;
+    });
+    expect(attempts).toBe(2);
+    expect(value).toBe('free');
+    expect((await engine.store.get('agent', a.id))?.doc.metadata).toEqual({ taken: true });
+  });
+
+  it('that read nothing is answered at once', async () => {
+    const seen = { commits: 0 };
+    const { runner, engine } = setup({
+      store: (real) => withCommit(real, (c) => (seen.commits++, real.commit(c))),
+    });
+    const refused = invalidTransition('No.');
+    await expect(runner.run(async () => Promise.reject(refused))).rejects.toBe(refused);
+    expect(seen.commits).toBe(0);
+    expect(await engine.log.lastId()).toBeNull();
+  });
+});
+
+describe('an idempotency key', () => {
+  const QUERY = 'mutation { createAgent }';
+  const request = (key: string, scope = 'ada', variables: unknown = { n: 1 }): IdempotencyContext => ({
+    key,
+    scope,
+    requestHash: requestHash(QUERY, null, variables),
+  });
+  /** A change that creates one agent and says so, as a keyed request would. */
+  const createOne = (tx: Tx) => {
+    const doc = agentDoc();
+    tx.create('agent', doc);
+    tx.emit({ type: 'CUSTOM', rooms: ['r'], payload: { kind: 'custom', data: doc.id } });
+    return Promise.resolve(doc.id);
+  };
+
+  it('applies the change once: sent again, it answers the first outcome with its event ids', async () => {
+    const { engine, runner } = setup();
+    const first = await runner.withIdempotency(request('k1')).run(createOne);
+    const again = await runner.withIdempotency(request('k1')).run(createOne);
+    expect(again).toEqual(first);
+    expect(again.events[0]?.id).toBe(await engine.log.lastId());
+    expect(await engine.store.count('agent')).toBe(1);
+    expect(
+      await engine.log.readRange({ after: null, before: null, limit: 10, newestFirst: false }),
+    ).toHaveLength(1);
+  });
+
+  it("keys the n-th change of one request by n, in the caller's scope", async () => {
+    const { engine, runner } = setup();
+    const once = runner.withIdempotency(request('k2'));
+    const a = await once.run(createOne);
+    const b = await once.run(createOne);
+    expect(a.value).not.toBe(b.value);
+    expect(await engine.store.idempotency('ada:1:k2')).not.toBeNull();
+    expect(await engine.store.idempotency('ada:2:k2')).not.toBeNull();
+    // The retried request runs the same steps and gets each step's own outcome back.
+    const retry = runner.withIdempotency(request('k2'));
+    expect((await retry.run(createOne)).value).toBe(a.value);
+    expect((await retry.run(createOne)).value).toBe(b.value);
+    expect(await engine.store.count('agent')).toBe(2);
+  });
+
+  it('is kept apart per caller: the same key from another scope is another change', async () => {
+    const { engine, runner } = setup();
+    const mine = await runner.withIdempotency(request('k3', 'ada')).run(createOne);
+    const theirs = await runner.withIdempotency(request('k3', 'bob')).run(createOne);
+    expect(theirs.value).not.toBe(mine.value);
+    expect(await engine.store.count('agent')).toBe(2);
+  });
+
+  it('sent with another request is refused, and nothing is written', async () => {
+    const { engine, runner } = setup();
+    await runner.withIdempotency(request('k4', 'ada', { n: 1 })).run(createOne);
+    const last = await engine.log.lastId();
+    const error = await errorOf(runner.withIdempotency(request('k4', 'ada', { n: 2 })).run(createOne));
+    expect(error.code).toBe('BAD_USER_INPUT');
+    expect(error.details).toEqual({ reason: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(await engine.store.count('agent')).toBe(1);
+    expect(await engine.log.lastId()).toBe(last);
+  });
+
+  it('does not keep a refusal: the same request sent again runs again', async () => {
+    const { engine, runner } = setup();
+    let refuse = true;
+    const fn = async (tx: Tx) => {
+      if (refuse) throw invalidTransition('Not now.');
+      return createOne(tx);
+    };
+    await expect(runner.withIdempotency(request('k5')).run(fn)).rejects.toThrow('Not now.');
+    refuse = false;
+    await runner.withIdempotency(request('k5')).run(fn);
+    expect(await engine.store.count('agent')).toBe(1);
+  });
+
+  it('does not keep a change that wrote nothing: sent again later, it reads afresh', async () => {
+    const { runner, seed, rename } = setup();
+    const a = await seed(agentDoc({ name: 'before' }));
+    const read = async (tx: Tx) => (await tx.get('agent', a.id))?.name;
+    expect((await runner.withIdempotency(request('k6')).run(read)).value).toBe('before');
+    await rename(a.id, 'after');
+    expect((await runner.withIdempotency(request('k6')).run(read)).value).toBe('after');
+  });
+
+  it('sent twice at once commits once: the later commit answers with the first outcome', async () => {
+    const taken = { n: 0 };
+    const { engine, runner } = setup({
+      store: (real) =>
+        withCommit(real, (c) =>
+          real.commit(c).catch((error: unknown) => {
+            if (error instanceof IdempotencyKeyTaken) taken.n++;
+            throw error;
+          }),
+        ),
+    });
+    const [a, b] = await Promise.all([
+      runner.withIdempotency(request('k7')).run(createOne),
+      runner.withIdempotency(request('k7')).run(createOne),
+    ]);
+    expect(taken.n).toBe(1);
+    expect(b).toEqual(a);
+    expect(await engine.store.count('agent')).toBe(1);
+  });
+
+  it('is 1–255 visible ASCII characters', () => {
+    for (const key of ['k', '!', '~', 'a'.repeat(255), 'order-42:retry_1'])
+      expect(IDEMPOTENCY_KEY.test(key), key).toBe(true);
+    for (const key of ['', ' ', ' k', 'k ', 'a b', 'a'.repeat(256), 'ключ', 'k\n', '\tk'])
+      expect(IDEMPOTENCY_KEY.test(key), JSON.stringify(key)).toBe(false);
+  });
+
+  it('is bound to a digest of the document, the operation name and the variables', () => {
+    const base = requestHash('q', 'Op', { a: 1 });
+    expect(requestHash('q', 'Op', { a: 1 })).toBe(base);
+    expect(
+      new Set([
+        base,
+        requestHash('q2', 'Op', { a: 1 }),
+        requestHash('q', 'Other', { a: 1 }),
+        requestHash('q', null, { a: 1 }),
+        requestHash('q', 'Op', { a: 2 }),
+        requestHash('q', 'Op', null),
+      ]).size,
+    ).toBe(6);
+    expect(requestHash('q', undefined, undefined)).toBe(requestHash('q', null, null));
+    expect(base).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 });

@@ -1,7 +1,7 @@
 /** How bad input is refused: which patches count as a change, and how problems are named. */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { parseInput } from '../../src/domain/validation.js';
+import { LIMITS, nestsDeeperThan, parseInput } from '../../src/domain/validation.js';
 import { errorOf, expectRefused, fleet } from './fleet.js';
 
 describe('an agent update', () => {
@@ -77,5 +77,75 @@ describe('a refusal', () => {
     const schema = z.object({ outer: z.object({ inner: z.number({ message: 'a number, please' }) }) });
     const error = await errorOf(Promise.resolve().then(() => parseInput(schema, { outer: { inner: 'x' } })));
     expect(error.message).toBe('outer.inner: a number, please');
+  });
+});
+
+/** `levels` arrays inside one another around `leaf`: `nested(2)` is `[[0]]`. */
+function nested(levels: number, leaf: unknown = 0): unknown {
+  let value = leaf;
+  for (let i = 0; i < levels; i++) value = [value];
+  return value;
+}
+
+describe('JSON depth', () => {
+  it('counts each object or array as one level, and scalars as none', () => {
+    expect(nestsDeeperThan(null, 0)).toBe(false);
+    expect(nestsDeeperThan('text', 0)).toBe(false);
+    expect(nestsDeeperThan({}, 0)).toBe(true);
+    expect(nestsDeeperThan({}, 1)).toBe(false);
+    expect(nestsDeeperThan({ a: [1] }, 1)).toBe(true);
+    expect(nestsDeeperThan({ a: [1] }, 2)).toBe(false);
+    expect(nestsDeeperThan(nested(5), 4)).toBe(true);
+    expect(nestsDeeperThan(nested(5), 5)).toBe(false);
+  });
+
+  it('finds the deepest branch wherever it is', () => {
+    const wide = { a: 1, b: [2, 3], c: { d: nested(3) }, e: 'x' };
+    expect(nestsDeeperThan(wide, 4)).toBe(true);
+    expect(nestsDeeperThan(wide, 5)).toBe(false);
+    expect(nestsDeeperThan([nested(1), nested(6), nested(2)], 6)).toBe(true);
+  });
+
+  it('answers for a value nested a hundred thousand deep without overflowing', () => {
+    expect(nestsDeeperThan(nested(100_000), LIMITS.jsonDepth)).toBe(true);
+  });
+
+  it(`takes ${LIMITS.jsonDepth} levels in any JSON input and refuses ${LIMITS.jsonDepth + 1}, writing nothing`, async () => {
+    const f = fleet();
+    const agent = await f.colony.agents.create({
+      name: 'a',
+      type: 't',
+      metadata: nested(LIMITS.jsonDepth) as never,
+    });
+    expect(agent.metadata).toEqual(nested(LIMITS.jsonDepth));
+    const error = await expectRefused(
+      f,
+      () => f.colony.agents.create({ name: 'b', type: 't', metadata: nested(LIMITS.jsonDepth + 1) as never }),
+      'BAD_USER_INPUT',
+    );
+    expect(error.message).toBe(`metadata must nest at most ${LIMITS.jsonDepth} levels deep`);
+    await expectRefused(
+      f,
+      () => f.colony.tasks.create({ title: 't', input: nested(100_000) as never }),
+      'BAD_USER_INPUT',
+    );
+  });
+
+  it('checks the size of a value only once its depth is fine, and names one problem', async () => {
+    const f = fleet();
+    const big = { blob: 'x'.repeat(LIMITS.metadataBytes) };
+    const error = await expectRefused(
+      f,
+      () => f.colony.agents.create({ name: 'a', type: 't', metadata: big }),
+      'BAD_USER_INPUT',
+    );
+    expect(error.message).toBe('metadata must be at most 16 KiB as JSON');
+    const deepAndBig = nested(LIMITS.jsonDepth + 1, 'x'.repeat(LIMITS.metadataBytes));
+    const both = await expectRefused(
+      f,
+      () => f.colony.agents.create({ name: 'a', type: 't', metadata: deepAndBig as never }),
+      'BAD_USER_INPUT',
+    );
+    expect(both.details['problems']).toHaveLength(1);
   });
 });

@@ -11,7 +11,11 @@ import { toPage } from '../paging.js';
 
 const FLEET = 'fleet';
 
-/** The fleet-wide coordination record, as this transaction sees it (a fresh one before the first use). */
+/**
+ * The fleet-wide coordination record, as this transaction sees it (a fresh one before the first use).
+ * It is read through `tx`, so `tx.put` may write it either way: a record read as absent is written at
+ * version 1, and the commit fails if another request created it meanwhile.
+ */
 export async function readCoordination(tx: Tx): Promise<Coordination> {
   return (
     (await tx.get('coordination', FLEET)) ?? {
@@ -24,11 +28,6 @@ export async function readCoordination(tx: Tx): Promise<Coordination> {
   );
 }
 
-export function writeCoordination(tx: Tx, before: Coordination | null, next: Coordination): void {
-  if (before) tx.put('coordination', next);
-  else tx.create('coordination', next);
-}
-
 /**
  * Opens term N+1 among the ACTIVE agents (less `excluded`, which is leaving) and elects the one with
  * the fewest active tasks, then the oldest: ELECTION_TRIGGERED, then LEADER_ELECTED. Returns null,
@@ -39,13 +38,13 @@ export async function runElection(
   tx: Tx,
   now: string,
   reason: string | null,
-  overrides: { excludedId?: string; updated?: Agent[] } = {},
+  excludedId?: string,
 ): Promise<Election | null> {
   const listed = await tx.list('agent', { where: { status: 'ACTIVE' }, limit: 100_000 });
-  const updated = new Map((overrides.updated ?? []).map((a) => [a.id, a]));
+  // The leaving leader is still ACTIVE in the store: this transaction only staged its change.
   const candidates = listed
-    .map((record) => updated.get(record.doc.id) ?? record.doc)
-    .filter((a) => a.id !== overrides.excludedId && a.status === 'ACTIVE')
+    .map((record) => record.doc)
+    .filter((a) => a.id !== excludedId)
     .sort(byLoadThenAge);
   const leader = candidates[0];
   if (!leader) return null;
@@ -53,7 +52,6 @@ export async function runElection(
   // itself guards who is ACTIVE.
   for (const record of listed) tx.guard('agent', record);
 
-  const stored = await tx.get('coordination', FLEET);
   const coordination = await readCoordination(tx);
   const opened: Election = {
     id: newId(),
@@ -66,7 +64,7 @@ export async function runElection(
   };
   const decided: Election = { ...opened, leaderId: leader.id, decidedAt: now };
   tx.create('election', decided);
-  writeCoordination(tx, stored, {
+  tx.put('coordination', {
     ...coordination,
     term: decided.term,
     leaderId: leader.id,
@@ -89,20 +87,11 @@ export async function runElection(
  * When `agent` (the leader) stops being ACTIVE, elects a successor in the same transaction, or clears
  * the leadership when nobody is left (without consuming a term).
  */
-export async function failoverIfLeader(
-  tx: Tx,
-  now: string,
-  agent: Agent,
-  why: string,
-  updated: Agent[] = [],
-): Promise<void> {
+export async function failoverIfLeader(tx: Tx, now: string, agent: Agent, why: string): Promise<void> {
   const stored = await tx.get('coordination', FLEET);
   if (!stored || stored.leaderId !== agent.id) return;
-  const election = await runElection(tx, now, `leader ${agent.name} (${agent.id}) ${why}`, {
-    excludedId: agent.id,
-    updated,
-  });
-  if (!election) writeCoordination(tx, stored, { ...stored, leaderId: null });
+  const election = await runElection(tx, now, `leader ${agent.name} (${agent.id}) ${why}`, agent.id);
+  if (!election) tx.put('coordination', { ...stored, leaderId: null });
 }
 
 export class ElectionService implements ElectionsApi {

@@ -20,7 +20,7 @@ import {
   parseInput,
   roomSchema,
 } from '../validation.js';
-import { readCoordination, writeCoordination } from '../elections/election-service.js';
+import { readCoordination } from '../elections/election-service.js';
 
 export class SystemService implements SystemApi {
   constructor(
@@ -78,12 +78,11 @@ export class SystemService implements SystemApi {
     const fleet = await this.fleet();
     const { events } = await this.runner.run(async (tx) => {
       const now = this.runner.clock.now();
-      const stored = await tx.get('coordination', 'fleet');
       const coordination = await readCoordination(tx);
       const last = coordination.metricsPublishedAt ? Date.parse(coordination.metricsPublishedAt) : -Infinity;
       // Whichever instance commits first publishes; the others see the fresh timestamp and skip.
       if (now.getTime() - last < minIntervalMs) return;
-      writeCoordination(tx, stored, { ...coordination, metricsPublishedAt: now.toISOString() });
+      tx.put('coordination', { ...coordination, metricsPublishedAt: now.toISOString() });
       tx.emit({ type: 'METRICS_UPDATED', rooms: [rooms.system], payload: { kind: 'metrics', fleet } });
     });
     return events[0] ?? null;

@@ -2,8 +2,6 @@
 import { invalidTransition } from '../errors.js';
 import type { TaskStatus } from '../model.js';
 
-export const FINAL_STATUSES: readonly TaskStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
-
 /** Statuses in which a task counts against its assignee's load. */
 export const HELD_STATUSES: readonly TaskStatus[] = ['ASSIGNED', 'RUNNING'];
 
