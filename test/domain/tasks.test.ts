@@ -304,7 +304,7 @@ describe('auto-assignment', () => {
     await withAgents(f, { name: 'web', capabilities: ['web'] }, { name: 'pdf', capabilities: ['pdf'] });
     const task = await f.colony.tasks.create({ title: 't', requiredCapabilities: ['web', 'ocr'] });
     const error = await expectRefused(f, () => f.colony.tasks.assign(task.id), 'CONFLICT', 'NO_CANDIDATE');
-    expect(error.message).toContain('ocr');
+    expect(error.message).toContain('No ACTIVE agent has the capabilities ocr,');
     expect(error.message).not.toContain('web,');
     expect(error.message).toMatch(/start or resume/i);
     expect(error.details['missingCapabilities']).toEqual(['ocr']);
