@@ -105,6 +105,14 @@ describe('queries', () => {
     expect(await engine.store.count('task', { assigneeId: 'a1' })).toBe(1);
   });
 
+  it('never matches a field a record lacks, not even by the string "undefined"', async () => {
+    const engine = createMemoryEngine({ retention: 10, clock: new Clockwork() });
+    const { assigneeId: _dropped, ...lacking } = taskDoc('t1');
+    await insert(engine, 'task', [lacking as Task]);
+    expect(await engine.store.count('task', { assigneeId: 'undefined' })).toBe(0);
+    expect(await engine.store.count('task', { status: 'PENDING' })).toBe(1);
+  });
+
   it('treats an undefined filter value as no filter', async () => {
     const engine = createMemoryEngine({ retention: 10, clock: new Clockwork() });
     await insert(engine, 'task', [taskDoc('t1'), taskDoc('t2', { status: 'CANCELLED' })]);
@@ -158,6 +166,45 @@ describe('queries', () => {
     ]);
     const xs = await engine.store.list('agent', { where: { type: 'x' }, limit: 2 });
     expect(xs.map((r) => r.doc.id)).toEqual(['1', '4']);
+  });
+});
+
+describe('commits', () => {
+  it('name the record or the set whose version moved in the conflict they refuse with', async () => {
+    const engine = createMemoryEngine({ retention: 10, clock: new Clockwork() });
+    await insert(engine, 'agent', [agentDoc('a1')]);
+    const stale = engine.store.commit(commitOf({ expect: [{ kind: 'agent', id: 'a1', version: 0 }] }));
+    await expect(stale).rejects.toMatchObject({ name: 'VersionConflict', key: 'agent:a1' });
+    const moved = engine.store.commit(commitOf({ sets: [{ key: 'agent:status:ACTIVE', version: 0 }] }));
+    await expect(moved).rejects.toMatchObject({ name: 'VersionConflict', key: 'agent:status:ACTIVE' });
+  });
+
+  it('raise the version of a set a record leaves, and not of one it stays in', async () => {
+    const engine = createMemoryEngine({ retention: 10, clock: new Clockwork() });
+    await insert(engine, 'task', [taskDoc('t1', { status: 'ASSIGNED', assigneeId: 'a1' })]);
+    const keys = ['task:*', 'task:status:ASSIGNED', 'task:assigneeId:a1', 'task:status:RUNNING'];
+    expect(await engine.store.setVersions(keys)).toEqual([1, 1, 1, 0]);
+    await engine.store.commit(
+      commitOf({
+        expect: [{ kind: 'task', id: 't1', version: 1 }],
+        put: [
+          { kind: 'task', id: 't1', doc: taskDoc('t1', { status: 'RUNNING', assigneeId: 'a1' }), version: 2 },
+        ],
+      }),
+    );
+    // It left ASSIGNED and joined RUNNING; it is still a task, and still a1's.
+    expect(await engine.store.setVersions(keys)).toEqual([1, 2, 1, 1]);
+  });
+
+  it('keep an idempotency key for exactly its time to live', async () => {
+    const clock = new Clockwork();
+    const engine = createMemoryEngine({ retention: 10, clock });
+    const idempotency = { key: 'k1', requestHash: 'h', outcome: '{"ok":true}', ttlMs: 1000 };
+    await engine.store.commit(commitOf({ idempotency }));
+    clock.ms = T0 + 999;
+    expect(await engine.store.idempotency('k1')).toMatchObject({ requestHash: 'h', eventIds: [] });
+    clock.ms = T0 + 1000;
+    expect(await engine.store.idempotency('k1')).toBeNull();
   });
 });
 
@@ -228,6 +275,11 @@ describe('event ids', () => {
       `${T0 + 5}-0`,
       `${T0 + 5}-1`,
     ]);
+  });
+
+  it('start at sequence 0 even at the epoch', async () => {
+    const { say } = engineWithSink(new Clockwork(0));
+    expect((await say(custom(['r'], 1), custom(['r'], 2))).map((e) => e.id)).toEqual(['0-0', '0-1']);
   });
 
   it('keep increasing when the clock steps back', async () => {
