@@ -27,6 +27,8 @@ export default defineConfig({
         test: {
           name: 'redis',
           include: ['test/api/**/*.test.ts', 'test/realtime/**/*.test.ts'],
+          // These two touch no engine: running them again would test nothing new.
+          exclude: ['test/realtime/connection-queue.test.ts', 'test/realtime/subscription-group.test.ts'],
           globalSetup: ['test/support/redis-global.ts'],
         },
       },

@@ -1,8 +1,8 @@
 /**
  * The fast suites only, for `npm run test:mutation`: Stryker runs the tests that cover a mutant once
  * per mutant, so only suites that finish in seconds belong here (the domain on the memory engine, the
- * memory engine's contract and details, and the realtime hub on the memory engine). `npm test` runs
- * all of these too, through vitest.config.ts.
+ * memory engine's contract and details, and the realtime hub, streams, groups and queues on the memory
+ * engine). `npm test` runs all of these too, through vitest.config.ts.
  */
 import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
@@ -24,4 +24,7 @@ export default mutationConfig([
   'test/domain/**/*.test.ts',
   'test/engines/memory-*.test.ts',
   'test/realtime/hub.test.ts',
+  'test/realtime/stream-position.test.ts',
+  'test/realtime/connection-queue.test.ts',
+  'test/realtime/subscription-group.test.ts',
 ]);

@@ -1,0 +1,410 @@
+/**
+ * Positioned streams and history pages (`eventStream` and `eventLog` below the schema), on the hub
+ * and the log of a real engine (memory; the `redis` project runs it again on redis-server): the
+ * positions a stream yields and when, a `since` replay across pages and filters, heartbeats, and
+ * every rule of a history page. event-stream.test.ts checks the same over real sockets; this suite
+ * needs no server, so mutation testing runs it.
+ */
+import { pino } from 'pino';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { READ_ALL, type ReadAccess } from '../../src/domain/access/read-access.js';
+import { DomainError } from '../../src/domain/errors.js';
+import type { EventDraft, EventType, StoredEvent } from '../../src/domain/events/event-types.js';
+import { systemClock } from '../../src/domain/ports.js';
+import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
+import { createRedisEngine } from '../../src/engines/redis/redis-engine.js';
+import type { EventStreamRequest } from '../../src/realtime/realtime-api.js';
+import { RealtimeHub } from '../../src/realtime/realtime-hub.js';
+import {
+  createEventStreams,
+  HISTORY_SCAN_LIMIT,
+  isStreamPosition,
+  type HistoryRequest,
+  type StreamItem,
+  type StreamPosition,
+} from '../../src/realtime/stream-position.js';
+
+const logger = pino({ level: 'silent' });
+const cleanup: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+let engines = 0;
+
+async function setup({ heartbeatMs = 0, retention = 20_000 } = {}) {
+  const redisUrl = inject('redisUrl');
+  const engine = redisUrl
+    ? await createRedisEngine({
+        url: redisUrl,
+        keyPrefix: `streams${process.pid}-${++engines}`,
+        commandTimeoutMs: 5000,
+        retention,
+        clock: systemClock,
+        instanceId: 'streams-test',
+        logger,
+      })
+    : createMemoryEngine({ retention, clock: systemClock });
+  const hub = new RealtimeHub({
+    engine,
+    instanceId: 'streams-test',
+    maxQueuedBytesPerConnection: 1 << 20,
+    logger,
+  });
+  cleanup.push(
+    () => engine.close(),
+    () => hub.close(),
+  );
+  const streams = createEventStreams({ realtime: hub, log: engine.log, heartbeatMs });
+  let n = 0;
+  /**
+   * Commits one event per room list, in one commit; returns their ids. Every event carries a custom
+   * payload whatever its type: streams and pages look only at types and rooms.
+   */
+  const say = async (type: EventType, ...roomLists: string[][]) =>
+    (
+      await engine.store.commit({
+        expect: [],
+        put: [],
+        del: [],
+        events: roomLists.map(
+          (rooms) => ({ type, rooms, payload: { kind: 'custom', data: { n: ++n } } }) as EventDraft,
+        ),
+        timestamp: new Date().toISOString(),
+        source: 'streams-test',
+      })
+    ).map((e) => e.id);
+  const open = (request: Partial<EventStreamRequest> = {}) =>
+    streams.open({ rooms: null, types: null, since: null, connection: null, access: READ_ALL, ...request });
+  const history = (request: Partial<HistoryRequest> = {}) =>
+    streams.history({
+      rooms: null,
+      types: null,
+      access: READ_ALL,
+      first: null,
+      after: null,
+      last: null,
+      before: null,
+      ...request,
+    });
+  return { engine, hub, streams, say, open, history };
+}
+
+const position = (cursor: string | null, live: boolean): StreamPosition => ({
+  kind: 'position',
+  cursor,
+  live,
+});
+
+/** What an item shows in an assertion: a position as is, an event as its id. */
+const shown = (item: StreamItem) => (isStreamPosition(item) ? item : item.id);
+
+async function take(stream: AsyncIterator<StreamItem>, count: number): Promise<(string | StreamPosition)[]> {
+  const got: (string | StreamPosition)[] = [];
+  while (got.length < count) {
+    const { value, done } = await stream.next();
+    if (done) throw new Error(`stream ended after ${got.length} items`);
+    got.push(shown(value));
+  }
+  return got;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<DomainError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(DomainError);
+  return error as DomainError;
+}
+
+const onlyRoom = (room: string): ReadAccess => ({ key: `only:${room}`, canRead: (r) => r === room });
+
+describe('a positioned stream', () => {
+  it('starts with a live position at the newest event (null on an empty log), then live events', async () => {
+    const s = await setup();
+    const empty = await s.open();
+    expect(await take(empty, 1)).toEqual([position(null, true)]);
+    const [a] = await s.say('CUSTOM', ['r']);
+    expect(await take(empty, 1)).toEqual([a]);
+
+    const stream = await s.open({ rooms: ['r'] });
+    expect(await take(stream, 1)).toEqual([position(a!, true)]);
+    const [, b] = await s.say('CUSTOM', ['other'], ['r']);
+    expect(await take(stream, 1)).toEqual([b]);
+  });
+
+  it('replays after `since` what the filter wants, then says it is live at the start, then goes on live', async () => {
+    const s = await setup();
+    const [e1, , e3, e4, e5] = await s.say('CUSTOM', ['r'], ['x'], ['r'], ['r'], ['r']);
+    const [t6] = await s.say('TASK_CREATED', ['r']);
+    const stream = await s.open({ rooms: ['r'], types: ['CUSTOM'], since: e1! });
+    expect(await take(stream, 5)).toEqual([position(e1!, false), e3, e4, e5, position(t6!, true)]);
+    const [l1] = await s.say('CUSTOM', ['r'], ['x']);
+    const [l3] = await s.say('CUSTOM', ['r']);
+    expect(await take(stream, 2)).toEqual([l1, l3]);
+  });
+
+  it('ends a replay that the filter empties with the live position, and a cursor past every skipped event', async () => {
+    const s = await setup();
+    const [first, , last] = await s.say('CUSTOM', ['x'], ['x'], ['x']);
+    const stream = await s.open({ rooms: ['r'], since: first! });
+    expect(await take(stream, 2)).toEqual([position(first!, false), position(last!, true)]);
+  });
+
+  it('replays at once to the live position when `since` is the newest event', async () => {
+    const s = await setup();
+    const [last] = await s.say('CUSTOM', ['r']);
+    const stream = await s.open({ since: last! });
+    expect(await take(stream, 2)).toEqual([position(last!, false), position(last!, true)]);
+  });
+
+  it('pages a long replay without a gap or a repeat, and goes live exactly after it', async () => {
+    const s = await setup();
+    const [since] = await s.say('CUSTOM', ['r']);
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++)
+      ids.push(...(await s.say('CUSTOM', ...Array.from({ length: 100 }, () => ['r']))));
+    const stream = await s.open({ since: since! });
+    const items = await take(stream, ids.length + 2);
+    expect(items[0]).toEqual(position(since!, false));
+    expect(items.slice(1, -1)).toEqual(ids);
+    expect(items.at(-1)).toEqual(position(ids.at(-1)!, true));
+    const [live] = await s.say('CUSTOM', ['r']);
+    expect(await take(stream, 1)).toEqual([live]);
+  });
+
+  it('pages a replay of exactly one full page', async () => {
+    const s = await setup();
+    const [since] = await s.say('CUSTOM', ['r']);
+    const ids = await s.say('CUSTOM', ...Array.from({ length: 500 }, () => ['r']));
+    const stream = await s.open({ since: since! });
+    const items = await take(stream, 502);
+    expect(items.slice(1, -1)).toEqual(ids);
+    expect(items.at(-1)).toEqual(position(ids.at(-1)!, true));
+  });
+
+  it('refuses a malformed or expired `since` before anything is sent, and keeps no subscription', async () => {
+    const s = await setup({ retention: 3 });
+    const [gone] = await s.say('CUSTOM', ['r'], ['r'], ['r'], ['r'], ['r']);
+    expect((await rejection(s.open({ since: 'nope' }))).code).toBe('BAD_USER_INPUT');
+    expect((await rejection(s.open({ since: gone! }))).code).toBe('CURSOR_EXPIRED');
+    expect((await s.hub.stats()).activeSubscriptions).toBe(0);
+  });
+
+  it('ends when returned, and lets go of its subscription', async () => {
+    const s = await setup();
+    const stream = await s.open({ rooms: ['r'] });
+    await take(stream, 1);
+    expect((await s.hub.stats()).activeSubscriptions).toBe(1);
+    const waiting = stream.next();
+    expect(await stream.return!()).toEqual({ value: undefined, done: true });
+    expect(await waiting).toEqual({ value: undefined, done: true });
+    expect(await stream.next()).toEqual({ value: undefined, done: true });
+    expect((await s.hub.stats()).activeSubscriptions).toBe(0);
+  });
+
+  it('ends when thrown into, with that error', async () => {
+    const s = await setup();
+    const stream = await s.open();
+    const boom = new Error('boom');
+    await expect(stream.throw!(boom)).rejects.toBe(boom);
+    expect(await stream.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('ends when the hub closes', async () => {
+    const s = await setup();
+    const stream = await s.open();
+    await take(stream, 1);
+    const waiting = stream.next();
+    s.hub.close();
+    expect(await waiting).toEqual({ value: undefined, done: true });
+  });
+
+  it('sends its position again while idle, moving past events that its filter leaves out', async () => {
+    const s = await setup({ heartbeatMs: 20 });
+    const stream = await s.open({ rooms: ['r'] });
+    expect(await take(stream, 1)).toEqual([position(null, true)]);
+    const [elsewhere] = await s.say('CUSTOM', ['x']);
+    // A heartbeat reports what the log held one heartbeat earlier: every event up to it was routed.
+    for (;;) {
+      const [beat] = await take(stream, 1);
+      expect(beat).toMatchObject({ kind: 'position', live: true });
+      if ((beat as StreamPosition).cursor === elsewhere) break;
+      expect((beat as StreamPosition).cursor).toBeNull();
+    }
+    const [mine] = await s.say('CUSTOM', ['r']);
+    expect(await take(stream, 1)).toEqual([mine]);
+    // The cursor never goes back: a later heartbeat holds at least the event just sent.
+    const [beat] = await take(stream, 1);
+    expect((beat as StreamPosition).cursor).toBe(mine);
+  });
+});
+
+describe('a history page', () => {
+  it('refuses what a stream refuses, and sizes out of bounds', async () => {
+    const s = await setup();
+    const code = async (request: Partial<HistoryRequest>) => (await rejection(s.history(request))).code;
+    expect(await code({ rooms: ['not a room'] })).toBe('BAD_USER_INPUT');
+    const denied = await rejection(s.history({ rooms: ['a', 'b'], access: onlyRoom('a') }));
+    expect(denied.code).toBe('FORBIDDEN');
+    expect(denied.details).toMatchObject({ reason: 'ROOM_NOT_GRANTED', rooms: ['b'] });
+    expect(await code({ after: 'x' })).toBe('BAD_USER_INPUT');
+    expect(await code({ before: 'x' })).toBe('BAD_USER_INPUT');
+    expect(await code({ first: 1, last: 1 })).toBe('BAD_USER_INPUT');
+    for (const first of [0, 101, 1.5, -1]) expect(await code({ first })).toBe('BAD_USER_INPUT');
+    for (const last of [0, 101]) expect(await code({ last })).toBe('BAD_USER_INPUT');
+    await expect(s.history({ first: 1 })).resolves.toBeDefined();
+    await expect(s.history({ first: 100 })).resolves.toBeDefined();
+    await expect(s.history({ last: 100 })).resolves.toBeDefined();
+  });
+
+  it('is empty on an empty log, its cursors the ones given', async () => {
+    const s = await setup();
+    expect(await s.history()).toEqual({
+      events: [],
+      hasNextPage: false,
+      hasPreviousPage: false,
+      startCursor: null,
+      endCursor: null,
+    });
+  });
+
+  it('pages forward: 20 by default, then from the end cursor, with what lies before and after', async () => {
+    const s = await setup();
+    const ids = await s.say('CUSTOM', ...Array.from({ length: 25 }, () => ['r']));
+    const first = await s.history();
+    expect(first.events.map((e) => e.id)).toEqual(ids.slice(0, 20));
+    expect(first).toMatchObject({
+      hasNextPage: true,
+      hasPreviousPage: false,
+      startCursor: ids[0],
+      endCursor: ids[19],
+    });
+    const second = await s.history({ after: first.endCursor });
+    expect(second.events.map((e) => e.id)).toEqual(ids.slice(20));
+    expect(second).toMatchObject({
+      hasNextPage: false,
+      hasPreviousPage: true,
+      startCursor: ids[20],
+      endCursor: ids[24],
+    });
+    const exact = await s.history({ after: ids[19]!, first: 5 });
+    expect(exact.hasNextPage).toBe(false);
+    const beyond = await s.history({ after: ids[24]! });
+    expect(beyond).toMatchObject({
+      events: [],
+      hasNextPage: false,
+      startCursor: ids[24],
+      endCursor: ids[24],
+    });
+  });
+
+  it('pages forward up to `before`, excluding it', async () => {
+    const s = await setup();
+    const ids = await s.say('CUSTOM', ...Array.from({ length: 6 }, () => ['r']));
+    const page = await s.history({ after: ids[0]!, before: ids[4]!, first: 10 });
+    expect(page.events.map((e) => e.id)).toEqual(ids.slice(1, 4));
+    expect(page.hasNextPage).toBe(false);
+    const cut = await s.history({ after: ids[0]!, before: ids[4]!, first: 2 });
+    expect(cut.events.map((e) => e.id)).toEqual(ids.slice(1, 3));
+    expect(cut.hasNextPage).toBe(true);
+    const fromStart = await s.history({ before: ids[2]!, first: 10 });
+    expect(fromStart.events.map((e) => e.id)).toEqual(ids.slice(0, 2));
+  });
+
+  it('pages backward from the newest, with what lies before and after', async () => {
+    const s = await setup();
+    const ids = await s.say('CUSTOM', ...Array.from({ length: 7 }, () => ['r']));
+    const newest = await s.history({ last: 3 });
+    expect(newest.events.map((e) => e.id)).toEqual(ids.slice(4));
+    expect(newest).toMatchObject({
+      hasNextPage: false,
+      hasPreviousPage: true,
+      startCursor: ids[4],
+      endCursor: ids[6],
+    });
+    const older = await s.history({ last: 3, before: newest.startCursor });
+    expect(older.events.map((e) => e.id)).toEqual(ids.slice(1, 4));
+    expect(older).toMatchObject({
+      hasNextPage: true,
+      hasPreviousPage: true,
+      startCursor: ids[1],
+      endCursor: ids[3],
+    });
+    const oldest = await s.history({ last: 3, before: older.startCursor });
+    expect(oldest.events.map((e) => e.id)).toEqual(ids.slice(0, 1));
+    expect(oldest).toMatchObject({ hasPreviousPage: false, startCursor: ids[0], endCursor: ids[0] });
+    const bounded = await s.history({ last: 10, after: ids[2]!, before: ids[5]! });
+    expect(bounded.events.map((e) => e.id)).toEqual(ids.slice(3, 5));
+    expect(bounded.hasPreviousPage).toBe(false);
+    const full = await s.history({ last: 2, after: ids[2]!, before: ids[5]! });
+    expect(full.events.map((e) => e.id)).toEqual(ids.slice(3, 5));
+    expect(full.hasPreviousPage).toBe(false);
+    const more = await s.history({ last: 1, after: ids[2]!, before: ids[5]! });
+    expect(more.hasPreviousPage).toBe(true);
+    const none = await s.history({ last: 5, before: ids[0]! });
+    expect(none).toMatchObject({
+      events: [],
+      hasPreviousPage: false,
+      startCursor: ids[0],
+      endCursor: ids[0],
+    });
+  });
+
+  it('filters by room, type and read rights, its cursors at the last event read', async () => {
+    const s = await setup();
+    const [a1, , a2, b1] = await s.say('CUSTOM', ['a'], ['x'], ['a', 'x'], ['b']);
+    const [a3] = await s.say('TASK_CREATED', ['a']);
+    const [tail] = await s.say('CUSTOM', ['x']);
+    const ids = (page: { events: StoredEvent[] }) => page.events.map((e) => e.id);
+    expect(ids(await s.history({ rooms: ['a'] }))).toEqual([a1, a2, a3]);
+    expect(ids(await s.history({ rooms: ['a', 'a'] }))).toEqual([a1, a2, a3]);
+    expect(ids(await s.history({ rooms: ['a'], types: ['CUSTOM'] }))).toEqual([a1, a2]);
+    expect(ids(await s.history({ rooms: [] }))).toHaveLength(6);
+    expect(ids(await s.history({ types: [] }))).toHaveLength(6);
+    expect(ids(await s.history({ access: onlyRoom('b') }))).toEqual([b1]);
+    const page = await s.history({ rooms: ['a'], types: ['CUSTOM'] });
+    expect(page).toMatchObject({ startCursor: a1, endCursor: tail, hasNextPage: false });
+    const two = await s.history({ rooms: ['a'], first: 2 });
+    expect(two).toMatchObject({ endCursor: a2, hasNextPage: true });
+    const back = await s.history({ rooms: ['b'], last: 5 });
+    expect(back).toMatchObject({ startCursor: a1, endCursor: b1, hasPreviousPage: false });
+  });
+
+  it('reads across log pages to fill a filtered page', async () => {
+    const s = await setup();
+    const [a1] = await s.say('CUSTOM', ['a']);
+    await s.say('CUSTOM', ...Array.from({ length: 1200 }, () => ['x']));
+    const [a2] = await s.say('CUSTOM', ['a']);
+    const page = await s.history({ rooms: ['a'], first: 2 });
+    expect(page.events.map((e) => e.id)).toEqual([a1, a2]);
+    const back = await s.history({ rooms: ['a'], last: 2 });
+    expect(back.events.map((e) => e.id)).toEqual([a1, a2]);
+  });
+
+  it(`reads at most ${HISTORY_SCAN_LIMIT} events for one page, and says where to go on`, async () => {
+    const s = await setup();
+    const ids: string[] = [];
+    for (let i = 0; i < 11; i++)
+      ids.push(...(await s.say('CUSTOM', ...Array.from({ length: 500 }, () => ['x']))));
+    const [a] = await s.say('CUSTOM', ['a']);
+    const page = await s.history({ rooms: ['a'] });
+    expect(page).toMatchObject({ events: [], hasNextPage: true, endCursor: ids[HISTORY_SCAN_LIMIT - 1] });
+    const rest = await s.history({ rooms: ['a'], after: page.endCursor });
+    expect(rest.events.map((e) => e.id)).toEqual([a]);
+    const back = await s.history({ rooms: ['x'], types: ['TASK_CREATED'], last: 1 });
+    // Reading backward, the event in `a` was the first of the events read.
+    expect(back).toMatchObject({
+      events: [],
+      hasPreviousPage: true,
+      startCursor: ids.at(-(HISTORY_SCAN_LIMIT - 1)),
+    });
+  });
+
+  it('refuses to page forward from an event no longer retained, rather than skip what was trimmed', async () => {
+    const s = await setup({ retention: 3 });
+    const [gone] = await s.say('CUSTOM', ['r'], ['r'], ['r'], ['r'], ['r']);
+    expect((await rejection(s.history({ after: gone! }))).code).toBe('CURSOR_EXPIRED');
+  });
+});

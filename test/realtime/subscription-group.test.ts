@@ -1,0 +1,203 @@
+/**
+ * Subscription groups: which subscriptions share a key, which events a group wants, and how one
+ * encoding of an event reaches every member, framed, in order, past each member's floor. Real
+ * connection queues write to sockets that stand in for WebSockets.
+ */
+import { describe, expect, it } from 'vitest';
+import { READ_ALL, type ReadAccess } from '../../src/domain/access/read-access.js';
+import type { EventType, StoredEvent } from '../../src/domain/events/event-types.js';
+import { ConnectionQueue, type FrameSink } from '../../src/realtime/connection-queue.js';
+import {
+  groupKey,
+  SubscriptionGroup,
+  type EventEncoder,
+  type Member,
+} from '../../src/realtime/subscription-group.js';
+
+class Socket implements FrameSink {
+  readonly frames: string[] = [];
+  write(frame: Buffer): void {
+    this.frames.push(frame.toString());
+  }
+  bufferedBytes(): number {
+    return this.frames.reduce((n, f) => n + f.length, 0);
+  }
+  onDrain(): void {}
+}
+
+function event(id: string, rooms: string[] = ['r'], type: EventType = 'CUSTOM'): StoredEvent {
+  return {
+    id,
+    type,
+    rooms,
+    payload: { kind: 'custom', data: { id } },
+    timestamp: '2026-01-01T00:00:00.000Z',
+    source: 'group-test',
+  } as StoredEvent;
+}
+
+function member(name: string, floor: string | null = null, maxBytes = 1 << 20) {
+  const socket = new Socket();
+  const overflows: number[] = [];
+  const queue = new ConnectionQueue(
+    socket,
+    { messagesDelivered: 0 },
+    { maxBytes, onOverflow: (b) => overflows.push(b) },
+  );
+  const m: Member = { queue, floor, prefix: Buffer.from(`<${name}:`), suffix: Buffer.from('>') };
+  return { m, socket, overflows };
+}
+
+function groupOf(
+  encode: EventEncoder,
+  options: { rooms?: string[] | null; types?: EventType[] | null; access?: ReadAccess } = {},
+) {
+  const errors: { obj: object; msg: string }[] = [];
+  const group = new SubscriptionGroup(
+    'the-key',
+    options.rooms ?? null,
+    options.types ? new Set(options.types) : null,
+    options.access ?? READ_ALL,
+    encode,
+    { error: (obj, msg) => errors.push({ obj, msg }) },
+  );
+  return { group, errors };
+}
+
+/** An encoder that counts its calls and encodes an event as its id. */
+function counting() {
+  const calls: string[] = [];
+  const encode = (e: StoredEvent) => {
+    calls.push(e.id);
+    return Buffer.from(e.id);
+  };
+  return { calls, encode };
+}
+
+const onlyRoom = (room: string): ReadAccess => ({ key: `only:${room}`, canRead: (r) => r === room });
+
+/** A promise the test settles by hand. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('groupKey', () => {
+  const q = 'subscription { events { id } }';
+  it('is one key for the same variables in any key order, at any depth', () => {
+    const a = groupKey(q, 'Op', { rooms: ['a', 'b'], filter: { x: 1, y: { p: 1, q: 2 } } }, READ_ALL);
+    const b = groupKey(q, 'Op', { filter: { y: { q: 2, p: 1 }, x: 1 }, rooms: ['a', 'b'] }, READ_ALL);
+    expect(a).toBe(b);
+  });
+
+  it('differs for another document, operation, variable value, list order or read rights', () => {
+    const base = groupKey(q, 'Op', { rooms: ['a', 'b'] }, READ_ALL);
+    expect(groupKey(`${q} `, 'Op', { rooms: ['a', 'b'] }, READ_ALL)).not.toBe(base);
+    expect(groupKey(q, 'Other', { rooms: ['a', 'b'] }, READ_ALL)).not.toBe(base);
+    expect(groupKey(q, 'Op', { rooms: ['a', 'c'] }, READ_ALL)).not.toBe(base);
+    expect(groupKey(q, 'Op', { rooms: ['b', 'a'] }, READ_ALL)).not.toBe(base);
+    expect(groupKey(q, 'Op', { rooms: ['a', 'b'] }, onlyRoom('a'))).not.toBe(base);
+    expect(groupKey(q, 'Op', { rooms: null }, READ_ALL)).not.toBe(groupKey(q, 'Op', {}, READ_ALL));
+  });
+
+  it('treats no operation name and no variables as null and {}', () => {
+    expect(groupKey(q, undefined, undefined, READ_ALL)).toBe(groupKey(q, null, null, READ_ALL));
+    expect(groupKey(q, null, {}, READ_ALL)).toBe(groupKey(q, null, null, READ_ALL));
+    expect(groupKey(q, null, null, READ_ALL)).not.toBe(groupKey(q, 'null', null, READ_ALL));
+  });
+});
+
+describe('a subscription group', () => {
+  it('wants the types it filters on, and without rooms only what its readers may read', () => {
+    const typed = groupOf(counting().encode, { rooms: ['r'], types: ['TASK_CREATED'] }).group;
+    expect(typed.wants(event('1-0', ['r'], 'TASK_CREATED'))).toBe(true);
+    expect(typed.wants(event('1-0', ['r'], 'CUSTOM'))).toBe(false);
+    // With rooms, the room index has already routed the event: any of them will do.
+    const roomed = groupOf(counting().encode, { rooms: ['r'], access: onlyRoom('nothing') }).group;
+    expect(roomed.wants(event('1-0', ['r']))).toBe(true);
+    const everywhere = groupOf(counting().encode, { access: onlyRoom('a') }).group;
+    expect(everywhere.wants(event('1-0', ['b', 'a']))).toBe(true);
+    expect(everywhere.wants(event('1-0', ['b']))).toBe(false);
+  });
+
+  it('encodes a live event once and writes it to every member, framed, except where it is not past the floor', () => {
+    const { calls, encode } = counting();
+    const { group } = groupOf(encode);
+    const one = member('one');
+    const two = member('two', '5-0');
+    for (const m of [one, two]) group.members.add(m.m);
+    expect(group.size).toBe(2);
+    group.deliver(event('4-0'));
+    group.deliver(event('5-0'));
+    group.deliver(event('5-1'));
+    expect(calls).toEqual(['4-0', '5-0', '5-1']);
+    expect(one.socket.frames).toEqual(['<one:4-0>', '<one:5-0>', '<one:5-1>']);
+    expect(two.socket.frames).toEqual(['<two:5-1>']);
+  });
+
+  it('writes to one member alone, a replayed event outside its queue bound', () => {
+    const { group } = groupOf(counting().encode);
+    const small = member('s', null, 5);
+    const other = member('o');
+    group.members.add(small.m);
+    group.members.add(other.m);
+    group.deliverTo(small.m, event('1-0'), true);
+    expect(small.socket.frames).toEqual(['<s:1-0>']);
+    expect(small.overflows).toEqual([]);
+    expect(other.socket.frames).toEqual([]);
+    group.deliverTo(small.m, event('2-0'), false);
+    expect(small.overflows).toEqual([14]);
+  });
+
+  it('keeps events in order behind an encoding that waits, then goes back to writing at once', async () => {
+    const slow = deferred<Buffer>();
+    const calls: string[] = [];
+    const { group } = groupOf((e) => {
+      calls.push(e.id);
+      return e.id === '1-0' ? slow.promise : Buffer.from(e.id);
+    });
+    const m = member('m');
+    group.members.add(m.m);
+    group.deliver(event('1-0'));
+    group.deliver(event('2-0'));
+    group.deliverTo(m.m, event('3-0'), false);
+    await settle();
+    expect(calls).toEqual(['1-0']);
+    expect(m.socket.frames).toEqual([]);
+    slow.resolve(Buffer.from('one'));
+    await settle();
+    expect(m.socket.frames).toEqual(['<m:one>', '<m:2-0>', '<m:3-0>']);
+    group.deliver(event('4-0'));
+    expect(m.socket.frames.at(-1)).toBe('<m:4-0>');
+  });
+
+  it('logs an event it cannot encode, sends nothing for it, and goes on with the next', async () => {
+    const { group, errors } = groupOf((e) => {
+      if (e.id === '1-0') throw new Error('sync bug');
+      if (e.id === '2-0') return Promise.reject(new Error('async bug'));
+      return Buffer.from(e.id);
+    });
+    const m = member('m');
+    group.members.add(m.m);
+    group.deliver(event('1-0'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.obj).toMatchObject({ event: '1-0', group: 'the-key', err: { message: 'sync bug' } });
+    expect(errors[0]!.msg).toBe('could not encode an event');
+    group.deliver(event('2-0'));
+    group.deliver(event('3-0'));
+    await settle();
+    expect(errors).toHaveLength(2);
+    expect(errors[1]!.obj).toMatchObject({
+      event: undefined,
+      group: 'the-key',
+      err: { message: 'async bug' },
+    });
+    expect(m.socket.frames).toEqual(['<m:3-0>']);
+    group.deliver(event('4-0'));
+    expect(m.socket.frames).toEqual(['<m:3-0>', '<m:4-0>']);
+  });
+});
