@@ -302,12 +302,12 @@ describe('auto-assignment', () => {
   it('is a CONFLICT NO_CANDIDATE naming what is missing and what to do', async () => {
     const f = fleet();
     await withAgents(f, { name: 'web', capabilities: ['web'] }, { name: 'pdf', capabilities: ['pdf'] });
-    const task = await f.colony.tasks.create({ title: 't', requiredCapabilities: ['web', 'ocr'] });
+    const task = await f.colony.tasks.create({ title: 't', requiredCapabilities: ['web', 'ocr', 'tts'] });
     const error = await expectRefused(f, () => f.colony.tasks.assign(task.id), 'CONFLICT', 'NO_CANDIDATE');
-    expect(error.message).toContain('No ACTIVE agent has the capabilities ocr,');
-    expect(error.message).not.toContain('web,');
+    expect(error.message).toContain('No ACTIVE agent has the capabilities ocr, tts,');
+    expect(error.message).not.toContain('web');
     expect(error.message).toMatch(/start or resume/i);
-    expect(error.details['missingCapabilities']).toEqual(['ocr']);
+    expect(error.details['missingCapabilities']).toEqual(['ocr', 'tts']);
 
     const split = await f.colony.tasks.create({ title: 't', requiredCapabilities: ['web', 'pdf'] });
     const none = await expectRefused(f, () => f.colony.tasks.assign(split.id), 'CONFLICT', 'NO_CANDIDATE');

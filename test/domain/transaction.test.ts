@@ -514,6 +514,20 @@ describe('an idempotency key', () => {
     expect((await runner.withIdempotency(request('k6')).run(read)).value).toBe('after');
   });
 
+  it('answers with the stored outcome before running again, even where running again would be refused', async () => {
+    const { runner } = setup();
+    const id = agentDoc().id;
+    const createOnce = async (tx: Tx) => {
+      if (await tx.get('agent', id)) throw invalidTransition('It exists already.');
+      tx.create('agent', agentDoc({ id }));
+      return 'created';
+    };
+    const first = await runner.withIdempotency(request('k8')).run(createOnce);
+    expect(await runner.withIdempotency(request('k8')).run(createOnce)).toEqual(first);
+    // Without the key, the same change is refused now.
+    await expect(runner.run(createOnce)).rejects.toThrow('It exists already.');
+  });
+
   it('sent twice at once commits once: the later commit answers with the first outcome', async () => {
     const taken = { n: 0 };
     const { engine, runner } = setup({
