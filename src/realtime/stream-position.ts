@@ -41,6 +41,7 @@ export const HISTORY_SCAN_LIMIT = 5000;
 function later(a: string | null, b: string | null): string | null {
   if (a === null) return b;
   if (b === null) return a;
+  // Stryker disable next-line EqualityOperator: equal ids are the same id, whichever is returned
   return compareEventIds(a, b) >= 0 ? a : b;
 }
 
@@ -74,17 +75,23 @@ class PositionedStream implements AsyncIterableIterator<StreamItem> {
     private readonly inner: AsyncIterableIterator<StoredEvent>,
     private readonly log: EventLog,
     private readonly heartbeatMs: number,
-    /** The `since` replay still to page through, up to the live side's starting point. */
-    private replay: { after: string; upTo: string | null; first: StoredEvent[] } | null,
+    /** The part of the log still to page through, up to where the live side took over. */
+    private replay: Replay | null,
     start: string | null,
     private readonly wants: (event: StoredEvent) => boolean,
   ) {
     this.settled = start;
-    this.floor = replay?.after ?? null;
-    if (replay) {
+    if (replay?.catchUp) {
+      // Live events up to `upTo` come from the log.
+      this.floor = replay.upTo;
+      this.cursor = start;
+      this.ready.push({ kind: 'position', cursor: start, live: true });
+    } else if (replay) {
+      this.floor = replay.after;
       this.cursor = replay.after;
       this.ready.push({ kind: 'position', cursor: replay.after, live: false });
     } else {
+      this.floor = null;
       this.cursor = start;
       this.ready.push({ kind: 'position', cursor: start, live: true });
     }
@@ -146,10 +153,14 @@ class PositionedStream implements AsyncIterableIterator<StreamItem> {
     }
   }
 
-  /** One page of the `since` replay, read only as the client consumes it. */
+  /** One page of the replay, read only as the client consumes it. */
   private async replayPage(): Promise<void> {
-    const replay = this.replay as NonNullable<PositionedStream['replay']>;
-    const page = replay.first.length ? replay.first : await this.log.readAfter(replay.after, REPLAY_PAGE);
+    const replay = this.replay as Replay;
+    const page = replay.first.length
+      ? replay.first
+      : replay.after === null
+        ? await this.log.readRange({ after: null, before: null, limit: REPLAY_PAGE, newestFirst: false })
+        : await this.log.readAfter(replay.after, REPLAY_PAGE);
     replay.first = [];
     let reachedLive = page.length < REPLAY_PAGE;
     for (const event of page) {
@@ -165,7 +176,9 @@ class PositionedStream implements AsyncIterableIterator<StreamItem> {
     this.cursor = later(this.cursor, replay.after);
     if (reachedLive || replay.after === replay.upTo) {
       this.replay = null;
-      this.ready.push({ kind: 'position', cursor: later(replay.upTo, replay.after), live: true });
+      // A catch-up said it was live at the start already; the events it sent moved the cursor on.
+      if (!replay.catchUp)
+        this.ready.push({ kind: 'position', cursor: later(replay.upTo, replay.after), live: true });
     }
   }
 
@@ -191,6 +204,21 @@ class PositionedStream implements AsyncIterableIterator<StreamItem> {
   [Symbol.asyncIterator](): AsyncIterableIterator<StreamItem> {
     return this;
   }
+}
+
+/**
+ * Log events a stream sends before its live side's: after `since` (announced by a position that is
+ * not live yet, and one that is once it is done), or a catch-up over what was committed while the
+ * live side registered (the stream is live from its first position: these are new events).
+ */
+interface Replay {
+  /** The last event sent or skipped; null: from the start of the log. */
+  after: string | null;
+  /** Where the live side took over: events after it come from there. */
+  upTo: string | null;
+  /** The page read already (to check `since` before anything was sent). */
+  first: StoredEvent[];
+  catchUp: boolean;
 }
 
 export interface EventStreamsOptions {
@@ -232,20 +260,35 @@ export interface EventStreams {
 export function createEventStreams({ realtime, log, heartbeatMs }: EventStreamsOptions): EventStreams {
   return {
     async open(request) {
-      // `start` is the newest id before the live side registers, so every live event comes after
-      // it: resuming from it misses nothing (what fell between the read and the registration is
-      // replayed then). With `since`, the hub replays from `start` to its registration (holding one of
-      // the connection's replay slots), and the replay up to `start` is paged here as the client
-      // reads it, followed by the position that says live events begin.
+      // `start` is the newest id before the live side registers: the stream's first cursor. With
+      // `since`, the hub replays from `start` to its registration (holding one of the connection's
+      // replay slots), and the replay up to `start` is paged here as the client reads it, followed
+      // by the position that says live events begin. Without, what was committed while the live side
+      // registered is caught up from the log (below).
       const start = await log.lastId();
       // Exclusive: positions are interleaved here, so the hub must not deliver this stream by itself.
+      // An empty log at `start` with a `since` that exists means the log grew meanwhile: the hub
+      // then replays everything after `since` itself.
       const inner = await realtime.open({
         ...request,
-        since: request.since === null ? null : start,
+        since: request.since === null ? null : (start ?? request.since),
         exclusive: true,
       });
       const wants = matcher(request.rooms, request.types, request.access);
-      if (request.since === null) return new PositionedStream(inner, log, heartbeatMs, null, start, wants);
+      if (request.since === null) {
+        // What was committed between reading `start` and registering may have missed the live side
+        // (a pub/sub message published before the room was subscribed): the log has it. Later
+        // heartbeats move the cursor past it, so it must be sent, not left to a resume.
+        const registered = await log.lastId().catch(async (error: unknown) => {
+          await inner.return?.();
+          throw error;
+        });
+        const catchUp: Replay | null =
+          registered === start || registered === null
+            ? null
+            : { after: start, upTo: registered, first: [], catchUp: true };
+        return new PositionedStream(inner, log, heartbeatMs, catchUp, start, wants);
+      }
       try {
         // Validates `since` (BAD_USER_INPUT, CURSOR_EXPIRED) before anything is sent.
         const first = await log.readAfter(request.since, REPLAY_PAGE);
@@ -253,7 +296,7 @@ export function createEventStreams({ realtime, log, heartbeatMs }: EventStreamsO
           inner,
           log,
           heartbeatMs,
-          { after: request.since, upTo: start, first },
+          { after: request.since, upTo: start, first, catchUp: false },
           start,
           wants,
         );

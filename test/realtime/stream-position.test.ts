@@ -10,7 +10,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { READ_ALL, type ReadAccess } from '../../src/domain/access/read-access.js';
 import { DomainError } from '../../src/domain/errors.js';
 import type { EventDraft, EventType, StoredEvent } from '../../src/domain/events/event-types.js';
-import { systemClock } from '../../src/domain/ports.js';
+import { systemClock, type EventLog } from '../../src/domain/ports.js';
 import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
 import { createRedisEngine } from '../../src/engines/redis/redis-engine.js';
 import type { EventStreamRequest } from '../../src/realtime/realtime-api.js';
@@ -55,7 +55,25 @@ async function setup({ heartbeatMs = 0, retention = 20_000 } = {}) {
     () => engine.close(),
     () => hub.close(),
   );
-  const streams = createEventStreams({ realtime: hub, log: engine.log, heartbeatMs });
+  // The engine's log, with the reads counted and a hook that runs right after the next `lastId` is
+  // read (and may make it answer an older id): the moments a stream's open can race with commits.
+  const reads = { readAfter: 0 };
+  let afterLastId: ((id: string | null) => Promise<string | null | void>) | null = null;
+  const log: EventLog = {
+    readAfter: (cursor, limit) => {
+      reads.readAfter++;
+      return engine.log.readAfter(cursor, limit);
+    },
+    readRange: (range) => engine.log.readRange(range),
+    lastId: async () => {
+      const id = await engine.log.lastId();
+      const hook = afterLastId;
+      afterLastId = null;
+      const answer = await hook?.(id);
+      return answer === undefined ? id : answer;
+    },
+  };
+  const streams = createEventStreams({ realtime: hub, log, heartbeatMs });
   let n = 0;
   /**
    * Commits one event per room list, in one commit; returns their ids. Every event carries a custom
@@ -87,7 +105,16 @@ async function setup({ heartbeatMs = 0, retention = 20_000 } = {}) {
       before: null,
       ...request,
     });
-  return { engine, hub, streams, say, open, history };
+  return {
+    engine,
+    hub,
+    streams,
+    say,
+    open,
+    history,
+    reads,
+    onceAfterLastId: (hook: (id: string | null) => Promise<string | null | void>) => (afterLastId = hook),
+  };
 }
 
 const position = (cursor: string | null, live: boolean): StreamPosition => ({
@@ -182,6 +209,81 @@ describe('a positioned stream', () => {
     const items = await take(stream, 502);
     expect(items.slice(1, -1)).toEqual(ids);
     expect(items.at(-1)).toEqual(position(ids.at(-1)!, true));
+    // The page read to check `since` was the whole replay: nothing is read again.
+    expect(s.reads.readAfter).toBe(1);
+  });
+
+  it('sends what was committed while its live side registered, once, as live events', async () => {
+    const s = await setup();
+    const [before] = await s.say('CUSTOM', ['r']);
+    let during: string[] = [];
+    s.onceAfterLastId(async () => {
+      during = await s.say('CUSTOM', ['r'], ['x'], ['r']);
+    });
+    const stream = await s.open({ rooms: ['r'] });
+    const [after] = await s.say('CUSTOM', ['r']);
+    expect(await take(stream, 2)).toEqual([position(before!, true), during[0]]);
+    expect(await take(stream, 2)).toEqual([during[2], after]);
+  });
+
+  it('catches up from the start of the log when it was empty as the stream opened', async () => {
+    const s = await setup();
+    let during: string[] = [];
+    s.onceAfterLastId(async () => {
+      during = await s.say('CUSTOM', ['r'], ['r']);
+    });
+    const stream = await s.open();
+    const [after] = await s.say('CUSTOM', ['r']);
+    expect(await take(stream, 2)).toEqual([position(null, true), during[0]]);
+    expect(await take(stream, 2)).toEqual([during[1], after]);
+  });
+
+  it('with `since`, gets what was committed while its live side registered from the hub', async () => {
+    const s = await setup();
+    const [since, last] = await s.say('CUSTOM', ['r'], ['r']);
+    let during: string[] = [];
+    s.onceAfterLastId(async () => {
+      during = await s.say('CUSTOM', ['r']);
+    });
+    const stream = await s.open({ since: since! });
+    const [after] = await s.say('CUSTOM', ['r']);
+    expect(await take(stream, 5)).toEqual([
+      position(since!, false),
+      last,
+      position(last!, true),
+      during[0],
+      after,
+    ]);
+  });
+
+  it('does not repeat a `since` newer than the newest event it read as it opened', async () => {
+    const s = await setup();
+    const [older, since] = await s.say('CUSTOM', ['r'], ['r']);
+    // As if `since` was committed (and sent by another instance) just after the log was read.
+    s.onceAfterLastId(async () => older);
+    const stream = await s.open({ since: since! });
+    const [after] = await s.say('CUSTOM', ['r']);
+    expect(await take(stream, 3)).toEqual([position(since!, false), position(since!, true), after]);
+  });
+
+  it('misses nothing after `since` when the log read as empty as it opened', async () => {
+    const s = await setup();
+    const [since, next] = await s.say('CUSTOM', ['r'], ['r']);
+    s.onceAfterLastId(async () => null);
+    const stream = await s.open({ since: since! });
+    const [after] = await s.say('CUSTOM', ['r']);
+    expect(await take(stream, 3)).toEqual([position(since!, false), position(since!, true), next]);
+    expect(await take(stream, 1)).toEqual([after]);
+  });
+
+  it('sends no position while idle when heartbeats are off', async () => {
+    const s = await setup({ heartbeatMs: 0 });
+    const stream = await s.open();
+    await take(stream, 1);
+    const next = stream.next().then(() => 'an item');
+    const quiet = new Promise((resolve) => setTimeout(() => resolve('nothing'), 50));
+    expect(await Promise.race([next, quiet])).toBe('nothing');
+    await stream.return!();
   });
 
   it('refuses a malformed or expired `since` before anything is sent, and keeps no subscription', async () => {
@@ -354,7 +456,7 @@ describe('a history page', () => {
 
   it('filters by room, type and read rights, its cursors at the last event read', async () => {
     const s = await setup();
-    const [a1, , a2, b1] = await s.say('CUSTOM', ['a'], ['x'], ['a', 'x'], ['b']);
+    const [a1, , a2, b1] = await s.say('CUSTOM', ['a'], ['x'], ['a', 'x'], ['x', 'b']);
     const [a3] = await s.say('TASK_CREATED', ['a']);
     const [tail] = await s.say('CUSTOM', ['x']);
     const ids = (page: { events: StoredEvent[] }) => page.events.map((e) => e.id);

@@ -175,6 +175,25 @@ describe('a subscription group', () => {
     expect(m.socket.frames.at(-1)).toBe('<m:4-0>');
   });
 
+  it('keeps a later event behind every encoding still waiting, not just the first', async () => {
+    const waits = new Map([
+      ['1-0', deferred<Buffer>()],
+      ['2-0', deferred<Buffer>()],
+    ]);
+    const { group } = groupOf((e) => waits.get(e.id)?.promise ?? Buffer.from(e.id));
+    const m = member('m');
+    group.members.add(m.m);
+    group.deliver(event('1-0'));
+    group.deliver(event('2-0'));
+    waits.get('1-0')!.resolve(Buffer.from('one'));
+    await settle();
+    group.deliver(event('3-0'));
+    expect(m.socket.frames).toEqual(['<m:one>']);
+    waits.get('2-0')!.resolve(Buffer.from('two'));
+    await settle();
+    expect(m.socket.frames).toEqual(['<m:one>', '<m:two>', '<m:3-0>']);
+  });
+
   it('logs an event it cannot encode, sends nothing for it, and goes on with the next', async () => {
     const { group, errors } = groupOf((e) => {
       if (e.id === '1-0') throw new Error('sync bug');
