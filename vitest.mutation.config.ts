@@ -24,6 +24,7 @@ export default mutationConfig([
   'test/domain/**/*.test.ts',
   'test/engines/memory-*.test.ts',
   'test/realtime/hub.test.ts',
+  'test/realtime/hub-connections.test.ts',
   'test/realtime/stream-position.test.ts',
   'test/realtime/connection-queue.test.ts',
   'test/realtime/subscription-group.test.ts',

@@ -1,0 +1,389 @@
+/**
+ * The hub's connections, as the WebSocket and SSE transports use them, on a memory engine: what is
+ * counted and when, grouped delivery framed onto a connection's socket, `since` replays and their
+ * slots, slow consumers, renewed rights, refusals and shutdown. The sockets stand in for `ws` ones:
+ * a test decides when the peer reads. The transports' own suites check the same over real sockets;
+ * this one needs no server, so mutation testing runs it.
+ */
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { READ_ALL, type ReadAccess } from '../../src/domain/access/read-access.js';
+import { DomainError } from '../../src/domain/errors.js';
+import type { StoredEvent } from '../../src/domain/events/event-types.js';
+import { systemClock } from '../../src/domain/ports.js';
+import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
+import type { FrameSink } from '../../src/realtime/connection-queue.js';
+import type { EventStreamRequest } from '../../src/realtime/realtime-api.js';
+import {
+  RealtimeHub,
+  SLOW_CONSUMER,
+  type Grouping,
+  type HubConnection,
+} from '../../src/realtime/realtime-hub.js';
+
+const logger = pino({ level: 'silent' });
+const cleanup: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+/** A socket whose peer reads everything at once (`reading`), or only when the test says. */
+class Socket implements FrameSink {
+  readonly frames: string[] = [];
+  private buffered = 0;
+  private waiting: (() => void)[] = [];
+  constructor(private readonly reading = true) {}
+  write(frame: Buffer): void {
+    this.frames.push(frame.toString());
+    if (!this.reading) this.buffered += frame.length;
+  }
+  bufferedBytes(): number {
+    return this.buffered;
+  }
+  onDrain(callback: () => void): void {
+    if (this.buffered === 0) setImmediate(callback);
+    else this.waiting.push(callback);
+  }
+  /** The peer reads what is buffered. */
+  drain(): void {
+    this.buffered = 0;
+    for (const callback of this.waiting.splice(0)) callback();
+  }
+}
+
+const onlyRoom = (room: string): ReadAccess => ({ key: `only:${room}`, canRead: (r) => r === room });
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+function setup(options: { maxQueuedBytes?: number; maxReplays?: number } = {}) {
+  const engine = createMemoryEngine({ retention: 1000, clock: systemClock });
+  const replays: string[] = [];
+  const slow: string[] = [];
+  const hub = new RealtimeHub({
+    engine,
+    instanceId: 'connections-test',
+    maxQueuedBytesPerConnection: options.maxQueuedBytes ?? 1 << 20,
+    logger,
+    maxReplaysPerConnection: options.maxReplays,
+    onReplay: (outcome) => replays.push(outcome),
+    onSlowConsumer: (connection) => slow.push(connection.transport),
+  });
+  cleanup.push(
+    () => engine.close(),
+    () => hub.close(),
+  );
+  let n = 0;
+  const say = async (...roomLists: string[][]) =>
+    (
+      await engine.store.commit({
+        expect: [],
+        put: [],
+        del: [],
+        events: roomLists.map((rooms) => ({
+          type: 'CUSTOM',
+          rooms,
+          payload: { kind: 'custom', data: { n: ++n } },
+        })),
+        timestamp: new Date().toISOString(),
+        source: 'connections-test',
+      })
+    ).map((e) => e.id);
+  /**
+   * As the WebSocket server groups: the key is the operation (here: its rooms) and the read rights.
+   * Encodes an event as its `n`; counts the encoders made and the encodings run.
+   */
+  const encoders = { made: 0, runs: 0 };
+  const groupingFor =
+    (rooms: readonly string[] | null | undefined): Grouping =>
+    (access) => ({
+      key: `events|${JSON.stringify(rooms ?? null)}|${access.key}`,
+      encoder: () => {
+        encoders.made++;
+        return (event: StoredEvent) => {
+          encoders.runs++;
+          return Buffer.from(String((event.payload as unknown as { data: { n: number } }).data.n));
+        };
+      },
+    });
+  const request = (connection: EventStreamRequest['connection'], more: Partial<EventStreamRequest>) => ({
+    rooms: ['r'],
+    types: null,
+    since: null,
+    access: READ_ALL,
+    connection,
+    ...more,
+  });
+  /** Subscribes as the WebSocket server does: open on an operation handle, then hand it to its group. */
+  const subscribe = async (
+    connection: HubConnection,
+    name: string,
+    more: Partial<EventStreamRequest> = {},
+  ) => {
+    const operation = hub.operation(connection);
+    const full = request(operation, more);
+    const stream = await hub.open(full);
+    const grouping = groupingFor(full.rooms);
+    const direct = hub.deliverDirect(
+      operation,
+      { prefix: Buffer.from(`${name}:`), suffix: Buffer.from(';') },
+      grouping,
+    );
+    return { stream, direct };
+  };
+  const open = (connection: EventStreamRequest['connection'], more: Partial<EventStreamRequest> = {}) =>
+    hub.open(request(connection, more));
+  return { engine, hub, say, subscribe, open, encoders, replays, slow };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<DomainError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(DomainError);
+  return error as DomainError;
+}
+
+describe('connections', () => {
+  it('count a WebSocket from its opening and an SSE response from its first subscription, and each end once', async () => {
+    const s = setup();
+    const ws = s.hub.connect('ws', null);
+    const sse = s.hub.connect('sse', null);
+    expect(await s.hub.stats()).toMatchObject({
+      activeConnections: 1,
+      totalConnections: 1,
+      totalDisconnections: 0,
+    });
+    const stream = await s.open(sse);
+    expect(await s.hub.stats()).toMatchObject({
+      activeConnections: 2,
+      totalConnections: 2,
+      activeSubscriptions: 1,
+    });
+    // An SSE response is one subscription: when it ends, so does the connection.
+    await stream.return!();
+    expect(await s.hub.stats()).toMatchObject({
+      activeConnections: 1,
+      totalDisconnections: 1,
+      activeSubscriptions: 0,
+    });
+    ws.release();
+    ws.release();
+    expect(await s.hub.stats()).toMatchObject({
+      activeConnections: 0,
+      totalConnections: 2,
+      totalDisconnections: 2,
+    });
+    // An SSE response that never subscribed was never a connection, and its end counts nothing.
+    sse.release();
+    expect((await s.hub.stats()).totalDisconnections).toBe(2);
+  });
+
+  it('keep a WebSocket open while one of its subscriptions ends, and end them all with it', async () => {
+    const s = setup();
+    const ws = s.hub.connect('ws', null);
+    const one = await s.open(ws);
+    const two = await s.open(ws);
+    await one.return!();
+    expect(await s.hub.stats()).toMatchObject({ activeConnections: 1, activeSubscriptions: 1 });
+    ws.release();
+    expect(await two.next()).toEqual({ value: undefined, done: true });
+    expect(await s.hub.stats()).toMatchObject({ activeConnections: 0, activeSubscriptions: 0 });
+    expect((await rejection(s.open(ws))).code).toBe('BAD_USER_INPUT');
+  });
+
+  it('refuse rooms that are not room names or not granted, saying which', async () => {
+    const s = setup();
+    const bad = await rejection(s.open(null, { rooms: ['ok', 'not ok'] }));
+    expect(bad.code).toBe('BAD_USER_INPUT');
+    expect(bad.details).toEqual({ reason: 'BAD_ROOM' });
+    const denied = await rejection(s.open(null, { rooms: ['a', 'b', 'c'], access: onlyRoom('b') }));
+    expect(denied.code).toBe('FORBIDDEN');
+    expect(denied.details).toEqual({ reason: 'ROOM_NOT_GRANTED', rooms: ['a', 'c'] });
+    expect((await s.hub.stats()).activeSubscriptions).toBe(0);
+  });
+
+  it('count subscribers per room across instances, the stream to every room in none', async () => {
+    const s = setup();
+    const other = new RealtimeHub({
+      engine: s.engine,
+      instanceId: 'connections-test-2',
+      maxQueuedBytesPerConnection: 1 << 20,
+      logger,
+    });
+    cleanup.push(() => other.close());
+    await s.open(null, { rooms: ['r', 'b'] });
+    await s.open(null, { rooms: ['r'] });
+    await s.open(null, { rooms: null });
+    await other.open({ rooms: ['r', 'a'], types: null, since: null, access: READ_ALL, connection: null });
+    // Each instance reports its own figures; any of them answers for all.
+    await other.stats();
+    const stats = await s.hub.stats();
+    expect(stats.rooms).toEqual([
+      { room: 'a', subscribers: 1 },
+      { room: 'b', subscribers: 1 },
+      { room: 'r', subscribers: 3 },
+    ]);
+    expect(stats.activeSubscriptions).toBe(4);
+  });
+
+  it('are refused once the hub closes, which ends every stream', async () => {
+    const s = setup();
+    const stream = await s.open(s.hub.connect('ws', null));
+    s.hub.close();
+    s.hub.close();
+    expect(await stream.next()).toEqual({ value: undefined, done: true });
+    expect((await rejection(s.open(null))).code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('grouped delivery', () => {
+  it('encodes an event once per group and writes it framed to every member socket', async () => {
+    const s = setup();
+    const sockets = [new Socket(), new Socket(), new Socket()];
+    const [a, b, c] = sockets.map((socket) => s.hub.connect('ws', null, socket));
+    const subs = [await s.subscribe(a!, 'a'), await s.subscribe(b!, 'b')];
+    // Other read rights: another group, even for the same document.
+    await s.subscribe(c!, 'c', { access: onlyRoom('r') });
+    for (const sub of subs) expect(sub.direct).toBe(sub.stream);
+    await s.say(['r'], ['elsewhere'], ['r']);
+    expect(sockets.map((x) => x.frames)).toEqual([
+      ['a:1;', 'a:3;'],
+      ['b:1;', 'b:3;'],
+      ['c:1;', 'c:3;'],
+    ]);
+    expect(s.encoders).toEqual({ made: 2, runs: 4 });
+    expect(await s.hub.stats()).toMatchObject({ messagesDelivered: 6, activeSubscriptions: 3 });
+  });
+
+  it('keeps a group for its other members when one leaves, and makes a new one after the last', async () => {
+    const s = setup();
+    const [x, y] = [new Socket(), new Socket()];
+    const one = await s.subscribe(s.hub.connect('ws', null, x), 'x');
+    const two = await s.subscribe(s.hub.connect('ws', null, y), 'y');
+    await one.stream.return!();
+    expect(await one.direct!.next()).toEqual({ value: undefined, done: true });
+    await s.say(['r']);
+    expect([x.frames, y.frames]).toEqual([[], ['y:1;']]);
+    await two.stream.return!();
+    await s.say(['r']);
+    expect(y.frames).toEqual(['y:1;']);
+    await s.subscribe(s.hub.connect('ws', null, y), 'z');
+    await s.say(['r']);
+    expect(y.frames).toEqual(['y:1;', 'z:3;']);
+    expect(s.encoders.made).toBe(2);
+  });
+
+  it('is not taken up without a socket, for a stream its caller iterates, or for an operation with no stream', async () => {
+    const s = setup();
+    const plain = s.hub.connect('ws', null);
+    expect((await s.subscribe(plain, 'p')).direct).toBeNull();
+    const ws = s.hub.connect('ws', null, new Socket());
+    expect((await s.subscribe(ws, 'e', { exclusive: true })).direct).toBeNull();
+    const idle = s.hub.operation(ws);
+    expect(
+      s.hub.deliverDirect(idle, { prefix: Buffer.from(''), suffix: Buffer.from('') }, () => ({
+        key: 'k',
+        encoder: () => () => Buffer.from(''),
+      })),
+    ).toBeNull();
+    expect(s.encoders.made).toBe(0);
+  });
+
+  it('writes a `since` replay before the live events, then goes on live in its group', async () => {
+    const s = setup();
+    const [since] = await s.say(['r'], ['r'], ['x'], ['r']);
+    const socket = new Socket();
+    await s.subscribe(s.hub.connect('ws', null, socket), 's', { since: since! });
+    await s.say(['r']);
+    for (let i = 0; i < 10 && socket.frames.length < 3; i++) await settle();
+    expect(socket.frames).toEqual(['s:2;', 's:4;', 's:5;']);
+    expect(s.replays).toEqual(['started']);
+    expect(s.hub.replaysInFlight).toBe(0);
+  });
+
+  it('holds a replay slot until the socket has taken the replay, and refuses one more meanwhile', async () => {
+    const s = setup({ maxReplays: 1 });
+    const [since] = await s.say(['r'], ['r'], ['r']);
+    const socket = new Socket(false);
+    const ws = s.hub.connect('ws', null, socket);
+    await s.subscribe(ws, 'one', { since: since! });
+    await settle();
+    expect(socket.frames).toEqual(['one:2;']);
+    expect(s.hub.replaysInFlight).toBe(1);
+    const refused = await rejection(s.subscribe(ws, 'two', { since: since! }));
+    expect(refused.code).toBe('RATE_LIMITED');
+    expect(refused.details).toMatchObject({ reason: 'TOO_MANY_REPLAYS', limit: 1 });
+    // Another connection has slots of its own.
+    await s.subscribe(s.hub.connect('ws', null, new Socket()), 'other', { since: since! });
+    for (let i = 0; i < 10 && socket.frames.length < 2; i++) {
+      socket.drain();
+      await settle();
+    }
+    socket.drain();
+    for (let i = 0; i < 10 && s.hub.replaysInFlight > 0; i++) await settle();
+    expect(socket.frames).toEqual(['one:2;', 'one:3;']);
+    expect(s.hub.replaysInFlight).toBe(0);
+    await s.subscribe(ws, 'three', { since: since! });
+    expect(s.replays).toEqual(['started', 'refused', 'started', 'started']);
+  });
+});
+
+describe('a slow consumer', () => {
+  it('is closed once, with 4008, when its socket holds more than the bound, and its subscriptions end', async () => {
+    const s = setup({ maxQueuedBytes: 10 });
+    const socket = new Socket(false);
+    const closes: [number, string][] = [];
+    const ws = s.hub.connect('ws', (code, reason) => closes.push([code, reason]), socket);
+    const { direct } = await s.subscribe(ws, 'slow');
+    const fast = new Socket();
+    await s.subscribe(s.hub.connect('ws', null, fast), 'fast');
+    await s.say(['r'], ['r'], ['r'], ['r']);
+    expect(closes).toEqual([[SLOW_CONSUMER.code, SLOW_CONSUMER.reason]]);
+    expect(s.slow).toEqual(['ws']);
+    expect(await direct!.next()).toEqual({ value: undefined, done: true });
+    expect(fast.frames).toEqual(['fast:1;', 'fast:2;', 'fast:3;', 'fast:4;']);
+    expect(await s.hub.stats()).toMatchObject({ activeConnections: 1, totalDisconnections: 1 });
+  });
+
+  it('is closed when the streams it iterates itself hold more than the bound, not before', async () => {
+    const s = setup({ maxQueuedBytes: 600 });
+    const closes: number[] = [];
+    const ws = s.hub.connect('ws', (code) => closes.push(code));
+    const stream = await s.open(ws);
+    await s.say(['r']);
+    expect(closes).toEqual([]);
+    // Reading gives the bytes back.
+    await stream.next();
+    await s.say(['r']);
+    expect(closes).toEqual([]);
+    for (let i = 0; i < 10 && closes.length === 0; i++) await s.say(['r']);
+    expect(closes).toEqual([SLOW_CONSUMER.code]);
+  });
+});
+
+describe('renewed rights', () => {
+  it('end a subscription to rooms no longer granted, and move one to every room into the group of its new rights', async () => {
+    const s = setup();
+    const socket = new Socket();
+    const ws = s.hub.connect('ws', null, socket);
+    const named = await s.subscribe(ws, 'named', { rooms: ['a'] });
+    await s.subscribe(ws, 'all', { rooms: null });
+    // Frames of one operation, in order (the two groups' frames interleave in routing order).
+    const of = (name: string) => socket.frames.filter((f) => f.startsWith(`${name}:`));
+    await s.say(['a'], ['b']);
+    expect([of('named'), of('all')]).toEqual([['named:1;'], ['all:1;', 'all:2;']]);
+    s.hub.reauthorize(ws, onlyRoom('b'));
+    const ended = await rejection(named.direct!.next());
+    expect(ended.code).toBe('FORBIDDEN');
+    expect(ended.details).toEqual({ reason: 'ROOM_NOT_GRANTED', rooms: ['a'] });
+    await s.say(['a'], ['b']);
+    expect([of('named'), of('all')]).toEqual([['named:1;'], ['all:1;', 'all:2;', 'all:4;']]);
+    expect(s.encoders.made).toBe(3);
+    // The same rights again: nothing moves.
+    s.hub.reauthorize(ws, onlyRoom('b'));
+    await s.say(['b']);
+    expect(of('all')).toEqual(['all:1;', 'all:2;', 'all:4;', 'all:5;']);
+    expect(s.encoders.made).toBe(3);
+    expect((await s.hub.stats()).activeSubscriptions).toBe(1);
+  });
+});
