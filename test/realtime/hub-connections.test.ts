@@ -174,13 +174,38 @@ describe('connections', () => {
       totalDisconnections: 2,
     });
     // An SSE response that never subscribed was never a connection, and its end counts nothing.
-    sse.release();
+    s.hub.connect('sse', null).release();
     expect((await s.hub.stats()).totalDisconnections).toBe(2);
+  });
+
+  it('count an SSE response once however many streams it opens', async () => {
+    const s = setup();
+    const sse = s.hub.connect('sse', null);
+    await s.open(sse);
+    await s.open(sse);
+    expect(await s.hub.stats()).toMatchObject({
+      activeConnections: 1,
+      totalConnections: 1,
+      activeSubscriptions: 2,
+    });
+  });
+
+  it('count what a stream its caller iterates hands out as delivered', async () => {
+    const s = setup();
+    const stream = await s.open(null);
+    await s.say(['r'], ['r']);
+    await stream.next();
+    expect((await s.hub.stats()).messagesDelivered).toBe(1);
+    await stream.next();
+    expect((await s.hub.stats()).messagesDelivered).toBe(2);
   });
 
   it('keep a WebSocket open while one of its subscriptions ends, and end them all with it', async () => {
     const s = setup();
     const ws = s.hub.connect('ws', null);
+    const only = await s.open(ws);
+    await only.return!();
+    expect(await s.hub.stats()).toMatchObject({ activeConnections: 1, activeSubscriptions: 0 });
     const one = await s.open(ws);
     const two = await s.open(ws);
     await one.return!();
@@ -229,9 +254,12 @@ describe('connections', () => {
   it('are refused once the hub closes, which ends every stream', async () => {
     const s = setup();
     const stream = await s.open(s.hub.connect('ws', null));
+    const grouped = await s.subscribe(s.hub.connect('ws', null, new Socket()), 'g');
     s.hub.close();
     s.hub.close();
     expect(await stream.next()).toEqual({ value: undefined, done: true });
+    expect(await grouped.direct!.next()).toEqual({ value: undefined, done: true });
+    expect(s.hub.snapshot()).toMatchObject({ activeConnections: 0, totalDisconnections: 2, rooms: {} });
     expect((await rejection(s.open(null))).code).toBe('BAD_USER_INPUT');
   });
 });
