@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { READ_ALL, type ReadAccess } from '../../src/domain/access/read-access.js';
 import { DomainError } from '../../src/domain/errors.js';
-import type { StoredEvent } from '../../src/domain/events/event-types.js';
+import type { EventDraft, StoredEvent } from '../../src/domain/events/event-types.js';
 import { systemClock } from '../../src/domain/ports.js';
 import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
 import type { FrameSink } from '../../src/realtime/connection-queue.js';
@@ -188,6 +188,40 @@ describe('connections', () => {
       totalConnections: 1,
       activeSubscriptions: 2,
     });
+  });
+
+  it('hand a stream only the types it asked for and, without rooms, what its reader may read', async () => {
+    const s = setup();
+    const typed = await s.open(null, { types: ['TASK_CREATED'] });
+    const mine = await s.open(null, { rooms: null, access: onlyRoom('a') });
+    const [, a, ab] = await s.say(['r'], ['a'], ['b', 'a'], ['b']);
+    const [task] = (
+      await s.engine.store.commit({
+        expect: [],
+        put: [],
+        del: [],
+        events: [
+          {
+            type: 'TASK_CREATED',
+            rooms: ['r'],
+            payload: { kind: 'custom', data: {} },
+          } as unknown as EventDraft,
+        ],
+        timestamp: new Date().toISOString(),
+        source: 'connections-test',
+      })
+    ).map((e) => e.id);
+    expect((await typed.next()).value?.id).toBe(task);
+    expect([(await mine.next()).value?.id, (await mine.next()).value?.id]).toEqual([a, ab]);
+    await s.say(['a']);
+    expect((await mine.next()).value?.type).toBe('CUSTOM');
+  });
+
+  it('replay after `since` every event in any of its rooms', async () => {
+    const s = setup();
+    const [since, , both] = await s.say(['r'], ['x'], ['x', 'r']);
+    const stream = await s.open(null, { since: since! });
+    expect((await stream.next()).value?.id).toBe(both);
   });
 
   it('count what a stream its caller iterates hands out as delivered', async () => {
