@@ -8,7 +8,6 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { READ_ALL, type ReadAccess } from '../../src/domain/access/read-access.js';
-import { DomainError } from '../../src/domain/errors.js';
 import type { EventDraft, StoredEvent } from '../../src/domain/events/event-types.js';
 import { systemClock } from '../../src/domain/ports.js';
 import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
@@ -20,6 +19,7 @@ import {
   type Grouping,
   type HubConnection,
 } from '../../src/realtime/realtime-hub.js';
+import { errorOf } from '../domain/fleet.js';
 
 const logger = pino({ level: 'silent' });
 const cleanup: (() => void | Promise<void>)[] = [];
@@ -134,15 +134,6 @@ function setup(options: { maxQueuedBytes?: number; maxReplays?: number } = {}) {
   return { engine, hub, say, subscribe, open, encoders, replays, slow };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  return error as DomainError;
-}
-
 describe('connections', () => {
   it('count a WebSocket from its opening and an SSE response from its first subscription, and each end once', async () => {
     const s = setup();
@@ -247,15 +238,15 @@ describe('connections', () => {
     ws.release();
     expect(await two.next()).toEqual({ value: undefined, done: true });
     expect(await s.hub.stats()).toMatchObject({ activeConnections: 0, activeSubscriptions: 0 });
-    expect((await rejection(s.open(ws))).code).toBe('BAD_USER_INPUT');
+    expect((await errorOf(s.open(ws))).code).toBe('BAD_USER_INPUT');
   });
 
   it('refuse rooms that are not room names or not granted, saying which', async () => {
     const s = setup();
-    const bad = await rejection(s.open(null, { rooms: ['ok', 'not ok'] }));
+    const bad = await errorOf(s.open(null, { rooms: ['ok', 'not ok'] }));
     expect(bad.code).toBe('BAD_USER_INPUT');
     expect(bad.details).toEqual({ reason: 'BAD_ROOM' });
-    const denied = await rejection(s.open(null, { rooms: ['a', 'b', 'c'], access: onlyRoom('b') }));
+    const denied = await errorOf(s.open(null, { rooms: ['a', 'b', 'c'], access: onlyRoom('b') }));
     expect(denied.code).toBe('FORBIDDEN');
     expect(denied.details).toEqual({ reason: 'ROOM_NOT_GRANTED', rooms: ['a', 'c'] });
     expect((await s.hub.stats()).activeSubscriptions).toBe(0);
@@ -294,7 +285,7 @@ describe('connections', () => {
     expect(await stream.next()).toEqual({ value: undefined, done: true });
     expect(await grouped.direct!.next()).toEqual({ value: undefined, done: true });
     expect(s.hub.snapshot()).toMatchObject({ activeConnections: 0, totalDisconnections: 2, rooms: {} });
-    expect((await rejection(s.open(null))).code).toBe('BAD_USER_INPUT');
+    expect((await errorOf(s.open(null))).code).toBe('BAD_USER_INPUT');
   });
 });
 
@@ -372,7 +363,7 @@ describe('grouped delivery', () => {
     await settle();
     expect(socket.frames).toEqual(['one:2;']);
     expect(s.hub.replaysInFlight).toBe(1);
-    const refused = await rejection(s.subscribe(ws, 'two', { since: since! }));
+    const refused = await errorOf(s.subscribe(ws, 'two', { since: since! }));
     expect(refused.code).toBe('RATE_LIMITED');
     expect(refused.details).toMatchObject({ reason: 'TOO_MANY_REPLAYS', limit: 1 });
     // Another connection has slots of its own.
@@ -435,7 +426,7 @@ describe('renewed rights', () => {
     await s.say(['a'], ['b']);
     expect([of('named'), of('all')]).toEqual([['named:1;'], ['all:1;', 'all:2;']]);
     s.hub.reauthorize(ws, onlyRoom('b'));
-    const ended = await rejection(named.direct!.next());
+    const ended = await errorOf(named.direct!.next());
     expect(ended.code).toBe('FORBIDDEN');
     expect(ended.details).toEqual({ reason: 'ROOM_NOT_GRANTED', rooms: ['a'] });
     await s.say(['a'], ['b']);

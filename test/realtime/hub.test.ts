@@ -7,12 +7,12 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { READ_ALL } from '../../src/domain/access/read-access.js';
-import { DomainError } from '../../src/domain/errors.js';
 import type { StoredEvent } from '../../src/domain/events/event-types.js';
 import { systemClock, type Engine, type EventBus, type EventLog } from '../../src/domain/ports.js';
 import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
 import { createRedisEngine } from '../../src/engines/redis/redis-engine.js';
 import { RealtimeHub, SLOW_CONSUMER } from '../../src/realtime/realtime-hub.js';
+import { errorOf } from '../domain/fleet.js';
 
 const logger = pino({ level: 'silent' });
 let engines = 0;
@@ -123,15 +123,6 @@ async function readUntil(
   }
 }
 
-async function rejection(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  return error as DomainError;
-}
-
 describe('the realtime hub', () => {
   it('replays since across pages while events land on both sides of every read: no gap, no repeat', async () => {
     const h = await harness();
@@ -234,16 +225,16 @@ describe('the realtime hub', () => {
     expect((await onConnection.next()).done).toBe(true);
 
     // Opening fails on the cursor after the live side was registered.
-    const malformed = await rejection(
+    const malformed = await errorOf(
       h.hub.open({ rooms: ['d'], types: null, since: 'soon', connection: null, access: READ_ALL }),
     );
     expect(malformed.code).toBe('BAD_USER_INPUT');
-    const expired = await rejection(
+    const expired = await errorOf(
       h.hub.open({ rooms: ['d'], types: null, since: '1-0', connection: null, access: READ_ALL }),
     );
     expect(expired.code).toBe('CURSOR_EXPIRED');
     // A bad room name is refused before anything is watched.
-    const badRoom = await rejection(
+    const badRoom = await errorOf(
       h.hub.open({
         rooms: ['e', 'not a room'],
         types: null,

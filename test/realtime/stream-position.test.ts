@@ -8,7 +8,6 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { READ_ALL, type ReadAccess } from '../../src/domain/access/read-access.js';
-import { DomainError } from '../../src/domain/errors.js';
 import type { EventDraft, EventType, StoredEvent } from '../../src/domain/events/event-types.js';
 import { systemClock, type EventLog } from '../../src/domain/ports.js';
 import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
@@ -23,6 +22,7 @@ import {
   type StreamItem,
   type StreamPosition,
 } from '../../src/realtime/stream-position.js';
+import { errorOf } from '../domain/fleet.js';
 
 const logger = pino({ level: 'silent' });
 const cleanup: (() => void | Promise<void>)[] = [];
@@ -134,15 +134,6 @@ async function take(stream: AsyncIterator<StreamItem>, count: number): Promise<(
     got.push(shown(value));
   }
   return got;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<DomainError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DomainError);
-  return error as DomainError;
 }
 
 const onlyRoom = (room: string): ReadAccess => ({ key: `only:${room}`, canRead: (r) => r === room });
@@ -289,8 +280,8 @@ describe('a positioned stream', () => {
   it('refuses a malformed or expired `since` before anything is sent, and keeps no subscription', async () => {
     const s = await setup({ retention: 3 });
     const [gone] = await s.say('CUSTOM', ['r'], ['r'], ['r'], ['r'], ['r']);
-    expect((await rejection(s.open({ since: 'nope' }))).code).toBe('BAD_USER_INPUT');
-    expect((await rejection(s.open({ since: gone! }))).code).toBe('CURSOR_EXPIRED');
+    expect((await errorOf(s.open({ since: 'nope' }))).code).toBe('BAD_USER_INPUT');
+    expect((await errorOf(s.open({ since: gone! }))).code).toBe('CURSOR_EXPIRED');
     expect((await s.hub.stats()).activeSubscriptions).toBe(0);
   });
 
@@ -346,9 +337,9 @@ describe('a positioned stream', () => {
 describe('a history page', () => {
   it('refuses what a stream refuses, and sizes out of bounds', async () => {
     const s = await setup();
-    const code = async (request: Partial<HistoryRequest>) => (await rejection(s.history(request))).code;
+    const code = async (request: Partial<HistoryRequest>) => (await errorOf(s.history(request))).code;
     expect(await code({ rooms: ['not a room'] })).toBe('BAD_USER_INPUT');
-    const denied = await rejection(s.history({ rooms: ['a', 'b'], access: onlyRoom('a') }));
+    const denied = await errorOf(s.history({ rooms: ['a', 'b'], access: onlyRoom('a') }));
     expect(denied.code).toBe('FORBIDDEN');
     expect(denied.details).toMatchObject({ reason: 'ROOM_NOT_GRANTED', rooms: ['b'] });
     expect(await code({ after: 'x' })).toBe('BAD_USER_INPUT');
@@ -507,6 +498,6 @@ describe('a history page', () => {
   it('refuses to page forward from an event no longer retained, rather than skip what was trimmed', async () => {
     const s = await setup({ retention: 3 });
     const [gone] = await s.say('CUSTOM', ['r'], ['r'], ['r'], ['r'], ['r']);
-    expect((await rejection(s.history({ after: gone! }))).code).toBe('CURSOR_EXPIRED');
+    expect((await errorOf(s.history({ after: gone! }))).code).toBe('CURSOR_EXPIRED');
   });
 });
