@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { IdempotencyKeyTaken, VersionConflict } from '../../src/domain/errors.js';
 import { compareEventIds, type EventDraft, type StoredEvent } from '../../src/domain/events/event-types.js';
-import type { Agent } from '../../src/domain/model.js';
-import { systemClock, type Clock, type Commit, type Engine } from '../../src/domain/ports.js';
+import type { Agent, Task } from '../../src/domain/model.js';
+import { systemClock, type Clock, type Commit, type Engine, type Where } from '../../src/domain/ports.js';
 
 export interface EngineFactory {
   /** A fresh engine with nothing stored, on this clock. */
@@ -199,6 +199,66 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         expect(await e.store.get('agent', moved.id)).toBeNull();
         expect(await e.store.count('agent', { status: 'OFFLINE' })).toBe(0);
         expect(await e.store.count('agent')).toBe(3);
+      });
+
+      it('finds every match of a filter spread thinly over many records, in order, up to the limit', async () => {
+        const e = await make();
+        // Two in every 20 agents are rare, and every other agent is ACTIVE: 6 rare ACTIVE among 130.
+        const docs = Array.from({ length: 130 }, (_, i) =>
+          agentDoc({ type: i % 20 >= 18 ? 'rare' : 'common', status: i % 2 ? 'PAUSED' : 'ACTIVE' }),
+        );
+        await e.store.commit(
+          commitOf({
+            expect: docs.map((d) => ({ kind: 'agent' as const, id: d.id, version: 0 })),
+            put: docs.map((d) => ({ kind: 'agent' as const, id: d.id, doc: d, version: 1 })),
+          }),
+        );
+        const ids = (records: { doc: Agent }[]) => records.map((r) => r.doc.id);
+        const rare = [18, 38, 58, 78, 98, 118].map((i) => docs[i]!.id);
+        const where = { status: 'ACTIVE', type: 'rare' } as const;
+        expect(ids(await e.store.list('agent', { where, limit: 2 }))).toEqual(rare.slice(0, 2));
+        expect(ids(await e.store.list('agent', { where, limit: 10 }))).toEqual(rare);
+        expect(ids(await e.store.list('agent', { where, limit: 10, after: rare[0] }))).toEqual(rare.slice(1));
+        expect(await e.store.count('agent', where)).toBe(6);
+        expect(await e.store.count('agent', { type: 'rare' })).toBe(12);
+        expect(await e.store.count('agent', { status: 'PAUSED' })).toBe(65);
+        const active = docs.filter((_, i) => i % 2 === 0).map((d) => d.id);
+        expect(ids(await e.store.list('agent', { where: { status: 'ACTIVE' }, limit: 60 }))).toEqual(
+          active.slice(0, 60),
+        );
+        expect(ids(await e.store.list('agent', { where: { status: 'ACTIVE' }, limit: 100 }))).toEqual(active);
+      });
+
+      it('refuses a filter on a field that is not indexed, and never matches a field that is null', async () => {
+        const e = await make();
+        const where = { name: 'x' } as unknown as Where<'agent'>;
+        await expect(e.store.list('agent', { where, limit: 10 })).rejects.toThrow('not an indexed field');
+        await expect(e.store.count('agent', where)).rejects.toThrow('not an indexed field');
+        const task: Task = {
+          id: agentDoc().id,
+          title: 'unassigned',
+          priority: 5,
+          status: 'PENDING',
+          requiredCapabilities: [],
+          assigneeId: null,
+          input: null,
+          progress: null,
+          progressMessage: null,
+          result: null,
+          error: null,
+          reason: null,
+          createdAt: now,
+          updatedAt: now,
+        };
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'task', id: task.id, version: 0 }],
+            put: [{ kind: 'task', id: task.id, doc: task, version: 1 }],
+          }),
+        );
+        expect(await e.store.count('task', { assigneeId: 'null' })).toBe(0);
+        expect(await e.store.list('task', { where: { assigneeId: 'null' }, limit: 10 })).toEqual([]);
+        expect(await e.store.count('task', { status: 'PENDING' })).toBe(1);
       });
 
       it('lets exactly one of many racing commits with the same expectation win', async () => {
