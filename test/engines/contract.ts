@@ -34,6 +34,28 @@ export function agentDoc(overrides: Partial<Agent> = {}): Agent {
   };
 }
 
+/** A PENDING task nobody holds, with a fresh id. */
+export function taskDoc(overrides: Partial<Task> = {}): Task {
+  seq++;
+  return {
+    id: `01J0000000000000000000${String(seq).padStart(4, '0')}`,
+    title: `task-${seq}`,
+    priority: 5,
+    status: 'PENDING',
+    requiredCapabilities: [],
+    assigneeId: null,
+    input: null,
+    progress: null,
+    progressMessage: null,
+    result: null,
+    error: null,
+    reason: null,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+}
+
 const custom = (room: string, n: number): EventDraft => ({
   type: 'CUSTOM',
   rooms: [room],
@@ -234,22 +256,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         const where = { name: 'x' } as unknown as Where<'agent'>;
         await expect(e.store.list('agent', { where, limit: 10 })).rejects.toThrow('not an indexed field');
         await expect(e.store.count('agent', where)).rejects.toThrow('not an indexed field');
-        const task: Task = {
-          id: agentDoc().id,
-          title: 'unassigned',
-          priority: 5,
-          status: 'PENDING',
-          requiredCapabilities: [],
-          assigneeId: null,
-          input: null,
-          progress: null,
-          progressMessage: null,
-          result: null,
-          error: null,
-          reason: null,
-          createdAt: now,
-          updatedAt: now,
-        };
+        const task = taskDoc({ title: 'unassigned' });
         await e.store.commit(
           commitOf({
             expect: [{ kind: 'task', id: task.id, version: 0 }],

@@ -8,6 +8,7 @@ import { isEventId, type EventDraft, type StoredEvent } from '../../src/domain/e
 import type { Agent, Task } from '../../src/domain/model.js';
 import type { Clock, Commit, Engine, Kind, Where } from '../../src/domain/ports.js';
 import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
+import { agentDoc as contractAgentDoc, taskDoc as contractTaskDoc } from './contract.js';
 
 const at = '2026-01-01T00:00:00.000Z';
 const T0 = Date.parse(at);
@@ -20,38 +21,11 @@ class Clockwork implements Clock {
 }
 
 function agentDoc(id: string, overrides: Partial<Agent> = {}): Agent {
-  return {
-    id,
-    name: id,
-    type: 't',
-    status: 'ACTIVE',
-    capabilities: [],
-    metadata: null,
-    activeTaskCount: 0,
-    createdAt: at,
-    updatedAt: at,
-    ...overrides,
-  };
+  return contractAgentDoc({ id, name: id, createdAt: at, updatedAt: at, ...overrides });
 }
 
 function taskDoc(id: string, overrides: Partial<Task> = {}): Task {
-  return {
-    id,
-    title: id,
-    priority: 5,
-    status: 'PENDING',
-    requiredCapabilities: [],
-    assigneeId: null,
-    input: null,
-    progress: null,
-    progressMessage: null,
-    result: null,
-    error: null,
-    reason: null,
-    createdAt: at,
-    updatedAt: at,
-    ...overrides,
-  };
+  return contractTaskDoc({ id, title: id, createdAt: at, updatedAt: at, ...overrides });
 }
 
 const custom = (rooms: string[], n: number): EventDraft => ({
