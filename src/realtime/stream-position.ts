@@ -81,20 +81,12 @@ class PositionedStream implements AsyncIterableIterator<StreamItem> {
     private readonly wants: (event: StoredEvent) => boolean,
   ) {
     this.settled = start;
-    if (replay?.catchUp) {
-      // Live events up to `upTo` come from the log.
-      this.floor = replay.upTo;
-      this.cursor = start;
-      this.ready.push({ kind: 'position', cursor: start, live: true });
-    } else if (replay) {
-      this.floor = replay.after;
-      this.cursor = replay.after;
-      this.ready.push({ kind: 'position', cursor: replay.after, live: false });
-    } else {
-      this.floor = null;
-      this.cursor = start;
-      this.ready.push({ kind: 'position', cursor: start, live: true });
-    }
+    // A `since` replay starts at `since`, not live yet; otherwise the stream is live from `start`, and
+    // with a catch-up, live events up to where it ends come from the log.
+    const fromSince = replay !== null && !replay.catchUp;
+    this.floor = replay === null ? null : replay.catchUp ? replay.upTo : replay.after;
+    this.cursor = fromSince ? replay.after : start;
+    this.ready.push({ kind: 'position', cursor: this.cursor, live: !fromSince });
     if (heartbeatMs > 0) {
       this.timer = setInterval(() => void this.beat(), Math.max(1, Math.floor(heartbeatMs / 4)));
       this.timer.unref();
@@ -275,21 +267,18 @@ export function createEventStreams({ realtime, log, heartbeatMs }: EventStreamsO
         exclusive: true,
       });
       const wants = matcher(request.rooms, request.types, request.access);
-      if (request.since === null) {
-        // What was committed between reading `start` and registering may have missed the live side
-        // (a pub/sub message published before the room was subscribed): the log has it. Later
-        // heartbeats move the cursor past it, so it must be sent, not left to a resume.
-        const registered = await log.lastId().catch(async (error: unknown) => {
-          await inner.return?.();
-          throw error;
-        });
-        const catchUp: Replay | null =
-          registered === start || registered === null
-            ? null
-            : { after: start, upTo: registered, first: [], catchUp: true };
-        return new PositionedStream(inner, log, heartbeatMs, catchUp, start, wants);
-      }
       try {
+        if (request.since === null) {
+          // What was committed between reading `start` and registering may have missed the live side
+          // (a pub/sub message published before the room was subscribed): the log has it. Later
+          // heartbeats move the cursor past it, so it must be sent, not left to a resume.
+          const registered = await log.lastId();
+          const catchUp: Replay | null =
+            registered === start || registered === null
+              ? null
+              : { after: start, upTo: registered, first: [], catchUp: true };
+          return new PositionedStream(inner, log, heartbeatMs, catchUp, start, wants);
+        }
         // Validates `since` (BAD_USER_INPUT, CURSOR_EXPIRED) before anything is sent.
         const first = await log.readAfter(request.since, REPLAY_PAGE);
         return new PositionedStream(
