@@ -130,6 +130,13 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
       config.limits.mutationBurst,
       Math.max(1, Math.round(config.limits.mutationBurst / config.limits.mutationRatePerS)),
     ),
+    // Cost points per caller, in the same kind of window.
+    costLimiter: engine.limiter(
+      'cost',
+      config.limits.costBurst,
+      Math.max(1, Math.round(config.limits.costBurst / config.limits.costRatePerS)),
+    ),
+    onRefused: (limit) => metrics.refused.inc({ limit }),
     closing: () => closing,
   });
 

@@ -43,13 +43,22 @@ const environment = z.object({
   GRAPHQL_MAX_ALIASES: int(30),
   GRAPHQL_MAX_TOKENS: int(2000, 10),
   GRAPHQL_MAX_DIRECTIVES: int(50),
-  GRAPHQL_MAX_COST: int(5000, 1),
+  GRAPHQL_MAX_COST: int(10_000, 1),
   WS_MAX_SUBSCRIPTIONS: int(100, 1),
   WS_SUBSCRIBE_RATE_PER_S: int(20, 1),
   WS_SUBSCRIBE_BURST: int(100, 1),
   WS_MAX_REPLAYS: int(2, 1),
   MUTATION_RATE_PER_S: int(500, 1),
   MUTATION_BURST: int(5000, 1),
+  RESPONSE_MAX_BYTES: int(8 * 1024 * 1024, 1024),
+  EXPENSIVE_COST: int(1000, 1),
+  EXPENSIVE_MAX_PER_CALLER: int(2, 1),
+  EXPENSIVE_MAX_TOTAL: int(8, 1),
+  COST_RATE_PER_S: int(5000, 1),
+  COST_BURST: int(100_000, 1),
+  WS_MAX_CONNECTIONS_PER_SUB: int(20, 1),
+  SSE_MAX_STREAMS_PER_SUB: int(20, 1),
+  TOKEN_MAX_LIFETIME_S: int(86_400, 1),
   IDEMPOTENCY_TTL_S: int(86_400, 1),
 });
 
@@ -87,6 +96,8 @@ export interface AuthConfig {
   issuer: string | null;
   audience: string | null;
   clockToleranceS: number;
+  /** A token whose `exp` is further than this from now is refused (TOKEN_MAX_LIFETIME_S). */
+  maxLifetimeS: number;
 }
 
 /** What one client may make the server do (README "Limits"). */
@@ -102,6 +113,18 @@ export interface Limits {
   wsMaxReplays: number;
   mutationRatePerS: number;
   mutationBurst: number;
+  /** Bytes one query or mutation result may hold (RESPONSE_MAX_BYTES). */
+  responseMaxBytes: number;
+  /** From this cost on, an operation is expensive: a few at a time per caller and in all. */
+  expensiveCost: number;
+  expensiveMaxPerCaller: number;
+  expensiveMaxTotal: number;
+  /** Cost points per caller: COST_BURST per window of COST_BURST / COST_RATE_PER_S seconds. */
+  costRatePerS: number;
+  costBurst: number;
+  /** Sockets, and SSE streams, one token subject may hold open on an instance. */
+  wsMaxConnectionsPerSub: number;
+  sseMaxStreamsPerSub: number;
 }
 
 export class ConfigError extends Error {
@@ -131,6 +154,7 @@ export function parseConfig(env: Record<string, string | undefined>, fallbackIns
           issuer: e.JWT_ISSUER ?? null,
           audience: e.JWT_AUDIENCE ?? null,
           clockToleranceS: e.JWT_CLOCK_TOLERANCE_S,
+          maxLifetimeS: e.TOKEN_MAX_LIFETIME_S,
         }
       : null;
   if (production && !auth) {
@@ -178,6 +202,14 @@ export function parseConfig(env: Record<string, string | undefined>, fallbackIns
       wsMaxReplays: e.WS_MAX_REPLAYS,
       mutationRatePerS: e.MUTATION_RATE_PER_S,
       mutationBurst: e.MUTATION_BURST,
+      responseMaxBytes: e.RESPONSE_MAX_BYTES,
+      expensiveCost: e.EXPENSIVE_COST,
+      expensiveMaxPerCaller: e.EXPENSIVE_MAX_PER_CALLER,
+      expensiveMaxTotal: e.EXPENSIVE_MAX_TOTAL,
+      costRatePerS: e.COST_RATE_PER_S,
+      costBurst: e.COST_BURST,
+      wsMaxConnectionsPerSub: e.WS_MAX_CONNECTIONS_PER_SUB,
+      sseMaxStreamsPerSub: e.SSE_MAX_STREAMS_PER_SUB,
     },
     idempotencyTtlS: e.IDEMPOTENCY_TTL_S,
   };

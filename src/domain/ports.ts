@@ -192,13 +192,18 @@ export interface Presence {
   all(): Promise<RealtimeSnapshot[]>;
 }
 
-/** The answer of a rate limiter: allowed, or how long until the key may try again. */
-export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
+/**
+ * The answer of a rate limiter: allowed, or how long until the key may try again; with what is left
+ * of the key's window and when it starts again, where the store says so.
+ */
+export type RateDecision = (
+  { allowed: true; remaining?: number } | { allowed: false; retryAfterMs: number; remaining?: number }
+) & { resetAfterMs?: number };
 
 /** A rate limit per key, shared by every instance of a shared engine. */
 export interface RateLimiter {
-  /** Takes one of the key's points for the current window. */
-  take(key: string): Promise<RateDecision>;
+  /** Takes `points` (default 1) of the key's points for the current window. */
+  take(key: string, points?: number): Promise<RateDecision>;
 }
 
 export interface HealthReport {

@@ -25,6 +25,8 @@ export const LIMITS = {
   proposalValueBytes: 16 * 1024,
   broadcastBytes: 64 * 1024,
   pageSize: 100,
+  /** Candidates an election keeps (the likeliest leaders first), and votes a proposal lists. */
+  listed: 100,
   id: 64,
   /** Levels of nesting in any JSON input: `{"a":[1]}` is two. Redis' Lua decoder stops at 1000. */
   jsonDepth: 32,

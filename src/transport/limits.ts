@@ -18,7 +18,34 @@ import type { Plugin } from 'graphql-yoga';
 import type { Limits } from '../config.js';
 import { LIMITS } from '../domain/validation.js';
 import { DEFAULT_PAGE_SIZE } from '../schema/paging.js';
-import { costLimitRule } from '../schema/cost-limit.js';
+import { costLimitRule, type CostModel } from '../schema/cost-limit.js';
+
+/**
+ * How Colony's fields are priced (cost-limit.ts): a point per KiB a field may hold, pages as served,
+ * and the two plain lists at the cap their resolvers apply.
+ */
+export const COST_MODEL: CostModel = {
+  defaultListSize: DEFAULT_PAGE_SIZE,
+  maxListSize: LIMITS.pageSize,
+  listBounds: { 'Election.candidates': LIMITS.listed, 'Proposal.votes': LIMITS.listed },
+  // Lists of objects nothing caps (none in the schema today) are priced as a full page.
+  unboundedListSize: LIMITS.pageSize,
+  fieldBytes: {
+    'Agent.metadata': LIMITS.metadataBytes,
+    'Agent.capabilities': LIMITS.capabilities * LIMITS.capability,
+    'Task.input': LIMITS.taskInputBytes,
+    'Task.result': LIMITS.taskResultBytes,
+    'Task.error': LIMITS.taskError,
+    'Task.requiredCapabilities': LIMITS.capabilities * LIMITS.capability,
+    'Proposal.value': LIMITS.proposalValueBytes,
+    'Alert.details': LIMITS.alertDetailsBytes,
+    'Alert.message': LIMITS.alertMessage,
+    'CustomEventPayload.data': LIMITS.broadcastBytes,
+    'HealthEventPayload.checks': 1024,
+  },
+  defaultJsonBytes: LIMITS.broadcastBytes,
+  bytesPerPoint: 1024,
+};
 
 /** A refusal that names the limit (from armor's message, without its misleading "Syntax Error:"). */
 function limitError(message: string, reason: string, setting: string, limit: number): GraphQLError {
@@ -97,10 +124,8 @@ export function costControls(limits: Limits): Plugin[] {
         );
         addValidationRule(
           costLimitRule({
+            ...COST_MODEL,
             maxCost: limits.maxCost,
-            defaultListSize: DEFAULT_PAGE_SIZE,
-            maxListSize: LIMITS.pageSize,
-            unboundedListSize: 10,
             setting: 'GRAPHQL_MAX_COST',
           }),
         );

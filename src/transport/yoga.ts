@@ -16,7 +16,8 @@ import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
 import { colonyForRequest, type ColonyContext, type Session } from '../schema/context.js';
 import type { EventStreams } from '../realtime/stream-position.js';
 import { toClientError } from '../schema/errors.js';
-import { costControls, productionHardening, withoutSuggestions } from './limits.js';
+import { COST_MODEL, costControls, productionHardening, withoutSuggestions } from './limits.js';
+import { chargeResponseBytes, ExpensiveGate, useExecutionLimits } from './limits-execution.js';
 import { corsOptions, httpProtections } from './limits-http.js';
 import { renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { routeLabel, type AppMetrics } from './metrics.js';
@@ -76,6 +77,10 @@ export interface YogaDeps {
   allowedOrigins: string[] | null;
   /** Mutations per caller (see mutation-limit.ts). */
   mutationLimiter: RateLimiter;
+  /** Cost points per caller (see limits-execution.ts); null: no budget. */
+  costLimiter?: RateLimiter | null;
+  /** Called when a limit refuses an operation (for a metric). */
+  onRefused?: (limit: string) => void;
   /**
    * True once the server is closing. A subscription that arrives then (on a connection accepted just
    * before) ends at once, like the streams already open, and its client resumes on another instance.
@@ -169,7 +174,8 @@ export function createErrorMasker(logger: Logger, production: boolean): (error: 
 
 export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerContext, ColonyContext> {
   return createYoga<ServerContext, ColonyContext>({
-    schema: deps.schema,
+    // Every resolver charges the bytes it adds to its operation's RESPONSE_MAX_BYTES budget.
+    schema: chargeResponseBytes(deps.schema),
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     // GraphiQL's assets are served by Colony itself (no CDN, see graphiql.ts), and its subscriptions
@@ -261,6 +267,14 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       ...costControls(deps.limits),
       ...(deps.production ? productionHardening() : []),
       useMutationRateLimit(deps.mutationLimiter, 'MUTATION_RATE_PER_S, MUTATION_BURST'),
+      useExecutionLimits({
+        model: COST_MODEL,
+        responseMaxBytes: deps.limits.responseMaxBytes,
+        expensiveCost: deps.limits.expensiveCost,
+        gate: new ExpensiveGate(deps.limits.expensiveMaxPerCaller, deps.limits.expensiveMaxTotal),
+        costLimiter: deps.costLimiter ?? null,
+        ...(deps.onRefused ? { onRefused: deps.onRefused } : {}),
+      }),
     ],
   });
 }

@@ -45,7 +45,10 @@ export async function runElection(
   const candidates = listed
     .map((record) => record.doc)
     .filter((a) => a.id !== excludedId)
-    .sort(byLoadThenAge);
+    .sort(byLoadThenAge)
+    // The leader and the runners-up after it: a fleet of thousands does not make each term hold
+    // thousands of agent copies (and their metadata) in the store, the log and every answer.
+    .slice(0, LIMITS.listed);
   const leader = candidates[0];
   if (!leader) return null;
   // The candidates (with their loads) are recorded and weighed: guard each of them. The list
