@@ -97,7 +97,7 @@ export interface AuthConfig {
   audience: string | null;
   clockToleranceS: number;
   /** A token whose `exp` is further than this from now is refused (TOKEN_MAX_LIFETIME_S). */
-  maxLifetimeS: number;
+  maxLifetimeS?: number;
 }
 
 /** What one client may make the server do (README "Limits"). */

@@ -151,6 +151,38 @@ export function withoutSuggestions<E extends Error>(error: E): E | GraphQLError 
   });
 }
 
+/**
+ * Drops `extensions.originalError`, which Yoga's request parser sets itself (an invalid JSON body
+ * answers the SyntaxError's name, message and, in development, its stack): no response carries it.
+ */
+export function withoutOriginalError(error: GraphQLError): GraphQLError {
+  if (!error.extensions || !('originalError' in error.extensions)) return error;
+  const { originalError: _dropped, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions,
+  });
+}
+
+/**
+ * Gives a code to an error that has none: graphql-js's own errors outside any field (variables it
+ * could not coerce, such as an Int out of range) are the request's fault, BAD_USER_INPUT; one inside
+ * a field (a null for a non-null field) is the server's, INTERNAL_SERVER_ERROR.
+ */
+export function withCode(error: GraphQLError): GraphQLError {
+  if (error.extensions?.code) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: { ...error.extensions, code: error.path ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT' },
+  });
+}
+
 /** Production: no introspection and no suggestions, on every transport (they hook validation). */
 export function productionHardening(): Plugin[] {
   return [

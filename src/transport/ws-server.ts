@@ -22,7 +22,8 @@ import type { ColonyContext } from '../schema/context.js';
 import { withClientErrors } from '../schema/errors.js';
 import { AuthError, connectionParamsToken, type TokenVerifier } from '../auth/token-verifier.js';
 import type { Limits } from '../config.js';
-import { SubscribeGuard } from './limits-ws.js';
+import { ConnectionsPerSubject, SubscribeGuard, TOO_MANY_CONNECTIONS } from './limits-ws.js';
+import { isRenewalDocument } from './limits-renewal.js';
 import { groupingFor } from './subscription-grouping.js';
 import { writeBatch, type WriteBatch } from './write-batch.js';
 import type { ServerContext } from './yoga.js';
@@ -44,7 +45,10 @@ export interface WsServerOptions {
   /** NODE_ENV=production: errors of each event's execution lose their suggestions, as on HTTP. */
   production?: boolean;
   /** WS_MAX_SUBSCRIPTIONS and the subscribe rate (limits-ws.ts). */
-  limits: Pick<Limits, 'wsMaxSubscriptions' | 'wsSubscribeRatePerS' | 'wsSubscribeBurst'>;
+  limits: Pick<
+    Limits,
+    'wsMaxSubscriptions' | 'wsSubscribeRatePerS' | 'wsSubscribeBurst' | 'wsMaxConnectionsPerSub'
+  >;
   /** Called when a limit refuses a subscribe message (for a metric). */
   onRefused?: (limit: string) => void;
 }
@@ -111,6 +115,8 @@ export function createWsServer(options: WsServerOptions): WsServer {
   const sessions = new WeakMap<WebSocket, WsSession>();
   const guards = new WeakMap<WebSocket, SubscribeGuard>();
   const mask = createResultMasker(options.logger, options.production ?? false);
+  // Sockets per token subject (WS_MAX_CONNECTIONS_PER_SUB); without auth there is no subject.
+  const perSubject = new ConnectionsPerSubject(options.limits.wsMaxConnectionsPerSub);
 
   const disposable = useServer<Record<string, unknown>, { connection?: HubConnection }>(
     {
@@ -143,6 +149,16 @@ export function createWsServer(options: WsServerOptions): WsServer {
           );
           sessions.set(socket, session);
           socket.once('close', () => session.dispose());
+          const sub = session.identity?.sub;
+          if (sub) {
+            const release = perSubject.acquire(sub);
+            if (!release) {
+              options.onRefused?.('ws_max_connections_per_sub');
+              socket.close(TOO_MANY_CONNECTIONS.code, TOO_MANY_CONNECTIONS.reason);
+              return false;
+            }
+            socket.once('close', release);
+          }
           return true;
         } catch (error) {
           if (!(error instanceof AuthError)) throw error;
@@ -153,7 +169,12 @@ export function createWsServer(options: WsServerOptions): WsServer {
       },
       onSubscribe: async (ctx, id, payload) => {
         // Before any work: graphql-ws has already registered this id in ctx.subscriptions.
-        const admission = guards.get(ctx.extra.socket)?.admit(Object.keys(ctx.subscriptions).length);
+        const admission = guards
+          .get(ctx.extra.socket)
+          ?.admit(
+            Object.keys(ctx.subscriptions).length,
+            isRenewalDocument(payload.query, payload.operationName),
+          );
         if (admission && !admission.ok) {
           options.onRefused?.(admission.limit);
           if ('close' in admission) {

@@ -16,9 +16,17 @@ import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
 import { colonyForRequest, type ColonyContext, type Session } from '../schema/context.js';
 import type { EventStreams } from '../realtime/stream-position.js';
 import { toClientError } from '../schema/errors.js';
-import { COST_MODEL, costControls, productionHardening, withoutSuggestions } from './limits.js';
+import {
+  COST_MODEL,
+  costControls,
+  productionHardening,
+  withCode,
+  withoutOriginalError,
+  withoutSuggestions,
+} from './limits.js';
 import { chargeResponseBytes, ExpensiveGate, useExecutionLimits } from './limits-execution.js';
 import { corsOptions, httpProtections } from './limits-http.js';
+import { ConnectionsPerSubject } from './limits-ws.js';
 import { renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { routeLabel, type AppMetrics } from './metrics.js';
 import { useMutationRateLimit } from './mutation-limit.js';
@@ -142,6 +150,51 @@ async function authenticateRequest(
   }
 }
 
+/**
+ * With authentication on, an HTTP request proves its token before anything else is done with it:
+ * the body is not read, parsed or validated for a caller without a valid token, so that an
+ * anonymous caller learns nothing of the schema (no "Cannot query field", no "Did you mean"). The
+ * identity is kept for the context factory. GraphiQL's page is served before this (it holds no data).
+ */
+function useAuthenticationFirst(
+  verifier: TokenVerifier | null,
+  identities: WeakMap<Request, Identity | null>,
+): Plugin {
+  return {
+    async onRequestParse({ request, endResponse, fetchAPI }) {
+      if (!verifier) return;
+      try {
+        identities.set(request, await authenticateRequest(verifier, request));
+      } catch (error) {
+        if (!(error instanceof GraphQLError)) throw error;
+        const { http, ...extensions } = error.extensions as {
+          http?: { status: number; headers: Record<string, string> };
+        };
+        endResponse(
+          new fetchAPI.Response(JSON.stringify({ errors: [{ message: error.message, extensions }] }), {
+            status: http?.status ?? 401,
+            headers: { 'content-type': 'application/json; charset=utf-8', ...http?.headers },
+          }),
+        );
+      }
+    },
+  };
+}
+
+function tooManyStreams(max: number): GraphQLError {
+  return new GraphQLError(
+    `This identity already has ${max} event streams open (SSE_MAX_STREAMS_PER_SUB): close one first.`,
+    {
+      extensions: {
+        code: 'RATE_LIMITED',
+        reason: 'TOO_MANY_STREAMS',
+        limit: max,
+        http: { status: 429, headers: { 'retry-after': '1' } },
+      },
+    },
+  );
+}
+
 /** Ends an SSE stream when the token that opened it expires (a socket is closed with 4403 instead). */
 function endAtExpiry(connection: HubConnection, identity: Identity | null, toleranceS: number): void {
   if (identity?.exp == null) return;
@@ -168,11 +221,15 @@ export function createErrorMasker(logger: Logger, production: boolean): (error: 
     const { error: sent, unexpected } = toClientError(error);
     if (unexpected) logger.error({ err: error }, 'unexpected error in a GraphQL operation');
     // Variable coercion ("Did you mean the enum value…?") happens at execution, past validation.
-    return production ? withoutSuggestions(sent) : sent;
+    const clean = withCode(withoutOriginalError(sent));
+    return production ? withoutSuggestions(clean) : clean;
   };
 }
 
 export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerContext, ColonyContext> {
+  const identities = new WeakMap<Request, Identity | null>();
+  // SSE streams per token subject (SSE_MAX_STREAMS_PER_SUB); without auth there is no subject.
+  const streamsPerSubject = new ConnectionsPerSubject(deps.limits.sseMaxStreamsPerSub);
   return createYoga<ServerContext, ColonyContext>({
     // Every resolver charges the bytes it adds to its operation's RESPONSE_MAX_BYTES budget.
     schema: chargeResponseBytes(deps.schema),
@@ -216,9 +273,20 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
           session: session ?? null,
         };
       }
-      const identity = await authenticateRequest(deps.verifier, request);
+      const identity = identities.has(request)
+        ? (identities.get(request) ?? null)
+        : await authenticateRequest(deps.verifier, request);
       // An SSE subscription is a connection of its own; it counts once its stream starts.
       const sse = request.headers.get('accept')?.includes('text/event-stream');
+      if (sse && identity) {
+        const release = streamsPerSubject.acquire(identity.sub);
+        if (!release) {
+          deps.onRefused?.('sse_max_streams_per_sub');
+          throw tooManyStreams(streamsPerSubject.max);
+        }
+        if (res) res.once('close', release);
+        else release();
+      }
       const stream = sse ? openSseConnection(deps.hub, res) : null;
       if (stream) endAtExpiry(stream.connection, identity, deps.clockToleranceS);
       return {
@@ -232,6 +300,7 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       };
     },
     plugins: [
+      useAuthenticationFirst(deps.verifier, identities),
       useNestingLimit(),
       ...httpProtections(deps.allowedOrigins),
       // GraphiQL's assets, only where GraphiQL is on.
