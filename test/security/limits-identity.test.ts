@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { buildSchema } from '../../src/schema/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../support/app.js';
+import { startRedis } from '../support/redis-server.js';
 import { hsToken, inSeconds } from '../support/tokens.js';
 import {
   closed,
@@ -124,6 +125,33 @@ describe('the cost budget per caller', () => {
   });
 });
 
+describe('the cost budget on Redis', () => {
+  it('is one budget for the whole cluster', async () => {
+    const redis = await startRedis();
+    cleanup.push(() => redis.dispose());
+    const fleet = {
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: 'cost-cluster',
+      COST_RATE_PER_S: '1',
+      COST_BURST: '250',
+    };
+    const a = await app({ ...fleet, INSTANCE_ID: 'a' });
+    const b = await app({ ...fleet, INSTANCE_ID: 'b' });
+    const token = await viewer('roamer');
+    // 100 points each (20 agents × 5): two fit in 250, the third does not, whichever instance it reaches.
+    const query = '{ agents(first: 20) { edges { node { id name } } } }';
+    const costs: number[] = [];
+    for (const t of [a, b]) {
+      const reply = await post(t, query, token);
+      expect(reply.body.errors).toBeUndefined();
+      costs.push((reply.body.extensions?.cost as { remaining: number }).remaining);
+    }
+    expect(costs[1], JSON.stringify(costs)).toBeLessThan(costs[0]!);
+    const third = await post(a, query, token);
+    expect(third.body.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'COST_BUDGET' });
+  });
+});
+
 describe('sockets and streams per identity (item 7)', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -198,31 +226,48 @@ describe('sockets and streams per identity (item 7)', () => {
 describe('renewal passes every limit (item 5)', () => {
   it('renews a socket at WS_MAX_SUBSCRIPTIONS whose mutation and cost budgets are spent', async () => {
     const t = await app({
+      JWT_CLOCK_TOLERANCE_S: '0',
       WS_MAX_SUBSCRIPTIONS: '3',
       MUTATION_RATE_PER_S: '1',
       MUTATION_BURST: '1',
       COST_RATE_PER_S: '1',
       COST_BURST: '50',
     });
-    const socket = await rawSocket(t.wsUrl, await admin('renewer', inSeconds(60)));
-    // Spend the mutation budget, then the cost budget.
-    expect((await overSocket(socket, createAgents(1))).errors).toBeUndefined();
-    expect((await overSocket(socket, createAgents(1))).errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
-    expect(
-      (await overSocket(socket, '{ agents(first: 50) { edges { node { id } } } }')).errors?.[0]?.extensions,
-    ).toMatchObject({ reason: 'COST_BUDGET' });
-    // Fill the socket with subscriptions: the cap is reached.
+    // A token that expires in 2 s: without a renewal the socket is closed with 4403 then.
+    const oldExp = inSeconds(2);
+    const socket = await rawSocket(t.wsUrl, await admin('renewer', oldExp));
+    // Fill the socket with subscriptions (a stream's first item says it is registered): the cap is reached.
+    const positions: string[] = [];
+    const registered = new Promise<void>((resolve) =>
+      socket.on('message', (raw) => {
+        const message = JSON.parse(String(raw)) as { id: string; type: string };
+        if (message.type === 'next' && message.id.startsWith('s') && !positions.includes(message.id)) {
+          positions.push(message.id);
+          if (positions.length === 3) resolve();
+        }
+      }),
+    );
     for (let i = 0; i < 3; i++) {
       socket.send(
         JSON.stringify({
           id: `s${i}`,
           type: 'subscribe',
-          payload: { query: 'subscription { events { id } }' },
+          payload: { query: 'subscription { eventStream { __typename ... on Event { id } } }' },
         }),
       );
     }
+    await registered;
     const capped = await overSocket(socket, 'subscription { events { id } }');
     expect(capped.errors?.[0]?.extensions?.reason).toBe('TOO_MANY_SUBSCRIPTIONS');
+    // Spend the caller's mutation budget, then its cost budget (on another socket: this one is full).
+    const spender = await rawSocket(t.wsUrl, await admin('renewer', oldExp));
+    const created = await overSocket(spender, createAgents(1));
+    expect(created.errors, JSON.stringify(created.errors)).toBeUndefined();
+    expect((await overSocket(spender, createAgents(1))).errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(
+      (await overSocket(spender, '{ agents(first: 50) { edges { node { id } } } }')).errors?.[0]?.extensions,
+    ).toMatchObject({ reason: 'COST_BUDGET' });
+    spender.close();
     // 30 renewals in a row: the first ones pass, the rest meet renewal's own small rate, nothing else.
     const renew = 'mutation ($t: String!) { renewSession(token: $t) { sub expiresAt } }';
     const fresh = await admin('renewer', inSeconds(600));
@@ -234,7 +279,18 @@ describe('renewal passes every limit (item 5)', () => {
     for (const a of answers.filter((x) => x.errors)) {
       expect(a.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'RENEWAL_RATE' });
     }
+    // Past the old exp the socket is open and its subscriptions deliver.
+    const events: string[] = [];
+    socket.on('message', (raw) => {
+      const message = JSON.parse(String(raw)) as { id: string; type: string; payload: { data: unknown } };
+      if (message.type === 'next' && JSON.stringify(message.payload).includes('"Event"'))
+        events.push(message.id);
+    });
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, oldExp * 1000 - Date.now()) + 500));
     expect(socket.readyState).toBe(WebSocket.OPEN);
+    await post(t, 'mutation { broadcast(room: "agents", data: 1) { id } }', await admin('other-admin'));
+    while (events.length < 3) await new Promise((resolve) => socket.once('message', resolve));
+    expect(events.sort()).toEqual(['s0', 's1', 's2']);
     socket.close();
     await healthWithinOneSecond(t.url);
   });
