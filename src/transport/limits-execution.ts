@@ -10,7 +10,7 @@
  * - **Concurrency**: an operation costing EXPENSIVE_COST or more runs only while its caller has fewer
  *   than EXPENSIVE_MAX_PER_CALLER and the instance fewer than EXPENSIVE_MAX_TOTAL of them running;
  *   parallel copies of one allowed query cannot stack up.
- * - **Cost budget**: each caller has COST_BURST points per window of COST_BURST / COST_RATE_PER_S
+ * - **Cost budget**: each token subject has COST_BURST points per window of COST_BURST / COST_RATE_PER_S
  *   seconds, held in the engine (one budget for the cluster on Redis); each query, mutation and
  *   subscribe spends its cost, priced with its variables. What is left is in `extensions.cost` as
  *   `{ requested, remaining, resetAt }` (Shopify's shape), and over it the operation is RATE_LIMITED.
@@ -235,7 +235,9 @@ async function admit(
     release = entered;
   }
   let decision: RateDecision | null = null;
-  if (limits.costLimiter && cost > 0) {
+  // Per identity: without authentication every client behind one address (a proxy, a benchmark's
+  // thousands of sockets) would share one budget, so anonymous callers have none.
+  if (limits.costLimiter && cost > 0 && context.identity) {
     decision = await limits.costLimiter.take(`cost:${caller}`, cost);
     if (!decision.allowed) {
       release();
