@@ -50,7 +50,7 @@ const environment = z.object({
   WS_MAX_REPLAYS: int(2, 1),
   MUTATION_RATE_PER_S: int(500, 1),
   MUTATION_BURST: int(5000, 1),
-  RESPONSE_MAX_BYTES: int(8 * 1024 * 1024, 1024),
+  RESPONSE_MAX_BYTES: int(4 * 1024 * 1024, 1024),
   EXPENSIVE_COST: int(1000, 1),
   EXPENSIVE_MAX_PER_CALLER: int(2, 1),
   EXPENSIVE_MAX_TOTAL: int(8, 1),

@@ -8,15 +8,15 @@
  *   run fails at once, so that no more of the result is built, and the result is replaced by one
  *   error naming the limit. The result never holds more than the bound plus one field.
  * - **Concurrency**: an operation costing EXPENSIVE_COST or more runs only while its caller has fewer
- *   than EXPENSIVE_MAX_PER_CALLER and the instance fewer than EXPENSIVE_MAX_TOTAL of them running;
- *   parallel copies of one allowed query cannot stack up.
+ *   than EXPENSIVE_MAX_PER_CALLER and the instance fewer than EXPENSIVE_MAX_TOTAL of them running
+ *   or, over HTTP, still being written; parallel copies of one allowed query cannot stack up.
  * - **Cost budget**: each token subject has COST_BURST points per window of COST_BURST / COST_RATE_PER_S
  *   seconds, held in the engine (one budget for the cluster on Redis); each query, mutation and
  *   subscribe spends its cost, priced with its variables. What is left is in `extensions.cost` as
  *   `{ requested, remaining, resetAt }` (Shopify's shape), and over it the operation is RATE_LIMITED.
  *   `renewSession` alone spends nothing: a socket at every limit can still renew its token.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   defaultFieldResolver,
   getNamedType,
@@ -275,11 +275,15 @@ export function useExecutionLimits(limits: ExecutionLimits): Plugin {
         setResultAndStopExecution({ errors: [admitted] });
         return;
       }
+      // An HTTP answer holds its slot until it is written (or the client is gone): what an
+      // expensive operation costs in memory is its serialized answer waiting for a slow reader too.
+      const res = (context as { res?: ServerResponse }).res;
+      if (res) res.once('close', admitted.release);
       const budget = new ResponseBudget(limits.responseMaxBytes);
       extendContext({ [BUDGET]: budget } as never);
       return {
         onExecuteDone({ result, setResult }) {
-          admitted.release();
+          if (!res) admitted.release();
           if (Symbol.asyncIterator in result) return;
           const failure = budget.exceeded;
           if (failure) {
