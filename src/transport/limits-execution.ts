@@ -278,7 +278,10 @@ export function useExecutionLimits(limits: ExecutionLimits): Plugin {
       // An HTTP answer holds its slot until it is written (or the client is gone): what an
       // expensive operation costs in memory is its serialized answer waiting for a slow reader too.
       const res = (context as { res?: ServerResponse }).res;
-      if (res) res.once('close', admitted.release);
+      if (res) {
+        if (res.closed) admitted.release();
+        else res.once('close', admitted.release);
+      }
       const budget = new ResponseBudget(limits.responseMaxBytes);
       extendContext({ [BUDGET]: budget } as never);
       return {

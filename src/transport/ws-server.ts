@@ -157,7 +157,9 @@ export function createWsServer(options: WsServerOptions): WsServer {
               socket.close(TOO_MANY_CONNECTIONS.code, TOO_MANY_CONNECTIONS.reason);
               return false;
             }
-            socket.once('close', release);
+            // A client that left while its token was being verified has closed already.
+            if (socket.readyState === socket.CLOSED) release();
+            else socket.once('close', release);
           }
           return true;
         } catch (error) {

@@ -284,7 +284,8 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
           deps.onRefused?.('sse_max_streams_per_sub');
           throw tooManyStreams(streamsPerSubject.max);
         }
-        if (res) res.once('close', release);
+        // A client that has gone already frees its place at once.
+        if (res && !res.closed) res.once('close', release);
         else release();
       }
       const stream = sse ? openSseConnection(deps.hub, res) : null;
