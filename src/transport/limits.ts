@@ -16,6 +16,7 @@ import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-type
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Limits } from '../config.js';
+import { AGENT_STATUSES, TASK_STATUSES } from '../domain/model.js';
 import { LIMITS } from '../domain/validation.js';
 import { DEFAULT_PAGE_SIZE } from '../schema/paging.js';
 import { costLimitRule, type CostModel } from '../schema/cost-limit.js';
@@ -27,8 +28,14 @@ import { costLimitRule, type CostModel } from '../schema/cost-limit.js';
 export const COST_MODEL: CostModel = {
   defaultListSize: DEFAULT_PAGE_SIZE,
   maxListSize: LIMITS.pageSize,
-  listBounds: { 'Election.candidates': LIMITS.listed, 'Proposal.votes': LIMITS.listed },
-  // Lists of objects nothing caps (none in the schema today) are priced as a full page.
+  listBounds: {
+    'Election.candidates': LIMITS.listed,
+    'Proposal.votes': LIMITS.listed,
+    // One entry per status.
+    'FleetStats.agentsByStatus': AGENT_STATUSES.length,
+    'FleetStats.tasksByStatus': TASK_STATUSES.length,
+  },
+  // Lists of objects nothing caps (`RealtimeStats.rooms`, admin only) are priced as a full page.
   unboundedListSize: LIMITS.pageSize,
   fieldBytes: {
     'Agent.metadata': LIMITS.metadataBytes,
