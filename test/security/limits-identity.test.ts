@@ -111,6 +111,12 @@ describe('the cost budget per caller', () => {
     const socket = await rawSocket(t.wsUrl, token);
     const overWs = await overSocket(socket, dear);
     expect(overWs.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'COST_BUDGET' });
+    // A subscription asking for 64 KiB payloads costs more than what is left: refused too.
+    const subscribe = await overSocket(
+      socket,
+      'subscription { events { payload { ... on CustomEventPayload { data } } } }',
+    );
+    expect(subscribe.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'COST_BUDGET' });
     socket.close();
     // Another caller has a budget of its own.
     expect((await post(t, dear, await viewer('saver'))).body.errors).toBeUndefined();
