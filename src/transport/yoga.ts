@@ -4,7 +4,8 @@ import type { ServerResponse } from 'node:http';
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
-import { AuthError, bearerToken, type TokenVerifier } from '../auth/token-verifier.js';
+import { authenticateRequest, useAuthenticationFirst } from '../auth/http-authentication.js';
+import type { TokenVerifier } from '../auth/token-verifier.js';
 import { expiresInMs } from '../auth/expiry.js';
 import type { Identity } from '../domain/access/identity.js';
 import { readAccessFor } from '../domain/access/room-rights.js';
@@ -121,64 +122,6 @@ export interface ServerContext {
   session?: Session;
   /** Node's response, for an HTTP request (an SSE subscription writes into it through its body). */
   res?: ServerResponse;
-}
-
-/**
- * The identity an HTTP request (a query, a mutation, an SSE subscription) proves with its
- * `Authorization: Bearer` header. Refused with 401 and an UNAUTHENTICATED error before anything runs.
- */
-async function authenticateRequest(
-  verifier: TokenVerifier | null,
-  request: Request,
-): Promise<Identity | null> {
-  if (!verifier) return null;
-  const token = bearerToken(request.headers.get('authorization'));
-  const refuse = (message: string) =>
-    new GraphQLError(message, {
-      extensions: {
-        code: 'UNAUTHENTICATED',
-        http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="colony"' } },
-      },
-    });
-  if (token === null) throw refuse('Authentication required: send `Authorization: Bearer <token>`.');
-  if (!token) throw refuse('The Authorization header must be `Bearer <token>`.');
-  try {
-    return await verifier.verify(token);
-  } catch (error) {
-    if (error instanceof AuthError) throw refuse(error.message);
-    throw error;
-  }
-}
-
-/**
- * With authentication on, an HTTP request proves its token before anything else is done with it:
- * the body is not read, parsed or validated for a caller without a valid token, so that an
- * anonymous caller learns nothing of the schema (no "Cannot query field", no "Did you mean"). The
- * identity is kept for the context factory. GraphiQL's page is served before this (it holds no data).
- */
-function useAuthenticationFirst(
-  verifier: TokenVerifier | null,
-  identities: WeakMap<Request, Identity | null>,
-): Plugin {
-  return {
-    async onRequestParse({ request, endResponse, fetchAPI }) {
-      if (!verifier) return;
-      try {
-        identities.set(request, await authenticateRequest(verifier, request));
-      } catch (error) {
-        if (!(error instanceof GraphQLError)) throw error;
-        const { http, ...extensions } = error.extensions as {
-          http?: { status: number; headers: Record<string, string> };
-        };
-        endResponse(
-          new fetchAPI.Response(JSON.stringify({ errors: [{ message: error.message, extensions }] }), {
-            status: http?.status ?? 401,
-            headers: { 'content-type': 'application/json; charset=utf-8', ...http?.headers },
-          }),
-        );
-      }
-    },
-  };
 }
 
 function tooManyStreams(max: number): GraphQLError {
