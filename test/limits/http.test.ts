@@ -148,7 +148,7 @@ describe('metric labels', () => {
     expect(metrics).not.toContain('invented');
     expect(metrics).not.toContain('query=');
     expect(metrics).not.toContain('SomeName');
-    expect(metrics).toMatch(/graphql_yoga_http_duration_count\{[^}]*url="\/graphql"[^}]*\} \d+/);
+    expect(metrics).toMatch(/graphql_yoga_http_duration_seconds_count\{[^}]*url="\/graphql"[^}]*\} \d+/);
     for (const sub of subs) sub.unsubscribe();
   });
 });
