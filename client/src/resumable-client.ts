@@ -151,6 +151,8 @@ export function createResumableClient(options: ResumableClientOptions): Resumabl
   let lastClose: { code: number; reason: string } | null = null;
 
   const setState = (next: ConnectionState) => {
+    // One report per change: a drop is seen both as `closed` and as the retry's `connecting`.
+    if (JSON.stringify(next) === JSON.stringify(state)) return;
     state = next;
     for (const listener of stateListeners) listener(next);
   };
