@@ -200,7 +200,9 @@ export function createResumableClient(options: ResumableClientOptions): Resumabl
         }
         dropped = true;
         for (const sub of active) sub.resuming = { waiting: sub.usesPositions, caughtUp: 0 };
-        setState({ status: 'reconnecting', attempt: attempt || 1, closed: lastClose });
+        // A retry that failed is reported by the next attempt's `connecting`, not here again.
+        if (state.status !== 'reconnecting')
+          setState({ status: 'reconnecting', attempt: attempt || 1, closed: lastClose });
       },
     },
   });
