@@ -28,7 +28,7 @@ export const GRAPHQL_PATH = '/graphql';
 
 const LIVE = `# Tab 1 of the tour: press ▶ here, then run CreateAgent from a second browser tab.
 subscription Live {
-  events {
+  events(rooms: ["agents"]) {
     id
     type
     rooms
@@ -37,7 +37,6 @@ subscription Live {
       __typename
       ... on AgentEventPayload { agent { id name status } previousAgentStatus: previousStatus action }
       ... on TaskEventPayload { task { id title status progress assignee { id name } } previousTaskStatus: previousStatus }
-      ... on CustomEventPayload { data }
     }
   }
 }
@@ -49,7 +48,10 @@ mutation CreateAgent {
 }
 `;
 
-/** What a new GraphiQL tab opens on: both operations of the tour; ▶ asks which one to run. */
+/**
+ * Both operations of the tour in one document: GraphiQL's fallback when it has no tabs to show. A
+ * tab opened with **+** starts empty (GraphiQL's own behaviour), as the README says.
+ */
 export const DEFAULT_QUERY = `${LIVE}\n${CREATE_AGENT}`;
 
 /**

@@ -38,7 +38,7 @@ export function AgentColumn({
       <h3>
         {status.toLowerCase()}{' '}
         <span className="count" data-testid={`count-${status}`}>
-          {count ?? list.length}
+          {count ?? '–'}
         </span>
       </h3>
       <div className="column-list">

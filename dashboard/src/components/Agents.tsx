@@ -36,7 +36,8 @@ export function Agents({
     void run(CreateAgent, { input: { name: name.trim(), type: type.trim() || 'worker' } });
     setName('');
   };
-  const total = counts ? AGENT_COLUMNS.reduce((n, s) => n + (counts[s] ?? 0), 0) : agents.length;
+  // Unknown until the server answers (or while it refuses): never a made-up 0.
+  const total = counts ? AGENT_COLUMNS.reduce((n, s) => n + (counts[s] ?? 0), 0) : '–';
   return (
     <Card
       title={

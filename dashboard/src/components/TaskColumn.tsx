@@ -40,7 +40,7 @@ export function TaskColumn({
       <h3>
         {status.toLowerCase()}{' '}
         <span className="count" data-testid={`count-${status}`}>
-          {count ?? list.length}
+          {count ?? '–'}
         </span>
       </h3>
       <div className="column-list">

@@ -37,7 +37,7 @@ export function Tasks({
   };
   // Agents to assign to by hand: the ACTIVE ones loaded (or "least loaded", which the server picks).
   const active = agents.filter((a) => a.status === 'ACTIVE').slice(0, 50);
-  const total = counts ? TASK_COLUMNS.reduce((n, s) => n + (counts[s] ?? 0), 0) : tasks.length;
+  const total = counts ? TASK_COLUMNS.reduce((n, s) => n + (counts[s] ?? 0), 0) : '–';
   return (
     <Card
       title={
