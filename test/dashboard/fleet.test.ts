@@ -11,6 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateAgent } from '../api/operations.js';
 import { startApp, type TestApp } from '../support/app.js';
+import { freePort } from '../support/net.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.DASHBOARD_SCREENSHOTS ?? 'tmp';
@@ -163,4 +164,41 @@ describe('the dashboard on a server that refuses its queries', () => {
     await page.screenshot({ path: `${SHOTS}/dashboard-refused.png` });
     await page.close();
   });
+});
+
+describe('the dashboard after CURSOR_EXPIRED', () => {
+  it(
+    'loads every view again, with the same small queries, and goes on live',
+    { timeout: 60_000 },
+    async () => {
+      // The embedded engine forgets everything on restart: the page's cursor is no longer retained.
+      const env = { PORT: String(await freePort()), GRAPHQL_MAX_COST: '1250' };
+      let t = await startApp(env);
+      try {
+        await t.ok(CreateAgent, { input: { name: 'before-restart', type: 'crawler' } });
+        const { page, errors } = await openPage(t);
+        await expect.poll(() => text(page, 'agents-total'), { timeout: 15_000 }).toBe('1');
+        await t.stop();
+        t = await startApp(env);
+        // The test's own HTTP client may still hold a connection to the stopped server: one try drops it.
+        await fetch(`${t.url}/health`).catch(() => undefined);
+        for (const name of ['after-1', 'after-2'])
+          await t.ok(CreateAgent, { input: { name, type: 'crawler' } });
+        await expect.poll(() => page.getByTestId('cursor-expired').count(), { timeout: 30_000 }).toBe(1);
+        await expect.poll(() => text(page, 'agents-total'), { timeout: 15_000 }).toBe('2');
+        const names = () =>
+          page
+            .locator('[data-testid="agent"]')
+            .evaluateAll((cards) => cards.map((c) => c.getAttribute('data-name')));
+        await expect.poll(names, { timeout: 15_000 }).toEqual(['after-1', 'after-2']);
+        expect(await page.getByTestId('problems').count()).toBe(0);
+        await t.ok(CreateAgent, { input: { name: 'after-3', type: 'crawler' } });
+        await expect.poll(() => text(page, 'agents-total'), { timeout: 15_000 }).toBe('3');
+        expect(errors).toEqual([]);
+        await page.close();
+      } finally {
+        await t.stop();
+      }
+    },
+  );
 });

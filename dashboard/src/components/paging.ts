@@ -1,11 +1,15 @@
 /**
- * One column's pages: the first is queried once the page is ready, the next ones on demand. The
- * nodes go into the fleet state (where live events update them); the column keeps only where the
- * next page starts.
+ * One column's pages: the first is queried once the page is ready (and again when the column is
+ * mounted anew after CURSOR_EXPIRED), the next ones on demand. The nodes go into the fleet state,
+ * where live events update them; the column keeps only where the next page starts.
+ *
+ * Queried imperatively rather than with useQuery: urql shares an operation between components that
+ * ask the same thing and replays its last result to a new one, which after CURSOR_EXPIRED would
+ * bring back records the restarted server no longer has.
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { useEffect, useState } from 'react';
-import { useClient, useQuery, type AnyVariables } from 'urql';
+import { useEffect, useRef, useState } from 'react';
+import { useClient, type AnyVariables } from 'urql';
 
 interface Page<N> {
   pageInfo: { hasNextPage: boolean; endCursor?: string | null };
@@ -20,25 +24,41 @@ export function usePages<R, V extends AnyVariables & { after?: string | null }, 
   ready: boolean,
 ) {
   const client = useClient();
-  const [first] = useQuery({ query: document, variables, pause: !ready });
   const [next, setNext] = useState<{ hasNextPage: boolean; endCursor: string | null } | null>(null);
   const [loading, setLoading] = useState(false);
-  useEffect(() => {
-    if (!first.data) return;
-    const page = pageOf(first.data);
-    onNodes(page.edges.map((e) => e.node));
-    setNext({ hasNextPage: page.pageInfo.hasNextPage, endCursor: page.pageInfo.endCursor ?? null });
-    // Only a new answer matters (pageOf and onNodes are plain functions, new on each render).
-  }, [first.data]);
-  const loadMore = async () => {
-    if (!next?.endCursor || loading) return;
+  const mounted = useRef(true);
+  // The caller's functions of the latest render, for answers that arrive later.
+  const latest = useRef({ pageOf, onNodes, variables });
+  latest.current = { pageOf, onNodes, variables };
+
+  const load = async (after: string | null) => {
     setLoading(true);
-    const result = await client.query(document, { ...variables, after: next.endCursor }).toPromise();
+    const { variables: base } = latest.current;
+    const result = await client.query(document, { ...base, after }).toPromise();
+    if (!mounted.current) return;
     setLoading(false);
     if (!result.data) return; // the problem banner says why
-    const page = pageOf(result.data);
-    onNodes(page.edges.map((e) => e.node));
+    const page = latest.current.pageOf(result.data);
+    latest.current.onNodes(page.edges.map((e) => e.node));
     setNext({ hasNextPage: page.pageInfo.hasNextPage, endCursor: page.pageInfo.endCursor ?? null });
   };
-  return { hasMore: Boolean(next?.hasNextPage), loading: loading || first.fetching, loadMore };
+
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+  useEffect(() => {
+    if (ready) void load(null);
+    // Once, when the page is ready: a column mounted anew loads anew.
+  }, [ready]);
+
+  return {
+    hasMore: Boolean(next?.hasNextPage),
+    loading,
+    loadMore: async () => {
+      if (next?.endCursor && !loading) await load(next.endCursor);
+    },
+  };
 }
