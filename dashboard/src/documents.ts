@@ -158,7 +158,7 @@ export const DashboardOverview = graphql(`
     fleet {
       ...FleetCounts
     }
-    proposals(status: OPEN, first: 5) {
+    proposals(status: OPEN, first: 3) {
       pageInfo {
         hasNextPage
       }

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateAgent } from '../api/operations.js';
+import { parseConfig } from '../../src/config.js';
 import { startApp, type TestApp } from '../support/app.js';
 import { freePort } from '../support/net.js';
 
@@ -18,6 +19,8 @@ const SHOTS = process.env.DASHBOARD_SCREENSHOTS ?? 'tmp';
 /** From navigation to counts and first pages on screen, on the 2-core test machine under load. */
 const FIRST_SCREEN_MS = 5000;
 const AGENTS = 1000;
+/** A quarter of the default GRAPHQL_MAX_COST: every document the page sends must fit it. */
+const QUARTER_COST = String(Math.floor(parseConfig({}, 'x').limits.maxCost / 4));
 const TASKS = 10_000;
 
 let browser: Browser;
@@ -57,7 +60,11 @@ const text = (page: Page, testId: string) => page.getByTestId(testId).innerText(
 describe('the dashboard on a fleet that was there before it opened', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startApp({ GRAPHQL_MAX_COST: '1250', MUTATION_RATE_PER_S: '100000', MUTATION_BURST: '100000' });
+    t = await startApp({
+      GRAPHQL_MAX_COST: QUARTER_COST,
+      MUTATION_RATE_PER_S: '100000',
+      MUTATION_BURST: '100000',
+    });
     // Made through the domain, as fast as the engine goes: 1 000 agents (100 paused, 50 stopped),
     // 10 000 tasks (1 500 assigned, 1 000 of those started, 500 of those completed).
     const { agents, tasks } = t.app.colony;
@@ -172,7 +179,7 @@ describe('the dashboard after CURSOR_EXPIRED', () => {
     { timeout: 60_000 },
     async () => {
       // The embedded engine forgets everything on restart: the page's cursor is no longer retained.
-      const env = { PORT: String(await freePort()), GRAPHQL_MAX_COST: '1250' };
+      const env = { PORT: String(await freePort()), GRAPHQL_MAX_COST: QUARTER_COST };
       let t = await startApp(env);
       try {
         await t.ok(CreateAgent, { input: { name: 'before-restart', type: 'crawler' } });
