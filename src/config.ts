@@ -14,7 +14,11 @@ const environment = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_URL: optionalString.pipe(
+    z
+      .url({ protocol: /^rediss?$/, message: 'must be redis:// or rediss:// (e.g. redis://localhost:6379)' })
+      .optional(),
+  ),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9:_.-]{1,64}$/)
@@ -34,7 +38,9 @@ const environment = z.object({
   JWT_SECRET: optionalString.pipe(
     z.string().min(32, { message: 'must be at least 32 characters (HS256 needs a 256-bit key)' }).optional(),
   ),
-  JWT_JWKS_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  JWT_JWKS_URL: optionalString.pipe(
+    z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
+  ),
   JWT_ISSUER: optionalString,
   JWT_AUDIENCE: optionalString,
   JWT_CLOCK_TOLERANCE_S: int(5).pipe(z.number().max(300)),

@@ -1,5 +1,5 @@
 /** The HTTP GraphQL pipeline (queries, mutations, SSE subscriptions, GraphiQL), shared with WebSocket. */
-import { createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { ServerResponse } from 'node:http';
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
@@ -38,7 +38,7 @@ export const GRAPHQL_PATH = '/graphql';
 
 const LIVE = `# Tab 1 of the tour: press ▶ here, then run CreateAgent from a second browser tab.
 subscription Live {
-  events {
+  events(rooms: ["agents"]) {
     id
     type
     rooms
@@ -47,7 +47,6 @@ subscription Live {
       __typename
       ... on AgentEventPayload { agent { id name status } previousAgentStatus: previousStatus action }
       ... on TaskEventPayload { task { id title status progress assignee { id name } } previousTaskStatus: previousStatus }
-      ... on CustomEventPayload { data }
     }
   }
 }
@@ -59,7 +58,10 @@ mutation CreateAgent {
 }
 `;
 
-/** What a new GraphiQL tab opens on: both operations of the tour; ▶ asks which one to run. */
+/**
+ * Both operations of the tour in one document: GraphiQL's fallback when it has no tabs to show. A
+ * tab opened with **+** starts empty (GraphiQL's own behaviour), as the README says.
+ */
 export const DEFAULT_QUERY = `${LIVE}\n${CREATE_AGENT}`;
 
 /**
@@ -257,24 +259,57 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
         // No label takes a value the client chose: operation names and error paths (aliases) are
         // free text, and every distinct label value is a series kept for ever.
         labels: { operationName: false, path: false },
+        // Named and labelled by Prometheus' conventions (what `promtool check metrics` checks):
+        // durations in seconds with the unit in the name, counters ending in _total, snake_case labels.
+        // Only these three: the plugin's others (phase timings, a summary) repeat what they say
+        // under names and labels that break those conventions.
         metrics: {
+          graphql_envelop_phase_parse: false,
+          graphql_envelop_phase_validate: false,
+          graphql_envelop_phase_context: false,
+          graphql_envelop_phase_execute: false,
+          graphql_envelop_phase_subscribe: false,
+          graphql_envelop_request: false,
+          graphql_envelop_request_time_summary: false,
+          graphql_envelop_deprecated_field: false,
+          graphql_envelop_schema_change: false,
+          graphql_envelop_execute_resolver: false,
           graphql_yoga_http_duration: createHistogram({
             registry: deps.metrics.registry,
             histogram: {
-              name: 'graphql_yoga_http_duration',
-              help: 'Time spent on HTTP connection',
-              labelNames: ['operationType', 'method', 'statusCode', 'url'],
+              name: 'graphql_yoga_http_duration_seconds',
+              help: 'Time spent on an HTTP request, in seconds.',
+              labelNames: ['operation_type', 'method', 'status_code', 'url'],
             },
             // The route, never the query string of a GET.
             fillLabelsFn: (params, { request, response }) => ({
-              operationType: params.operationType || 'unknown',
+              operation_type: params.operationType || 'unknown',
               method: request.method,
-              statusCode: response.status,
+              status_code: response.status,
               url: routeLabel(request.url),
             }),
           }),
-          graphql_envelop_request_duration: true,
-          graphql_envelop_error_result: true,
+          graphql_envelop_request_duration: createHistogram({
+            registry: deps.metrics.registry,
+            histogram: {
+              name: 'graphql_envelop_request_duration_seconds',
+              help: 'Time spent on a GraphQL operation from parse to execute, in seconds.',
+              labelNames: ['operation_type'],
+            },
+            fillLabelsFn: (params) => ({ operation_type: params.operationType || 'unknown' }),
+          }),
+          graphql_envelop_error_result: createCounter({
+            registry: deps.metrics.registry,
+            counter: {
+              name: 'graphql_envelop_error_result_total',
+              help: 'GraphQL results with errors, by the phase that failed.',
+              labelNames: ['operation_type', 'phase'],
+            },
+            fillLabelsFn: (params) => ({
+              operation_type: params.operationType || 'unknown',
+              phase: params.errorPhase ?? 'unknown',
+            }),
+          }),
         },
       }),
       ...costControls(deps.limits),
