@@ -59,6 +59,7 @@ function countingStore(store: Store, count: (n: number) => void): Store {
     list: (kind, query) => store.list(kind, query),
     count: (kind, where) => store.count(kind, where),
     setVersions: (keys) => store.setVersions(keys),
+    time: () => store.time(),
     idempotency: (key) => store.idempotency(key),
     commit: async (commit) => {
       const events = await store.commit(commit);

@@ -42,6 +42,7 @@ function withCommit(real: Store, commit: (commit: Commit) => ReturnType<Store['c
     list: (kind, query) => real.list(kind, query),
     count: (kind, where) => real.count(kind, where),
     setVersions: (keys) => real.setVersions(keys),
+    time: () => real.time(),
     idempotency: (key) => real.idempotency(key),
     commit,
   };

@@ -142,6 +142,10 @@ export class MemoryStore implements Store {
     return keys.map((key) => this.setVersionMap.get(key) ?? 0);
   }
 
+  async time(): Promise<number> {
+    return this.clock.now().getTime();
+  }
+
   async idempotency(key: string): Promise<IdempotencyRecord | null> {
     this.dropExpiredKeys();
     const found = this.keys.get(key);
@@ -169,6 +173,12 @@ export class MemoryStore implements Store {
     }
     for (const s of commit.sets ?? []) {
       if ((this.setVersionMap.get(s.key) ?? 0) !== s.version) throw new VersionConflict(s.key);
+    }
+    if (commit.clock) {
+      const now = this.clock.now().getTime();
+      const { notBefore, before } = commit.clock;
+      if (notBefore !== undefined && now < notBefore) throw new VersionConflict('clock');
+      if (before !== undefined && now >= before) throw new VersionConflict('clock');
     }
     const idempotency = commit.idempotency;
     if (idempotency) {

@@ -101,6 +101,12 @@ export class RedisStore implements Store {
     return versions.map((v) => Number(v ?? 0));
   }
 
+  /** Redis TIME: the one clock every instance of the fleet shares. */
+  async time(): Promise<number> {
+    const [seconds, micros] = await orUnavailable(() => this.client.time());
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
   async idempotency(key: string): Promise<IdempotencyRecord | null> {
     const [requestHash, outcome, ids] = await orUnavailable(() =>
       this.client.hmget(this.keys.idempotency(key), 'hash', 'outcome', 'ids'),
@@ -131,6 +137,8 @@ export class RedisStore implements Store {
     const change = {
       expect: commit.expect.map((e) => [`${e.kind}:${e.id}`, e.version]),
       sets: (commit.sets ?? []).map((s) => [s.key, s.version]),
+      // false: no bound (cjson has no undefined).
+      clock: [commit.clock?.notBefore ?? false, commit.clock?.before ?? false],
       idem: idem ? [idem.key, idem.requestHash, idem.outcome, idem.ttlMs] : false,
       put: commit.put.map((p) => {
         const fields = INDEXES[p.kind] as readonly string[];
