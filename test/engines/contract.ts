@@ -552,6 +552,76 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         });
     });
 
+    describe('clock conditions', () => {
+      const agentPut = (a: Agent) =>
+        commitOf({
+          expect: [{ kind: 'agent', id: a.id, version: 0 }],
+          put: [{ kind: 'agent', id: a.id, doc: a, version: 1 }],
+          events: [custom('r', 1)],
+        });
+
+      it('commits while the engine clock meets the conditions, and refuses with nothing written otherwise', async () => {
+        const e = await make();
+        const now = await e.store.time();
+        expect(Math.abs(now - (await e.store.time()))).toBeLessThan(5_000);
+        const ok = agentDoc();
+        await e.store.commit({ ...agentPut(ok), clock: { notBefore: now, before: now + 60_000 } });
+        expect((await e.store.get('agent', ok.id))?.version).toBe(1);
+        const last = await e.log.lastId();
+        for (const clock of [
+          { before: now },
+          { notBefore: now + 60_000 },
+          { notBefore: now - 1, before: now },
+        ]) {
+          const refused = agentDoc();
+          await expect(e.store.commit({ ...agentPut(refused), clock })).rejects.toBeInstanceOf(
+            VersionConflict,
+          );
+          expect(await e.store.get('agent', refused.id)).toBeNull();
+          expect(await e.store.setVersions(['agent:*'])).toEqual([1]);
+        }
+        expect(await e.log.lastId()).toBe(last);
+      });
+
+      it('answers the same time on every instance of one store', async () => {
+        const e = await make();
+        if (!factory.peer) return;
+        const peer = await factory.peer(e);
+        open.push(peer);
+        const [a, b] = await Promise.all([e.store.time(), peer.store.time()]);
+        expect(Math.abs(a - b)).toBeLessThan(1_000);
+      });
+
+      it('stores and indexes a lease like any record', async () => {
+        const e = await make();
+        const lease = {
+          id: agentDoc().id,
+          state: 'HELD' as const,
+          ttlMs: 1000,
+          expiresAt: now,
+          lastSeenAt: now,
+          holders: [{ instanceId: 'i', connectionId: 'c', since: now }],
+        };
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'lease', id: lease.id, version: 0 }],
+            put: [{ kind: 'lease', id: lease.id, doc: lease, version: 1 }],
+          }),
+        );
+        expect(await e.store.list('lease', { where: { state: 'HELD' }, limit: 10 })).toEqual([
+          { doc: lease, version: 1 },
+        ]);
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'lease', id: lease.id, version: 1 }],
+            put: [{ kind: 'lease', id: lease.id, doc: { ...lease, state: 'EXPIRED' }, version: 2 }],
+          }),
+        );
+        expect(await e.store.count('lease', { state: 'HELD' })).toBe(0);
+        expect(await e.store.setVersions(['lease:state:HELD', 'lease:state:EXPIRED'])).toEqual([2, 1]);
+      });
+    });
+
     describe('presence', () => {
       it('returns the live reports and drops each once its time runs out', async () => {
         let t = Date.parse('2026-01-01T00:00:00.000Z');
