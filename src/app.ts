@@ -20,6 +20,7 @@ import { buildSchema } from './schema/index.js';
 import { isDashboardPath, serveDashboard } from './transport/dashboard.js';
 import { createMetrics } from './transport/metrics.js';
 import { createWsServer, type WsServer } from './transport/ws-server.js';
+import { AgentPresence } from './transport/agent-presence.js';
 import { createYogaServer } from './transport/yoga.js';
 
 export interface StopOptions {
@@ -85,7 +86,10 @@ function refuseUpgrade(this: Server, _req: IncomingMessage, socket: Duplex): voi
 export async function buildApp(config: Config, { logger }: { logger: Logger }): Promise<App> {
   const engine = await createEngine(config, logger);
   let hub: RealtimeHub | null = null;
-  const metrics = createMetrics(() => hub);
+  const metrics = createMetrics(
+    () => hub,
+    async () => (await colony.liveness.presence()).length,
+  );
   hub = new RealtimeHub({
     engine,
     instanceId: config.instanceId,
@@ -101,6 +105,7 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     clock: systemClock,
     source: config.instanceId,
     idempotencyTtlMs: config.idempotencyTtlS * 1000,
+    lease: config.lease,
   });
   const verifier = config.auth ? createTokenVerifier(config.auth) : null;
   if (!verifier)
@@ -168,6 +173,11 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
   // Node's default, stated because deploy/nginx.conf depends on it: a proxy must close an idle
   // upstream connection before the server does (nginx's upstream keepalive_timeout is 4 s).
   server.keepAliveTimeout = 5_000;
+  const presence = new AgentPresence({
+    liveness: colony.liveness,
+    instanceId: config.instanceId,
+    logger,
+  });
   const ws: WsServer = createWsServer({
     server,
     yoga,
@@ -180,8 +190,15 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     limits: config.limits,
     onRefused: (limit) => metrics.refused.inc({ limit }),
     production: config.production,
+    presence,
   });
-  const jobs = startJobs({ colony, engine, logger, ...config.jobs });
+  const jobs = startJobs({
+    colony,
+    engine,
+    logger,
+    ...config.jobs,
+    onLeasesExpired: (n) => metrics.leaseExpirations.inc(n),
+  });
 
   let stopping: Promise<void> | null = null;
   const stop = ({ drainMs = 0 }: StopOptions = {}) => {
@@ -218,6 +235,8 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
       server.on('upgrade', refuseUpgrade);
       // A client that never answers the close frame holds ws.dispose() for ws's 30 s close timeout.
       await Promise.race([ws.dispose(), expired]);
+      // The closed agent connections' leases start their grace before the engine goes.
+      await presence.close();
       realtime.close();
       jobs.stop();
       // 4. In-flight requests finish; every response now carries `Connection: close`. When drained,

@@ -35,6 +35,11 @@ TaskRef.implement({
     result: t.field({ type: 'JSON', nullable: true, resolve: (task) => task.result }),
     error: t.exposeString('error', { nullable: true }),
     reason: t.exposeString('reason', { nullable: true, description: 'Why it was cancelled.' }),
+    attempt: t.int({
+      description:
+        'How many times it has been assigned: the number of the current (or last) assignment. A worker passes it to startTask, reportTaskProgress, completeTask and failTask; once the task was requeued or assigned again, they are refused with CONFLICT (reason LEASE_LOST).',
+      resolve: (task) => task.attempt ?? 0,
+    }),
     createdAt: t.field({ type: 'DateTime', resolve: (task) => task.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (task) => task.updatedAt }),
   }),
@@ -98,8 +103,14 @@ builder.mutationFields((t) => ({
   }),
   startTask: t.field({
     type: TaskRef,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_, args, ctx) => ctx.colony.tasks.start(String(args.id)),
+    args: {
+      id: t.arg.id({ required: true }),
+      attempt: t.arg.int({
+        description:
+          'The Task.attempt the worker was given: refused with LEASE_LOST once it no longer holds the task.',
+      }),
+    },
+    resolve: (_, args, ctx) => ctx.colony.tasks.start(String(args.id), args.attempt),
   }),
   reportTaskProgress: t.field({
     type: TaskRef,
@@ -108,21 +119,38 @@ builder.mutationFields((t) => ({
       id: t.arg.id({ required: true }),
       progress: t.arg.float({ required: true }),
       message: t.arg.string(),
+      attempt: t.arg.int({
+        description:
+          'The Task.attempt the worker was given: refused with LEASE_LOST once it no longer holds the task.',
+      }),
     },
-    resolve: (_, args, ctx) => ctx.colony.tasks.reportProgress(String(args.id), args.progress, args.message),
+    resolve: (_, args, ctx) =>
+      ctx.colony.tasks.reportProgress(String(args.id), args.progress, args.message, args.attempt),
   }),
   completeTask: t.field({
     type: TaskRef,
     args: {
       id: t.arg.id({ required: true }),
       result: t.arg({ type: 'JSON', description: 'At most 64 KiB as JSON and 32 levels deep.' }),
+      attempt: t.arg.int({
+        description:
+          'The Task.attempt the worker was given: refused with LEASE_LOST once it no longer holds the task.',
+      }),
     },
-    resolve: (_, args, ctx) => ctx.colony.tasks.complete(String(args.id), args.result ?? undefined),
+    resolve: (_, args, ctx) =>
+      ctx.colony.tasks.complete(String(args.id), args.result ?? undefined, args.attempt),
   }),
   failTask: t.field({
     type: TaskRef,
-    args: { id: t.arg.id({ required: true }), error: t.arg.string({ required: true }) },
-    resolve: (_, args, ctx) => ctx.colony.tasks.fail(String(args.id), args.error),
+    args: {
+      id: t.arg.id({ required: true }),
+      error: t.arg.string({ required: true }),
+      attempt: t.arg.int({
+        description:
+          'The Task.attempt the worker was given: refused with LEASE_LOST once it no longer holds the task.',
+      }),
+    },
+    resolve: (_, args, ctx) => ctx.colony.tasks.fail(String(args.id), args.error, args.attempt),
   }),
   cancelTask: t.field({
     type: TaskRef,

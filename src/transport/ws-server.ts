@@ -25,6 +25,7 @@ import type { Limits } from '../config.js';
 import { SubscribeGuard } from './limits-ws.js';
 import { groupingFor } from './subscription-grouping.js';
 import { writeBatch, type WriteBatch } from './write-batch.js';
+import type { AgentPresence } from './agent-presence.js';
 import type { ServerContext } from './yoga.js';
 import { TOKEN_CLOSE_CODE, WsSession } from './ws-session.js';
 import { createResultMasker, GRAPHQL_PATH } from './yoga.js';
@@ -47,6 +48,8 @@ export interface WsServerOptions {
   limits: Pick<Limits, 'wsMaxSubscriptions' | 'wsSubscribeRatePerS' | 'wsSubscribeBurst'>;
   /** Called when a limit refuses a subscribe message (for a metric). */
   onRefused?: (limit: string) => void;
+  /** Agent presence: a connection_init naming an agent holds its lease (agent-presence.ts). */
+  presence?: AgentPresence;
 }
 
 export interface WsServer {
@@ -143,6 +146,17 @@ export function createWsServer(options: WsServerOptions): WsServer {
           );
           sessions.set(socket, session);
           socket.once('close', () => session.dispose());
+          // Agent presence (docs/liveness.md): a connection_init naming an agent holds its lease.
+          const refusal = await options.presence?.open(
+            socket,
+            ctx.connectionParams,
+            session.identity,
+            connection.id,
+          );
+          if (refusal) {
+            socket.close(refusal.code, refusal.reason);
+            return false;
+          }
           return true;
         } catch (error) {
           if (!(error instanceof AuthError)) throw error;

@@ -36,6 +36,9 @@ export const DEFAULT_LEASE_SETTINGS: LeaseSettings = {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+const sameHolder = (a: LeaseHolderRef, b: LeaseHolderRef) =>
+  a.instanceId === b.instanceId && a.connectionId === b.connectionId;
+
 export class LeaseService implements LivenessApi {
   constructor(
     private readonly runner: TransactionRunner,
@@ -62,7 +65,7 @@ export class LeaseService implements LivenessApi {
     const { value } = await this.runner.run(async (tx) => {
       const now = iso(await tx.time());
       const { lease } = await this.renew(tx, agentId, null, (holders) =>
-        holders.some((h) => h.connectionId === holder.connectionId)
+        holders.some((h) => sameHolder(h, holder))
           ? holders
           : [...holders, { ...holder, since: now }],
       );
@@ -76,7 +79,7 @@ export class LeaseService implements LivenessApi {
     const { value } = await this.runner.run(async (tx) => {
       const lease = await tx.get('lease', agentId);
       if (!lease) return null;
-      const holders = lease.holders.filter((h) => h.connectionId !== holder.connectionId);
+      const holders = lease.holders.filter((h) => !sameHolder(h, holder));
       // A lease no connection holds any more ends a grace period after the last one closed, so a
       // reconnect (or a rolling restart) within the grace keeps it. One that already ran out stays so.
       const stillHeld = holders.length === 0 && (await isHeld(tx, lease));
