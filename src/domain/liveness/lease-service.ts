@@ -65,9 +65,7 @@ export class LeaseService implements LivenessApi {
     const { value } = await this.runner.run(async (tx) => {
       const now = iso(await tx.time());
       const { lease } = await this.renew(tx, agentId, null, (holders) =>
-        holders.some((h) => sameHolder(h, holder))
-          ? holders
-          : [...holders, { ...holder, since: now }],
+        holders.some((h) => sameHolder(h, holder)) ? holders : [...holders, { ...holder, since: now }],
       );
       return lease;
     });
