@@ -7,7 +7,7 @@ import { Server as NetServer, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Colony } from './domain/api.js';
 import { createColony } from './domain/colony.js';
-import type { Engine, Store } from './domain/ports.js';
+import type { Clock, Engine, Store } from './domain/ports.js';
 import { systemClock } from './domain/ports.js';
 import type { Config } from './config.js';
 import { createMemoryEngine } from './engines/memory/memory-engine.js';
@@ -39,15 +39,15 @@ export interface App {
   readonly engine: Engine;
 }
 
-async function createEngine(config: Config, logger: Logger): Promise<Engine> {
+async function createEngine(config: Config, logger: Logger, clock: Clock): Promise<Engine> {
   const redis = config.engine.redis;
-  if (!redis) return createMemoryEngine({ retention: config.engine.retention, clock: systemClock });
+  if (!redis) return createMemoryEngine({ retention: config.engine.retention, clock });
   // Loaded only when configured, so the embedded default never opens a Redis client.
   const { createRedisEngine } = await import('./engines/redis/redis-engine.js');
   return createRedisEngine({
     ...redis,
     retention: config.engine.retention,
-    clock: systemClock,
+    clock,
     instanceId: config.instanceId,
     logger,
   });
@@ -83,8 +83,18 @@ function refuseUpgrade(this: Server, _req: IncomingMessage, socket: Duplex): voi
   socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
 }
 
-export async function buildApp(config: Config, { logger }: { logger: Logger }): Promise<App> {
-  const engine = await createEngine(config, logger);
+export async function buildApp(
+  config: Config,
+  {
+    logger,
+    clock = systemClock,
+  }: {
+    logger: Logger;
+    /** This instance's clock (timestamps); lease deadlines use the engine's own (Store.time). */
+    clock?: Clock;
+  },
+): Promise<App> {
+  const engine = await createEngine(config, logger, clock);
   let hub: RealtimeHub | null = null;
   const metrics = createMetrics(
     () => hub,
@@ -102,7 +112,7 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
   const realtime = hub;
   const colony = createColony({
     store: countingStore(engine.store, (n) => realtime.countPublished(n)),
-    clock: systemClock,
+    clock,
     source: config.instanceId,
     idempotencyTtlMs: config.idempotencyTtlS * 1000,
     lease: config.lease,
