@@ -36,6 +36,15 @@ export const DEFAULT_LEASE_SETTINGS: LeaseSettings = {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+function shuffled<T>(items: T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
 const sameHolder = (a: LeaseHolderRef, b: LeaseHolderRef) =>
   a.instanceId === b.instanceId && a.connectionId === b.connectionId;
 
@@ -143,7 +152,9 @@ export class LeaseService implements LivenessApi {
     if (!held.length) return 0;
     const now = await this.store.time();
     let expired = 0;
-    for (const record of held) {
+    // In an order of its own on each instance: sweepers that walk the same list in the same order
+    // collide on every record, and all but one of them retry each time.
+    for (const record of shuffled(held)) {
       // Only a candidate: the commit decides on the engine's clock whether it is still due.
       if (deadlineOf(record.doc) > now) continue;
       const { value } = await this.runner.run((tx) => this.expire(tx, record.doc.id));
