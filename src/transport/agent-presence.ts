@@ -112,9 +112,12 @@ export class AgentPresence {
     let timer: NodeJS.Timeout | null = null;
     const onPong = () => (answered = true);
     socket.on('pong', onPong);
+    /** Since when pings have gone unanswered (null: the last one was answered). */
+    let deafSince: number | null = null;
     const tick = async () => {
       if (closed) return;
       if (answered) {
+        deafSince = null;
         try {
           await this.options.liveness.attach(agentId, holder);
         } catch (error) {
@@ -131,6 +134,17 @@ export class AgentPresence {
             { err: error, agentId },
             'could not renew a lease; retrying on the next tick',
           );
+        }
+      } else {
+        deafSince ??= Date.now();
+        // Unanswered for a whole TTL: the lease has run out by now. Say so, rather than wait for
+        // the keep-alive to cut a connection that only holds a dead lease.
+        if (Date.now() - deafSince >= ttlMs) {
+          socket.close(
+            PresenceCloseCode.LeaseRefused,
+            'Pings went unanswered for the lease TTL: the lease ran out.',
+          );
+          return;
         }
       }
       if (closed) return;
