@@ -124,8 +124,11 @@ export interface LivenessApi {
    * lease ran out) and for a lease whose deadline has passed even if no sweep has run yet.
    */
   heartbeat(agentId: string, ttlMs?: number | null): Promise<Agent>;
-  /** A connection that names the agent opened (or is still open and answering pings): renews. */
-  attach(agentId: string, holder: LeaseHolderRef): Promise<Lease>;
+  /**
+   * A connection that names the agent opened (or is still open and answering pings): renews, for
+   * `ttlMs` when given (the connection asked for it), else for the TTL the lease holds.
+   */
+  attach(agentId: string, holder: LeaseHolderRef, ttlMs?: number | null): Promise<Lease>;
   /** The connection closed: the lease ends AGENT_LEASE_GRACE_MS later unless another one holds it. */
   detach(agentId: string, holder: LeaseHolderRef): Promise<Lease | null>;
   /** Takes every agent whose lease ran out for dead, once cluster-wide; returns how many this call did. */

@@ -1,6 +1,6 @@
 /**
  * Presence by connection: a graphql-ws connection whose `connection_init` payload names an agent
- * (`{ agentId }`) holds that agent's lease while the socket is open and answers pings. Each tick the
+ * (`{ agentId, leaseTtlMs? }`) holds that agent's lease while the socket is open and answers pings. Each tick the
  * socket is pinged, and the lease renewed only if the previous ping was answered, so a socket whose
  * peer is gone (no FIN, no pong) stops renewing at once, before any keep-alive closes it. When the
  * socket closes, the lease ends AGENT_LEASE_GRACE_MS later unless another connection (on any
@@ -82,9 +82,11 @@ export class AgentPresence {
       };
     }
     const holder = { instanceId: this.options.instanceId, connectionId };
+    // The TTL it may ask for (`leaseTtlMs`, within AGENT_LEASE_MIN_MS..MAX_MS); a bad one is 4400.
+    const asked = params?.['leaseTtlMs'];
     let ttlMs: number;
     try {
-      ttlMs = (await this.options.liveness.attach(agentId, holder)).ttlMs;
+      ttlMs = (await this.options.liveness.attach(agentId, holder, asked as number | null | undefined)).ttlMs;
     } catch (error) {
       const refusal = error instanceof DomainError ? refusalOf(error) : null;
       if (refusal) return refusal;

@@ -125,6 +125,7 @@ describe('a connection naming an agent', () => {
       const cases: [Record<string, unknown>, number][] = [
         [{ agentId: 42 }, 4400],
         [{ agentId: 'no-such-agent' }, 4404],
+        [{ agentId: stopped, leaseTtlMs: 5 }, 4400],
         [{ agentId: stopped }, 4409],
       ];
       for (const [payload, code] of cases) {
@@ -133,6 +134,16 @@ describe('a connection naming an agent', () => {
         expect(await c.closed).toBe(code);
       }
       expect(await presence(app)).toEqual([]);
+      // A TTL of its own, within the bounds.
+      const own = await createAgent(app, 'own ttl');
+      const asked = open(app, { agentId: own, leaseTtlMs: 5000 });
+      expect(await asked.acked).toBe('connection_ack');
+      const [held] = await until(
+        () => presence(app),
+        (p) => p.length === 1,
+      );
+      expect(Date.parse(held!.leaseExpiresAt) - Date.now()).toBeGreaterThan(2000);
+      asked.socket.close();
       // Without agentId a connection is what it always was.
       const plain = open(app, {});
       expect(await plain.acked).toBe('connection_ack');

@@ -69,11 +69,12 @@ export class LeaseService implements LivenessApi {
     return value;
   }
 
-  async attach(agentId: string, holder: LeaseHolderRef): Promise<Lease> {
+  async attach(agentId: string, holder: LeaseHolderRef, ttlMs?: number | null): Promise<Lease> {
     parseInput(idSchema, agentId);
+    const ttl = parseInput(leaseTtlSchema(this.settings.minTtlMs, this.settings.maxTtlMs), ttlMs);
     const { value } = await this.runner.run(async (tx) => {
       const now = iso(await tx.time());
-      const { lease } = await this.renew(tx, agentId, null, (holders) =>
+      const { lease } = await this.renew(tx, agentId, ttl ?? null, (holders) =>
         holders.some((h) => sameHolder(h, holder)) ? holders : [...holders, { ...holder, since: now }],
       );
       return lease;
