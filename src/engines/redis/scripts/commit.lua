@@ -27,13 +27,15 @@ end
 
 -- clock: { not before, before } in ms, each false when absent: conditions on Redis's own clock, the
 -- one clock of the fleet, so that a lease is renewed or expired by it and never by an instance's.
-local time = redis.call('TIME')
-local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-if change.clock[1] and now_ms < change.clock[1] then
-  return { 'CONFLICT', 'clock' }
-end
-if change.clock[2] and now_ms >= change.clock[2] then
-  return { 'CONFLICT', 'clock' }
+if change.clock[1] or change.clock[2] then
+  local time = redis.call('TIME')
+  local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  if change.clock[1] and now_ms < change.clock[1] then
+    return { 'CONFLICT', 'clock' }
+  end
+  if change.clock[2] and now_ms >= change.clock[2] then
+    return { 'CONFLICT', 'clock' }
+  end
 end
 
 -- idem: { key, request hash, outcome JSON, ttl ms }, or false.
