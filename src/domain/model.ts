@@ -110,6 +110,11 @@ export interface LeaseHolder {
   instanceId: string;
   connectionId: string;
   since: string;
+  /**
+   * When its instance last renewed the lease for it (every third of the TTL while it is open). One
+   * not renewed for a whole TTL is stale (its instance died without closing it) and is dropped.
+   */
+  renewedAt: string;
 }
 
 /**

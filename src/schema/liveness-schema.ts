@@ -39,6 +39,11 @@ const PresenceConnectionRef = builder.objectRef<LeaseHolder>('PresenceConnection
     instanceId: t.exposeString('instanceId', { description: 'The Colony instance it is open on.' }),
     connectionId: t.exposeString('connectionId'),
     since: t.field({ type: 'DateTime', resolve: (h) => h.since }),
+    renewedAt: t.field({
+      type: 'DateTime',
+      description: 'When its instance last renewed the lease for it (pings answered).',
+      resolve: (h) => h.renewedAt,
+    }),
   }),
 });
 

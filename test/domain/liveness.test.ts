@@ -252,6 +252,24 @@ describe('coming back', () => {
 describe('presence by connection', () => {
   const holder = (n: number) => ({ instanceId: 'i1', connectionId: `c${n}` });
 
+  it('drops a connection its instance stopped renewing (the instance died), and a close then starts the grace', async () => {
+    const f = fleet();
+    const [agent] = await withAgents(f, { name: 'a' });
+    await f.colony.liveness.attach(agent!.id, { instanceId: 'dead', connectionId: 'c0' }, 3000);
+    f.clock.advance(1000);
+    await f.colony.liveness.attach(agent!.id, holder(1));
+    expect((await lease(f, agent!.id))?.holders.map((h) => h.connectionId)).toEqual(['c0', 'c1']);
+    expect((await f.colony.liveness.presence())[0]?.lease.holders).toHaveLength(2);
+    // Three seconds without a renewal for c0: stale, in presence at once and on the next renewal.
+    f.clock.advance(2000);
+    expect((await f.colony.liveness.presence())[0]?.lease.holders.map((h) => h.connectionId)).toEqual(['c1']);
+    await f.colony.liveness.detach(agent!.id, holder(1));
+    expect(await lease(f, agent!.id)).toMatchObject({
+      holders: [],
+      expiresAt: new Date(f.clock.now().getTime() + DEFAULT_LEASE_SETTINGS.graceMs).toISOString(),
+    });
+  });
+
   it('holds the lease while a connection does, and ends it a grace period after the last closes', async () => {
     const f = fleet();
     const [agent] = await withAgents(f, { name: 'a' });

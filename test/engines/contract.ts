@@ -600,7 +600,7 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
           ttlMs: 1000,
           expiresAt: now,
           lastSeenAt: now,
-          holders: [{ instanceId: 'i', connectionId: 'c', since: now }],
+          holders: [{ instanceId: 'i', connectionId: 'c', since: now, renewedAt: now }],
         };
         await e.store.commit(
           commitOf({

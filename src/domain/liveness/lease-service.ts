@@ -10,7 +10,7 @@ import { dropVoter } from '../consensus/consensus-service.js';
 import { failoverIfLeader } from '../elections/election-service.js';
 import { conflict } from '../errors.js';
 import { rooms } from '../events/rooms.js';
-import type { Agent, Lease } from '../model.js';
+import type { Agent, Lease, LeaseHolder } from '../model.js';
 import type { Store } from '../ports.js';
 import type { TransactionRunner, Tx } from '../transaction.js';
 import { idSchema, leaseTtlSchema, parseInput } from '../validation.js';
@@ -45,6 +45,10 @@ function shuffled<T>(items: T[]): T[] {
   return out;
 }
 
+/** A holder its instance renewed within the last TTL (else that instance died without closing it). */
+const isFresh = (holder: LeaseHolder, nowMs: number, ttlMs: number) =>
+  Date.parse(holder.renewedAt) > nowMs - ttlMs;
+
 const sameHolder = (a: LeaseHolderRef, b: LeaseHolderRef) =>
   a.instanceId === b.instanceId && a.connectionId === b.connectionId;
 
@@ -73,10 +77,15 @@ export class LeaseService implements LivenessApi {
     parseInput(idSchema, agentId);
     const ttl = parseInput(leaseTtlSchema(this.settings.minTtlMs, this.settings.maxTtlMs), ttlMs);
     const { value } = await this.runner.run(async (tx) => {
-      const now = iso(await tx.time());
-      const { lease } = await this.renew(tx, agentId, ttl ?? null, (holders) =>
-        holders.some((h) => sameHolder(h, holder)) ? holders : [...holders, { ...holder, since: now }],
-      );
+      const { lease } = await this.renew(tx, agentId, ttl ?? null, (holders, now, ttlMs) => {
+        const at = iso(now);
+        const since = holders.find((h) => sameHolder(h, holder))?.since ?? at;
+        // The others that are still renewed, and this one, renewed now.
+        return [
+          ...holders.filter((h) => !sameHolder(h, holder) && isFresh(h, now, ttlMs)),
+          { ...holder, since, renewedAt: at },
+        ];
+      });
       return lease;
     });
     return value;
@@ -87,11 +96,11 @@ export class LeaseService implements LivenessApi {
     const { value } = await this.runner.run(async (tx) => {
       const lease = await tx.get('lease', agentId);
       if (!lease) return null;
-      const holders = lease.holders.filter((h) => !sameHolder(h, holder));
+      const now = await tx.time();
+      const holders = lease.holders.filter((h) => !sameHolder(h, holder) && isFresh(h, now, lease.ttlMs));
       // A lease no connection holds any more ends a grace period after the last one closed, so a
       // reconnect (or a rolling restart) within the grace keeps it. One that already ran out stays so.
       const stillHeld = holders.length === 0 && (await isHeld(tx, lease));
-      const now = await tx.time();
       const updated: Lease = stillHeld
         ? { ...lease, holders, expiresAt: iso(now + this.settings.graceMs) }
         : { ...lease, holders };
@@ -111,7 +120,7 @@ export class LeaseService implements LivenessApi {
     tx: Tx,
     agentId: string,
     ttlMs: number | null,
-    holders: (current: Lease['holders']) => Lease['holders'],
+    holders: (current: Lease['holders'], nowMs: number, ttlMs: number) => Lease['holders'],
   ): Promise<{ agent: Agent; lease: Lease }> {
     const agent = await getAgentOrThrow(tx, agentId);
     const lease = await tx.get('lease', agentId);
@@ -140,7 +149,7 @@ export class LeaseService implements LivenessApi {
       ttlMs: ttl,
       expiresAt: iso(now + ttl),
       lastSeenAt: iso(now),
-      holders: holders(lease?.holders ?? []),
+      holders: holders(lease?.holders ?? [], now, ttl),
     };
     if (lease) tx.put('lease', renewed);
     else tx.create('lease', renewed);
@@ -210,7 +219,10 @@ export class LeaseService implements LivenessApi {
   async presence(): Promise<LiveAgent[]> {
     const held = await this.store.list('lease', { where: { state: 'HELD' }, limit: 100_000 });
     const now = await this.store.time();
-    const live = held.map((r) => r.doc).filter((lease) => deadlineOf(lease) > now);
+    const live = held
+      .map((r) => r.doc)
+      .filter((lease) => deadlineOf(lease) > now)
+      .map((lease) => ({ ...lease, holders: lease.holders.filter((h) => isFresh(h, now, lease.ttlMs)) }));
     const agents = await Promise.all(live.map((lease) => this.store.get('agent', lease.id)));
     return live.flatMap((lease, i) => {
       const agent = agents[i]?.doc;
