@@ -63,6 +63,20 @@ export interface AgentsApi {
   perform(id: string, action: AgentAction): Promise<Agent>;
 }
 
+/** Who reports a worker's step, and on which assignment. */
+export interface WorkerFence {
+  /**
+   * Task.attempt as the worker was given it: when the task was requeued or assigned again since,
+   * the step is refused with CONFLICT (reason LEASE_LOST) and changes nothing.
+   */
+  attempt?: number | null;
+  /**
+   * The agent reporting, when the caller is that agent's own token (not an operator): the task must
+   * be assigned to it, else FORBIDDEN (reason NOT_THIS_AGENT).
+   */
+  agentId?: string | null;
+}
+
 export interface TasksApi {
   get(id: string): Promise<Task | null>;
   list(
@@ -72,19 +86,11 @@ export interface TasksApi {
   create(input: CreateTaskInput): Promise<Task>;
   /** Without agentId: the least-loaded ACTIVE agent holding every required capability. */
   assign(id: string, agentId?: string | null): Promise<Task>;
-  /**
-   * The worker's steps. `attempt` (Task.attempt as the worker was given it) fences them: when the
-   * task was requeued or assigned again since, the step is refused with CONFLICT (reason LEASE_LOST).
-   */
-  start(id: string, attempt?: number | null): Promise<Task>;
-  reportProgress(
-    id: string,
-    progress: number,
-    message?: string | null,
-    attempt?: number | null,
-  ): Promise<Task>;
-  complete(id: string, result?: Json, attempt?: number | null): Promise<Task>;
-  fail(id: string, error: string, attempt?: number | null): Promise<Task>;
+  /** The worker's steps, fenced by `fence` (see WorkerFence). */
+  start(id: string, fence?: WorkerFence): Promise<Task>;
+  reportProgress(id: string, progress: number, message?: string | null, fence?: WorkerFence): Promise<Task>;
+  complete(id: string, result?: Json, fence?: WorkerFence): Promise<Task>;
+  fail(id: string, error: string, fence?: WorkerFence): Promise<Task>;
   cancel(id: string, reason?: string | null): Promise<Task>;
 }
 

@@ -3,6 +3,11 @@ import { TASK_STATUSES } from '../domain/model.js';
 import { createTaskInput } from '../domain/validation.js';
 import { AgentRef } from './agent-schema.js';
 import { builder } from './builder.js';
+import type { ColonyContext } from './context.js';
+import type { WorkerFence } from '../domain/api.js';
+import { agentOfSubject } from '../domain/access/agent-identity.js';
+import { hasRole } from '../domain/access/room-rights.js';
+import { forbidden } from '../domain/errors.js';
 import { pageArgs, toConnection } from './paging.js';
 
 /** A task, and (inside an event payload) its assignee as it was when the event happened. */
@@ -86,6 +91,23 @@ builder.queryFields((t) => ({
   }),
 }));
 
+/**
+ * Who reports a worker's step: an operator (or anyone while auth is off), or an agent's own token
+ * (sub `agent:<id>`), for the tasks assigned to that agent only (the service checks, atomically).
+ */
+function workerFence(ctx: ColonyContext, field: string, attempt: number | null | undefined): WorkerFence {
+  if (hasRole(ctx.identity, 'operator')) return { attempt };
+  const agentId = agentOfSubject(ctx.identity);
+  if (agentId) return { attempt, agentId };
+  throw forbidden(
+    `Mutation.${field} needs the operator role, or the assigned agent's own token (sub "agent:<id>").`,
+    { reason: 'ROLE_REQUIRED', requiredRoles: ['operator'] },
+  );
+}
+
+/** The worker's steps: open to an agent's own token too (see workerFence). */
+const WORKER_STEP = { skipTypeScopes: true, authScopes: { authenticated: true } } as const;
+
 builder.mutationFields((t) => ({
   createTask: t.field({
     type: TaskRef,
@@ -102,6 +124,7 @@ builder.mutationFields((t) => ({
       ctx.colony.tasks.assign(String(args.id), args.agentId == null ? null : String(args.agentId)),
   }),
   startTask: t.field({
+    ...WORKER_STEP,
     type: TaskRef,
     args: {
       id: t.arg.id({ required: true }),
@@ -110,9 +133,11 @@ builder.mutationFields((t) => ({
           'The Task.attempt the worker was given: refused with LEASE_LOST once it no longer holds the task.',
       }),
     },
-    resolve: (_, args, ctx) => ctx.colony.tasks.start(String(args.id), args.attempt),
+    resolve: (_, args, ctx) =>
+      ctx.colony.tasks.start(String(args.id), workerFence(ctx, 'startTask', args.attempt)),
   }),
   reportTaskProgress: t.field({
+    ...WORKER_STEP,
     type: TaskRef,
     description: 'RUNNING tasks only; progress 0..1 and never lower than before. Publishes TASK_PROGRESS.',
     args: {
@@ -125,9 +150,15 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: (_, args, ctx) =>
-      ctx.colony.tasks.reportProgress(String(args.id), args.progress, args.message, args.attempt),
+      ctx.colony.tasks.reportProgress(
+        String(args.id),
+        args.progress,
+        args.message,
+        workerFence(ctx, 'reportTaskProgress', args.attempt),
+      ),
   }),
   completeTask: t.field({
+    ...WORKER_STEP,
     type: TaskRef,
     args: {
       id: t.arg.id({ required: true }),
@@ -138,9 +169,14 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: (_, args, ctx) =>
-      ctx.colony.tasks.complete(String(args.id), args.result ?? undefined, args.attempt),
+      ctx.colony.tasks.complete(
+        String(args.id),
+        args.result ?? undefined,
+        workerFence(ctx, 'completeTask', args.attempt),
+      ),
   }),
   failTask: t.field({
+    ...WORKER_STEP,
     type: TaskRef,
     args: {
       id: t.arg.id({ required: true }),
@@ -150,7 +186,8 @@ builder.mutationFields((t) => ({
           'The Task.attempt the worker was given: refused with LEASE_LOST once it no longer holds the task.',
       }),
     },
-    resolve: (_, args, ctx) => ctx.colony.tasks.fail(String(args.id), args.error, args.attempt),
+    resolve: (_, args, ctx) =>
+      ctx.colony.tasks.fail(String(args.id), args.error, workerFence(ctx, 'failTask', args.attempt)),
   }),
   cancelTask: t.field({
     type: TaskRef,

@@ -193,31 +193,47 @@ describe('fencing with Task.attempt', () => {
     expect(task.attempt).toBe(0);
     const first = await f.colony.tasks.assign(task.id, dead.id);
     expect(first.attempt).toBe(1);
-    await f.colony.tasks.start(task.id, 1);
-    await f.colony.tasks.reportProgress(task.id, 0.5, 'half', 1);
+    await f.colony.tasks.start(task.id, { attempt: 1 });
+    await f.colony.tasks.reportProgress(task.id, 0.5, 'half', { attempt: 1 });
     f.clock.advance(1000);
     await f.colony.liveness.expireDue();
 
     // Requeued, not yet reassigned: the old attempt holds nothing.
     await expectRefused(
       f,
-      () => f.colony.tasks.complete(task.id, { done: true }, 1),
+      () => f.colony.tasks.complete(task.id, { done: true }, { attempt: 1 }),
       'CONFLICT',
       'LEASE_LOST',
     );
     const second = await f.colony.tasks.assign(task.id, next!.id);
     expect(second.attempt).toBe(2);
-    await f.colony.tasks.start(task.id, 2);
+    await f.colony.tasks.start(task.id, { attempt: 2 });
     for (const stale of [
-      () => f.colony.tasks.complete(task.id, { done: true }, 1),
-      () => f.colony.tasks.reportProgress(task.id, 0.9, null, 1),
-      () => f.colony.tasks.fail(task.id, 'boom', 1),
+      () => f.colony.tasks.complete(task.id, { done: true }, { attempt: 1 }),
+      () => f.colony.tasks.reportProgress(task.id, 0.9, null, { attempt: 1 }),
+      () => f.colony.tasks.fail(task.id, 'boom', { attempt: 1 }),
     ]) {
       const error = await expectRefused(f, stale, 'CONFLICT', 'LEASE_LOST');
       expect(error.details).toMatchObject({ attempt: 2, status: 'RUNNING' });
     }
-    expect((await f.colony.tasks.complete(task.id, { done: true }, 2)).status).toBe('COMPLETED');
-    await expectRefused(f, () => f.colony.tasks.complete(task.id, null, 0), 'BAD_USER_INPUT');
+    expect((await f.colony.tasks.complete(task.id, { done: true }, { attempt: 2 })).status).toBe('COMPLETED');
+    await expectRefused(f, () => f.colony.tasks.complete(task.id, null, { attempt: 0 }), 'BAD_USER_INPUT');
+  });
+});
+
+describe("an agent's own report", () => {
+  it('is taken for its own tasks only, refused FORBIDDEN for another agent, changing nothing', async () => {
+    const f = fleet();
+    const [mine, theirs] = await withAgents(f, { name: 'mine' }, { name: 'theirs' });
+    const task = await f.colony.tasks.create({ title: 't' });
+    await f.colony.tasks.assign(task.id, mine!.id);
+    await expectRefused(
+      f,
+      () => f.colony.tasks.start(task.id, { attempt: 1, agentId: theirs!.id }),
+      'FORBIDDEN',
+      'NOT_THIS_AGENT',
+    );
+    expect((await f.colony.tasks.start(task.id, { attempt: 1, agentId: mine!.id })).status).toBe('RUNNING');
   });
 });
 

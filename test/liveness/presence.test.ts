@@ -153,7 +153,7 @@ describe('a connection naming an agent', () => {
     }
   });
 
-  it("with auth on: an agent's own token holds its lease and heartbeats, another agent's is FORBIDDEN", async () => {
+  it("with auth on: an agent's own token holds its lease, heartbeats and reports on its own tasks; another agent's are FORBIDDEN", async () => {
     const app = await startApp({ ...SHORT_LEASES, JWT_SECRET: SECRET });
     try {
       const operator = await hsToken({ sub: 'ops', roles: ['operator'] });
@@ -188,6 +188,32 @@ describe('a connection naming an agent', () => {
         (await call(own, 'mutation { createTask(input: { title: "x" }) { id } }')).errors?.[0]?.extensions
           ?.code,
       ).toBe('FORBIDDEN');
+
+      // Its own token runs the worker's steps on its own tasks, not on another agent's.
+      const task = async (agentId: string) => {
+        const t = await call(operator, 'mutation { createTask(input: { title: "w" }) { id } }');
+        const id = (t.data!.createTask as { id: string }).id;
+        await call(operator, 'mutation($id: ID!, $a: ID) { assignTask(id: $id, agentId: $a) { id } }', {
+          id,
+          a: agentId,
+        });
+        return id;
+      };
+      const step = 'mutation($id: ID!) { startTask(id: $id, attempt: 1) { status } }';
+      const ours = await task(a);
+      expect((await call(own, step, { id: ours })).data).toEqual({ startTask: { status: 'RUNNING' } });
+      const done = 'mutation($id: ID!) { completeTask(id: $id, attempt: 1) { status } }';
+      expect((await call(own, done, { id: ours })).data).toEqual({ completeTask: { status: 'COMPLETED' } });
+      const others = await task(b);
+      expect((await call(own, step, { id: others })).errors?.[0]?.extensions).toMatchObject({
+        code: 'FORBIDDEN',
+        reason: 'NOT_THIS_AGENT',
+      });
+      const viewer = await hsToken({ sub: 'vera', roles: ['viewer'] });
+      expect((await call(viewer, step, { id: others })).errors?.[0]?.extensions).toMatchObject({
+        code: 'FORBIDDEN',
+        reason: 'ROLE_REQUIRED',
+      });
 
       const mine = open(app, { agentId: a, authorization: `Bearer ${own}` });
       expect(await mine.acked).toBe('connection_ack');

@@ -22,3 +22,9 @@ export function checkMayKeepLease(identity: Identity | null, agentId: string): v
     { reason: 'NOT_THIS_AGENT' },
   );
 }
+
+/** The agent an identity's token is bound to (sub `agent:<id>`), or null. */
+export function agentOfSubject(identity: Identity | null): string | null {
+  const sub = identity?.sub;
+  return sub?.startsWith(AGENT_SUBJECT_PREFIX) ? sub.slice(AGENT_SUBJECT_PREFIX.length) || null : null;
+}

@@ -1,7 +1,7 @@
-import type { CreateTaskInput, TasksApi } from '../api.js';
+import type { CreateTaskInput, TasksApi, WorkerFence } from '../api.js';
 import { byLoadThenAge, missingCapabilities } from '../agents/agent-rules.js';
 import { getAgentOrThrow } from '../agents/agent-service.js';
-import { badInput, conflict, type DomainError, notFound } from '../errors.js';
+import { badInput, conflict, type DomainError, forbidden, notFound } from '../errors.js';
 import { rooms } from '../events/rooms.js';
 import type { EventTypeOfKind } from '../events/event-types.js';
 import { newId } from '../ids.js';
@@ -192,13 +192,13 @@ export class TaskService implements TasksApi {
     return tx.guard('agent', chosen);
   }
 
-  async start(id: string, attempt?: number | null): Promise<Task> {
+  async start(id: string, fence?: WorkerFence): Promise<Task> {
     return this.step(
       id,
       'start',
       (task) => ({ ...task, status: 'RUNNING', progress: 0 }),
       'TASK_STARTED',
-      attempt,
+      fence,
     );
   }
 
@@ -206,7 +206,7 @@ export class TaskService implements TasksApi {
     id: string,
     progress: number,
     message?: string | null,
-    attempt?: number | null,
+    fence?: WorkerFence,
   ): Promise<Task> {
     const value = parseInput(progressSchema, progress);
     const note = parseInput(optionalText('message', LIMITS.text), message) ?? null;
@@ -223,29 +223,29 @@ export class TaskService implements TasksApi {
         return { ...task, progress: value, progressMessage: note };
       },
       'TASK_PROGRESS',
-      attempt,
+      fence,
     );
   }
 
-  async complete(id: string, result?: Json, attempt?: number | null): Promise<Task> {
+  async complete(id: string, result?: Json, fence?: WorkerFence): Promise<Task> {
     const data = parseInput(taskResultSchema, result);
     return this.step(
       id,
       'complete',
       (task) => ({ ...task, status: 'COMPLETED', progress: 1, result: data ?? null }),
       'TASK_COMPLETED',
-      attempt,
+      fence,
     );
   }
 
-  async fail(id: string, error: string, attempt?: number | null): Promise<Task> {
+  async fail(id: string, error: string, fence?: WorkerFence): Promise<Task> {
     const message = parseInput(taskErrorSchema, error);
     return this.step(
       id,
       'fail',
       (task) => ({ ...task, status: 'FAILED', error: message }),
       'TASK_FAILED',
-      attempt,
+      fence,
     );
   }
 
@@ -265,13 +265,19 @@ export class TaskService implements TasksApi {
     step: 'start' | 'progress' | 'complete' | 'fail' | 'cancel',
     change: (task: Task) => Task,
     type: EventTypeOfKind<'task'>,
-    attempt?: number | null,
+    fence: WorkerFence = {},
   ): Promise<Task> {
     parseInput(idSchema, id);
-    const fence = parseInput(attemptSchema, attempt);
+    const attempt = parseInput(attemptSchema, fence.attempt);
     const { value } = await this.runner.run(async (tx) => {
       const task = await getTaskOrThrow(tx, id);
-      if (fence != null) checkFence(task, fence);
+      if (attempt != null) checkFence(task, attempt);
+      if (fence.agentId && task.assigneeId !== fence.agentId) {
+        throw forbidden(
+          `Task ${id} is not assigned to agent ${fence.agentId}: an agent's own token reports on its own tasks only.`,
+          { reason: 'NOT_THIS_AGENT' },
+        );
+      }
       checkStep(step, task.status);
       const updated = { ...change(task), updatedAt: this.now() };
       let assignee = task.assigneeId ? await tx.get('agent', task.assigneeId) : null;
