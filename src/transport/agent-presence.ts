@@ -25,6 +25,8 @@ export enum PresenceCloseCode {
   UnknownAgent = 4404,
   /** The agent is OFFLINE or its lease ran out (START it, then connect again). */
   LeaseRefused = 4409,
+  /** The engine is unavailable (Redis down): connect again shortly. */
+  TryAgainLater = 1013,
 }
 
 export interface AgentPresenceOptions {
@@ -45,6 +47,7 @@ const CODE_OF: Partial<Record<DomainError['code'], PresenceCloseCode>> = {
   NOT_FOUND: PresenceCloseCode.UnknownAgent,
   CONFLICT: PresenceCloseCode.LeaseRefused,
   FORBIDDEN: PresenceCloseCode.NotThisAgent,
+  UNAVAILABLE: PresenceCloseCode.TryAgainLater,
 };
 
 function refusalOf(error: DomainError): PresenceRefusal | null {
