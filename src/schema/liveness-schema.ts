@@ -1,7 +1,8 @@
 /** Liveness: the lease fields of an agent, `heartbeat`, and `presence`. */
 import type { LiveAgent } from '../domain/api.js';
 import { checkMayKeepLease } from '../domain/access/agent-identity.js';
-import { LEASE_STATES, type LeaseHolder } from '../domain/model.js';
+import { LEASE_STATES, type Agent, type Lease, type LeaseHolder } from '../domain/model.js';
+import type { ColonyContext } from './context.js';
 import { AgentRef } from './agent-schema.js';
 import { builder } from './builder.js';
 
@@ -11,25 +12,38 @@ export const LeaseState = builder.enumType('LeaseState', {
     'HELD: the agent proves it is alive. EXPIRED: it stopped proving it, and was taken OFFLINE. RELEASED: it went OFFLINE on request.',
 });
 
+/**
+ * The agent's lease, read once for the three fields of one agent object in one operation (keyed by
+ * both, weakly: a subscription's context lives long, and each event brings its own agent object).
+ */
+const leases = new WeakMap<Agent, WeakMap<ColonyContext, Promise<Lease | null>>>();
+function leaseOf(agent: Agent, ctx: ColonyContext): Promise<Lease | null> {
+  let byContext = leases.get(agent);
+  if (!byContext) leases.set(agent, (byContext = new WeakMap()));
+  let lease = byContext.get(ctx);
+  if (!lease) byContext.set(ctx, (lease = ctx.colony.liveness.lease(agent.id)));
+  return lease;
+}
+
 builder.objectFields(AgentRef, (t) => ({
   lastSeenAt: t.field({
     type: 'DateTime',
     nullable: true,
     description: "When the agent last renewed its lease (Colony's clock); null if it never held one.",
-    resolve: async (agent, _, ctx) => (await ctx.colony.liveness.lease(agent.id))?.lastSeenAt ?? null,
+    resolve: async (agent, _, ctx) => (await leaseOf(agent, ctx))?.lastSeenAt ?? null,
   }),
   leaseExpiresAt: t.field({
     type: 'DateTime',
     nullable: true,
     description:
       'When its lease runs out unless renewed (HELD), or ran out (EXPIRED); null for an agent that never held one, which is never taken for dead.',
-    resolve: async (agent, _, ctx) => (await ctx.colony.liveness.lease(agent.id))?.expiresAt ?? null,
+    resolve: async (agent, _, ctx) => (await leaseOf(agent, ctx))?.expiresAt ?? null,
   }),
   leaseState: t.field({
     type: LeaseState,
     nullable: true,
     description: 'null for an agent that never held a lease.',
-    resolve: async (agent, _, ctx) => (await ctx.colony.liveness.lease(agent.id))?.state ?? null,
+    resolve: async (agent, _, ctx) => (await leaseOf(agent, ctx))?.state ?? null,
   }),
 }));
 
