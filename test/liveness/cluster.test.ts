@@ -276,3 +276,43 @@ describe('two instances sweeping one fleet', { timeout: 120_000 }, () => {
     expect(seen.items).toHaveLength(1);
   });
 });
+
+describe('presence while Redis is away', () => {
+  it('closes a connection naming an agent with 1013 (try again later), and holds the lease once Redis is back', async () => {
+    const [a] = await pair();
+    const agentId = await createAgent(a, 'patient');
+    const connect = () => {
+      const socket = new WebSocket(a.wsUrl, 'graphql-transport-ws');
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      const acked = new Promise<boolean>((resolve) => {
+        socket.once('message', () => resolve(true));
+        socket.once('close', () => resolve(false));
+      });
+      socket.once('open', () =>
+        socket.send(JSON.stringify({ type: 'connection_init', payload: { agentId } })),
+      );
+      return { socket, closed, acked };
+    };
+    await apps.redis.stop();
+    try {
+      const refused = connect();
+      expect(await refused.closed).toBe(1013);
+    } finally {
+      await apps.redis.restart();
+    }
+    const held = await until(
+      async () => {
+        const c = connect();
+        if (await c.acked) return c;
+        await c.closed;
+        return null;
+      },
+      (c) => c !== null,
+    );
+    await until(
+      () => agentState(a, agentId),
+      (s) => s?.leaseState === 'HELD',
+    );
+    held!.socket.close();
+  });
+});
