@@ -29,12 +29,23 @@ export async function isHeld(tx: Tx, lease: Lease | null): Promise<boolean> {
  */
 export async function liveOnly<T extends Versioned<Agent>>(tx: Tx, records: T[]): Promise<T[]> {
   const held = await tx.list('lease', { where: { state: 'HELD' }, limit: 100_000 });
-  const leases = new Map(held.map((record) => [record.doc.id, record.doc]));
-  const live: T[] = [];
-  for (const record of records) {
-    const lease = leases.get(record.doc.id);
-    if (!lease || (await isHeld(tx, lease))) live.push(record);
-  }
+  const deadlines = new Map(held.map((record) => [record.doc.id, deadlineOf(record.doc)]));
+  // A fleet where none of these holds a lease pays no look at the clock.
+  if (!records.some((record) => deadlines.has(record.doc.id))) return records;
+  const now = await tx.time();
+  // Two clock conditions guard every answer: the earliest deadline still ahead stays ahead, and the
+  // latest one passed stays passed.
+  let firstAhead = Infinity;
+  let lastPassed = -Infinity;
+  const live = records.filter((record) => {
+    const deadline = deadlines.get(record.doc.id);
+    if (deadline === undefined) return true;
+    if (now < deadline) firstAhead = Math.min(firstAhead, deadline);
+    else lastPassed = Math.max(lastPassed, deadline);
+    return now < deadline;
+  });
+  if (firstAhead !== Infinity) await tx.isBefore(firstAhead);
+  if (lastPassed !== -Infinity) await tx.isBefore(lastPassed);
   return live;
 }
 
