@@ -15,10 +15,13 @@ import { agentState, createAgent, until } from './support.js';
 const apps = useRedisApps();
 let fleet = 0;
 
+// Leases long enough that a busy test machine does not let a live one run out, short enough to be quick.
+const LEASE_MS = 1000;
+const GRACE_MS = 1500;
 const FAST = {
-  AGENT_LEASE_MS: '300',
+  AGENT_LEASE_MS: String(LEASE_MS),
   AGENT_LEASE_MIN_MS: '100',
-  AGENT_LEASE_GRACE_MS: '1000',
+  AGENT_LEASE_GRACE_MS: String(GRACE_MS),
   LEASE_SWEEP_MS: '10',
   MUTATION_RATE_PER_S: '100000',
   MUTATION_BURST: '100000',
@@ -241,7 +244,7 @@ describe('two instances sweeping one fleet', { timeout: 120_000 }, () => {
         (p) =>
           p?.connections.length === 1 &&
           p.connections[0]!.instanceId === 'instance-b' &&
-          Date.parse(p.lastSeenAt) > stoppedAt + 1000 + 300 + 100,
+          Date.parse(p.lastSeenAt) > stoppedAt + GRACE_MS + LEASE_MS,
       );
       expect(after).toBeDefined();
       expect(await agentState(b, agentId)).toMatchObject({ status: 'ACTIVE', leaseState: 'HELD' });
@@ -256,14 +259,16 @@ describe('two instances sweeping one fleet', { timeout: 120_000 }, () => {
     const [a, b] = await pair({}, { b: skewed });
     const agentId = await createAgent(b, 'skewed');
     const seen = await watch(a);
-    // Renewed through both instances for many lease periods: never taken for dead.
+    // Renewed through both instances for three lease periods: never taken for dead.
     const started = Date.now();
     let beats = 0;
-    while (Date.now() - started < 1500) {
-      const beat = await [a, b][beats++ % 2]!.ok<Beat, unknown>(HEARTBEAT, { id: agentId, ttl: 300 });
+    while (Date.now() - started < 3 * LEASE_MS) {
+      const beat = await [a, b][beats++ % 2]!.ok<Beat, unknown>(HEARTBEAT, { id: agentId, ttl: LEASE_MS });
       // The deadline is on Redis's clock, not on the skewed instance's.
-      expect(Math.abs(Date.parse(beat.heartbeat.leaseExpiresAt) - (Date.now() + 300))).toBeLessThan(5_000);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(Math.abs(Date.parse(beat.heartbeat.leaseExpiresAt) - (Date.now() + LEASE_MS))).toBeLessThan(
+        5_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, LEASE_MS / 10));
     }
     expect(seen.items).toEqual([]);
     // Then it stops: taken for dead once, though one sweeper thinks an hour has passed already.
