@@ -58,6 +58,7 @@ function countingStore(store: Store, count: (n: number) => void): Store {
   return {
     get: (kind, id) => store.get(kind, id),
     list: (kind, query) => store.list(kind, query),
+    listDue: (kind, upTo, limit) => store.listDue(kind, upTo, limit),
     count: (kind, where) => store.count(kind, where),
     setVersions: (keys) => store.setVersions(keys),
     time: () => store.time(),

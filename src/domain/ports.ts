@@ -35,6 +35,21 @@ export type IndexField<K extends Kind> = (typeof INDEXES)[K][number];
 export type Where<K extends Kind> = Partial<Record<IndexField<K>, string>>;
 
 /**
+ * Ordered indexes: per kind, a score computed from each record (null: the record is not in the
+ * index). `Store.listDue` reads a kind's indexed records in score order, up to a bound. Leases are
+ * indexed at their deadline while HELD, so that a sweep reads only what is due.
+ */
+export const SCORES: { [K in Kind]?: (doc: DocMap[K]) => number | null } = {
+  lease: (lease) => (lease.state === 'HELD' ? Date.parse(lease.expiresAt) : null),
+};
+
+/** The record's score in its kind's ordered index: null when it is not in it, undefined when the kind has none. */
+export function scoreOf<K extends Kind>(kind: K, doc: DocMap[K]): number | null | undefined {
+  const score = SCORES[kind] as ((doc: DocMap[K]) => number | null) | undefined;
+  return score ? score(doc) : undefined;
+}
+
+/**
  * A set a transaction can guard: every record of a kind (`agent:*`), or those whose indexed field
  * has one value (`agent:status:ACTIVE`). Each set has a version that every commit adding a record to
  * it or removing one from it raises, in the same atomic step; a change to a member that keeps it a
@@ -126,6 +141,11 @@ export interface Store {
   get<K extends Kind>(kind: K, id: string): Promise<Versioned<DocMap[K]> | null>;
   /** Records of a kind, oldest first (ids sort in creation order), filtered by indexed fields. */
   list<K extends Kind>(kind: K, query: ListQuery<K>): Promise<Versioned<DocMap[K]>[]>;
+  /**
+   * Records of a kind that has an ordered index (see SCORES) whose score is at most `upTo`, lowest
+   * score first, at most `limit` of them. Empty for a kind without one.
+   */
+  listDue<K extends Kind>(kind: K, upTo: number, limit: number): Promise<Versioned<DocMap[K]>[]>;
   /** How many records of a kind match the indexed fields. */
   count<K extends Kind>(kind: K, where?: Where<K>): Promise<number>;
   /** The current version of each set (see `setKey`), 0 for a set never changed. */

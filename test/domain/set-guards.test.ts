@@ -28,6 +28,15 @@ function race() {
     ...engine.store,
     get: (kind, id) => engine.store.get(kind, id),
     count: (kind, where) => engine.store.count(kind, where),
+    listDue: async (kind, upTo, limit) => {
+      const due = await engine.store.listDue(kind, upTo, limit);
+      const meddle = armed;
+      if (meddle && kind === meddle.kind) {
+        armed = null;
+        await meddle.meddle();
+      }
+      return due;
+    },
     setVersions: (keys) => engine.store.setVersions(keys),
     // Armed with kind 'time': the meddling runs right after the transaction read the engine's clock.
     time: async () => {

@@ -622,6 +622,69 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
       });
     });
 
+    describe('ordered index', () => {
+      const at = (ms: number) => new Date(Date.parse(now) + ms).toISOString();
+      const leaseDoc = (ms: number, state: 'HELD' | 'EXPIRED' = 'HELD') => ({
+        id: agentDoc().id,
+        state,
+        ttlMs: 1000,
+        expiresAt: at(ms),
+        lastSeenAt: now,
+        holders: [],
+      });
+
+      it('lists the leases due by a bound, earliest first, and follows every change to them', async () => {
+        const e = await make();
+        const late = leaseDoc(3000);
+        const early = leaseDoc(1000);
+        const expired = leaseDoc(0, 'EXPIRED');
+        await e.store.commit(
+          commitOf({
+            expect: [late, early, expired].map((l) => ({ kind: 'lease' as const, id: l.id, version: 0 })),
+            put: [late, early, expired].map((l) => ({
+              kind: 'lease' as const,
+              id: l.id,
+              doc: l,
+              version: 1,
+            })),
+          }),
+        );
+        const ids = async (ms: number, limit = 10) =>
+          (await e.store.listDue('lease', Date.parse(at(ms)), limit)).map((r) => r.doc.id);
+        expect(await ids(999)).toEqual([]);
+        expect(await ids(1000)).toEqual([early.id]);
+        expect(await ids(5000)).toEqual([early.id, late.id]);
+        expect(await ids(5000, 1)).toEqual([early.id]);
+        expect((await e.store.listDue('lease', Date.parse(at(5000)), 10))[0]).toEqual({
+          doc: early,
+          version: 1,
+        });
+        // Renewed later, then no longer HELD, then gone: each change moves it in the index.
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'lease', id: early.id, version: 1 }],
+            put: [{ kind: 'lease', id: early.id, doc: { ...early, expiresAt: at(4000) }, version: 2 }],
+          }),
+        );
+        expect(await ids(5000)).toEqual([late.id, early.id]);
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'lease', id: early.id, version: 2 }],
+            put: [{ kind: 'lease', id: early.id, doc: { ...early, state: 'EXPIRED' }, version: 3 }],
+          }),
+        );
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'lease', id: late.id, version: 1 }],
+            del: [{ kind: 'lease', id: late.id }],
+          }),
+        );
+        expect(await ids(5000)).toEqual([]);
+        // A kind without an ordered index has nothing due.
+        expect(await e.store.listDue('agent', Date.parse(at(5000)), 10)).toEqual([]);
+      });
+    });
+
     describe('presence', () => {
       it('returns the live reports and drops each once its time runs out', async () => {
         let t = Date.parse('2026-01-01T00:00:00.000Z');

@@ -19,6 +19,7 @@ import {
   type IdempotencyRecord,
   type Kind,
   membershipsOf,
+  scoreOf,
   type ListQuery,
   type Presence,
   type RealtimeSnapshot,
@@ -119,6 +120,20 @@ export class MemoryStore implements Store {
       if (c.matches(record.doc, where)) out.push(record);
     }
     return out;
+  }
+
+  async listDue<K extends Kind>(kind: K, upTo: number, limit: number): Promise<Versioned<DocMap[K]>[]> {
+    // In memory a scan is cheap; the index order is the score's, then the id's.
+    const due: [number, Versioned<DocMap[K]>][] = [];
+    for (const record of this.collection(kind).records.values()) {
+      const score = scoreOf(kind, record.doc as DocMap[K]);
+      if (score !== null && score !== undefined && score <= upTo)
+        due.push([score, record as Versioned<DocMap[K]>]);
+    }
+    due.sort(
+      ([a, ra], [b, rb]) => a - b || ((ra.doc as { id: string }).id < (rb.doc as { id: string }).id ? -1 : 1),
+    );
+    return due.slice(0, limit).map(([, record]) => record);
   }
 
   async count<K extends Kind>(kind: K, where?: Where<K>): Promise<number> {

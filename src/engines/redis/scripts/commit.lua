@@ -82,7 +82,7 @@ local function unindex(kind, id, fields)
   return memberships(kind, fields, values)
 end
 
--- put: { kind, id, json, version, fields, values } (a value is false when the field is null)
+-- put: { kind, id, json, version, fields, values, score } (a value is false when the field is null)
 for _, w in ipairs(change.put) do
   local was = unindex(w[1], w[2], w[5])
   redis.call('HSET', prefix .. ':doc:' .. w[1], w[2], w[3])
@@ -97,11 +97,20 @@ for _, w in ipairs(change.put) do
   local is = memberships(w[1], w[5], w[6])
   bump_difference(was, is)
   bump_difference(is, was)
+  -- w[7]: the ordered index ('n': the kind has none; false: not in it; a number: its score)
+  if w[7] ~= 'n' then
+    if w[7] then
+      redis.call('ZADD', prefix .. ':due:' .. w[1], w[7], w[2])
+    else
+      redis.call('ZREM', prefix .. ':due:' .. w[1], w[2])
+    end
+  end
 end
 
--- del: { kind, id, fields }
+-- del: { kind, id, fields, whether the kind has an ordered index }
 for _, d in ipairs(change.del) do
   bump_difference(unindex(d[1], d[2], d[3]), {})
+  if d[4] then redis.call('ZREM', prefix .. ':due:' .. d[1], d[2]) end
   redis.call('HDEL', prefix .. ':doc:' .. d[1], d[2])
   redis.call('HDEL', versions, d[1] .. ':' .. d[2])
 end
