@@ -3,6 +3,7 @@
  * deployment is fixed in one go; main.ts prints it and exits 1.
  */
 import { z } from 'zod';
+import type { LeaseSettings } from './domain/liveness/lease-service.js';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 const optionalString = z
@@ -66,6 +67,12 @@ const environment = z.object({
   SSE_MAX_STREAMS_PER_SUB: int(20, 1),
   TOKEN_MAX_LIFETIME_S: int(86_400, 1),
   IDEMPOTENCY_TTL_S: int(86_400, 1),
+  // Agent liveness (docs/liveness.md).
+  AGENT_LEASE_MS: int(30_000, 1),
+  AGENT_LEASE_GRACE_MS: int(10_000),
+  AGENT_LEASE_MIN_MS: int(1_000, 1),
+  AGENT_LEASE_MAX_MS: int(300_000, 1),
+  LEASE_SWEEP_MS: int(1_000, 10),
 });
 
 export interface Config {
@@ -80,7 +87,9 @@ export interface Config {
     /** How long an `eventStream` may stay silent before it sends its position again; 0: never. */
     streamHeartbeatMs: number;
   };
-  jobs: { metricsIntervalMs: number; proposalSweepMs: number };
+  jobs: { metricsIntervalMs: number; proposalSweepMs: number; leaseSweepMs: number };
+  /** AGENT_LEASE_MS, its bounds and AGENT_LEASE_GRACE_MS. */
+  lease: LeaseSettings;
   shutdownTimeoutMs: number;
   /** How long a signalled process keeps serving, unready, before it closes (see app.ts stop()). */
   shutdownDrainMs: number;
@@ -151,6 +160,11 @@ export function parseConfig(env: Record<string, string | undefined>, fallbackIns
     );
   }
   const e = result.data;
+  if (!(e.AGENT_LEASE_MIN_MS <= e.AGENT_LEASE_MS && e.AGENT_LEASE_MS <= e.AGENT_LEASE_MAX_MS)) {
+    throw new ConfigError([
+      `AGENT_LEASE_MS (${e.AGENT_LEASE_MS}) must lie within AGENT_LEASE_MIN_MS (${e.AGENT_LEASE_MIN_MS}) and AGENT_LEASE_MAX_MS (${e.AGENT_LEASE_MAX_MS}).`,
+    ]);
+  }
   const production = e.NODE_ENV === 'production';
   const auth: AuthConfig | null =
     e.JWT_SECRET || e.JWT_JWKS_URL
@@ -190,7 +204,17 @@ export function parseConfig(env: Record<string, string | undefined>, fallbackIns
       maxQueuedBytesPerConnection: e.SUBSCRIBER_MAX_QUEUE_BYTES,
       streamHeartbeatMs: e.STREAM_HEARTBEAT_MS,
     },
-    jobs: { metricsIntervalMs: e.METRICS_INTERVAL_MS, proposalSweepMs: e.PROPOSAL_SWEEP_MS },
+    jobs: {
+      metricsIntervalMs: e.METRICS_INTERVAL_MS,
+      proposalSweepMs: e.PROPOSAL_SWEEP_MS,
+      leaseSweepMs: e.LEASE_SWEEP_MS,
+    },
+    lease: {
+      ttlMs: e.AGENT_LEASE_MS,
+      minTtlMs: e.AGENT_LEASE_MIN_MS,
+      maxTtlMs: e.AGENT_LEASE_MAX_MS,
+      graceMs: e.AGENT_LEASE_GRACE_MS,
+    },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     instanceId: e.INSTANCE_ID ?? fallbackInstanceId,

@@ -9,6 +9,8 @@ export interface AppMetrics {
   replays: Counter<'outcome'>;
   /** Requests refused by a limit, by limit. */
   refused: Counter<'limit'>;
+  /** Agents this instance's lease sweeps took for dead. */
+  leaseExpirations: Counter;
 }
 
 /** The route of a request URL for a label: the GraphQL endpoint or `other`, never a query string. */
@@ -28,7 +30,10 @@ export function roomLabel(room: string): string {
   return prefix ? `${prefix}*` : 'other';
 }
 
-export function createMetrics(hub: () => RealtimeHub | null): AppMetrics {
+export function createMetrics(
+  hub: () => RealtimeHub | null,
+  liveAgents: () => Promise<number> = async () => 0,
+): AppMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // prom-client's gauges of open handles, requests and resources end in _total, which Prometheus
@@ -135,5 +140,20 @@ export function createMetrics(hub: () => RealtimeHub | null): AppMetrics {
     labelNames: ['limit'],
     registers: [registry],
   });
-  return { registry, slowConsumersClosed, replays, refused };
+  new Gauge({
+    name: 'colony_live_agents',
+    help: 'Agents whose liveness lease holds now, across the fleet.',
+    registers: [registry],
+    async collect() {
+      // While the engine is away the last figure stays: a scrape must not fail for it.
+      const live = await liveAgents().catch(() => null);
+      if (live !== null) this.set(live);
+    },
+  });
+  const leaseExpirations = new Counter({
+    name: 'colony_lease_expirations_total',
+    help: "Agents this instance's lease sweeps took for dead (OFFLINE, reason LEASE_EXPIRED).",
+    registers: [registry],
+  });
+  return { registry, slowConsumersClosed, replays, refused, leaseExpirations };
 }

@@ -26,6 +26,7 @@ import { ConnectionsPerSubject, SubscribeGuard, TOO_MANY_CONNECTIONS } from './l
 import { isRenewalDocument } from './limits-renewal.js';
 import { groupingFor } from './subscription-grouping.js';
 import { writeBatch, type WriteBatch } from './write-batch.js';
+import type { AgentPresence } from './agent-presence.js';
 import type { ServerContext } from './yoga.js';
 import { TOKEN_CLOSE_CODE, WsSession } from './ws-session.js';
 import { createResultMasker, GRAPHQL_PATH } from './yoga.js';
@@ -51,6 +52,8 @@ export interface WsServerOptions {
   >;
   /** Called when a limit refuses a subscribe message (for a metric). */
   onRefused?: (limit: string) => void;
+  /** Agent presence: a connection_init naming an agent holds its lease (agent-presence.ts). */
+  presence?: AgentPresence;
 }
 
 export interface WsServer {
@@ -160,6 +163,17 @@ export function createWsServer(options: WsServerOptions): WsServer {
             // A client that left while its token was being verified has closed already.
             if (socket.readyState === socket.CLOSED) release();
             else socket.once('close', release);
+          }
+          // Agent presence (docs/liveness.md): a connection_init naming an agent holds its lease.
+          const refusal = await options.presence?.open(
+            socket,
+            ctx.connectionParams,
+            session.identity,
+            connection.id,
+          );
+          if (refusal) {
+            socket.close(refusal.code, refusal.reason);
+            return false;
           }
           return true;
         } catch (error) {

@@ -8,6 +8,7 @@ import type { Store } from '../ports.js';
 import type { Tx, TransactionRunner } from '../transaction.js';
 import { LIMITS, optionalText, pageSchema, parseInput } from '../validation.js';
 import { toPage } from '../paging.js';
+import { liveOnly } from '../liveness/leases.js';
 
 const FLEET = 'fleet';
 
@@ -40,7 +41,8 @@ export async function runElection(
   reason: string | null,
   excludedId?: string,
 ): Promise<Election | null> {
-  const listed = await tx.list('agent', { where: { status: 'ACTIVE' }, limit: 100_000 });
+  // Only live agents may lead: one whose lease ran out is about to be taken for dead.
+  const listed = await liveOnly(tx, await tx.list('agent', { where: { status: 'ACTIVE' }, limit: 100_000 }));
   // The leaving leader is still ACTIVE in the store: this transaction only staged its change.
   const candidates = listed
     .map((record) => record.doc)
