@@ -99,7 +99,7 @@ export async function buildApp(
   let hub: RealtimeHub | null = null;
   const metrics = createMetrics(
     () => hub,
-    async () => (await colony.liveness.presence()).length,
+    () => colony.liveness.countLive(),
   );
   hub = new RealtimeHub({
     engine,

@@ -140,7 +140,10 @@ export interface LivenessApi {
   /** Takes every agent whose lease ran out for dead, once cluster-wide; returns how many this call did. */
   expireDue(): Promise<number>;
   /** The agents whose leases hold now, with them. */
-  presence(): Promise<LiveAgent[]>;
+  /** How many agents' leases hold now. */
+  countLive(): Promise<number>;
+  /** Live agents in creation order, a page at a time (`after`: the last agent id of the page before). */
+  presence(page: { first: number; after?: string | null }): Promise<LiveAgent[]>;
 }
 
 export interface SystemApi {

@@ -5,6 +5,7 @@ import { LEASE_STATES, type Agent, type Lease, type LeaseHolder } from '../domai
 import type { ColonyContext } from './context.js';
 import { AgentRef } from './agent-schema.js';
 import { builder } from './builder.js';
+import { MAX_LISTED_CONNECTIONS, pageArgs } from './paging.js';
 
 export const LeaseState = builder.enumType('LeaseState', {
   values: LEASE_STATES,
@@ -69,8 +70,8 @@ const AgentPresenceRef = builder.objectRef<LiveAgent>('AgentPresence').implement
     leaseExpiresAt: t.field({ type: 'DateTime', resolve: (p) => p.lease.expiresAt }),
     connections: t.field({
       type: [PresenceConnectionRef],
-      description: 'Its connections across every instance (empty for an agent kept by heartbeat).',
-      resolve: (p) => p.lease.holders,
+      description: `Its connections across every instance (empty for an agent kept by heartbeat), at most ${MAX_LISTED_CONNECTIONS}.`,
+      resolve: (p) => p.lease.holders.slice(0, MAX_LISTED_CONNECTIONS),
     }),
   }),
 });
@@ -78,8 +79,14 @@ const AgentPresenceRef = builder.objectRef<LiveAgent>('AgentPresence').implement
 builder.queryFields((t) => ({
   presence: t.field({
     type: [AgentPresenceRef],
-    description: 'The agents whose lease holds now, oldest first, with their connections.',
-    resolve: (_, __, ctx) => ctx.colony.liveness.presence(),
+    description:
+      'The agents whose lease holds now, oldest first, with their connections: `first` of them (1–100, default 20) after the agent `after`.',
+    args: {
+      first: t.arg.int({ description: '1–100, default 20.' }),
+      after: t.arg.id({ description: 'The id of the last agent of the page before.' }),
+    },
+    resolve: (_, args, ctx) =>
+      ctx.colony.liveness.presence(pageArgs({ first: args.first, after: args.after && String(args.after) })),
   }),
 }));
 

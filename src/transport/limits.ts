@@ -18,7 +18,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Limits } from '../config.js';
 import { AGENT_STATUSES, TASK_STATUSES } from '../domain/model.js';
 import { LIMITS } from '../domain/validation.js';
-import { DEFAULT_PAGE_SIZE } from '../schema/paging.js';
+import { DEFAULT_PAGE_SIZE, MAX_LISTED_CONNECTIONS } from '../schema/paging.js';
 import { costLimitRule, type CostModel } from '../schema/cost-limit.js';
 
 /**
@@ -34,6 +34,7 @@ export const COST_MODEL: CostModel = {
     // One entry per status.
     'FleetStats.agentsByStatus': AGENT_STATUSES.length,
     'FleetStats.tasksByStatus': TASK_STATUSES.length,
+    'AgentPresence.connections': MAX_LISTED_CONNECTIONS,
   },
   // Lists of objects nothing caps (`RealtimeStats.rooms`, admin only) are priced as a full page.
   unboundedListSize: LIMITS.pageSize,

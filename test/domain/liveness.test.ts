@@ -76,6 +76,31 @@ describe('a lease', () => {
   });
 });
 
+describe('presence', () => {
+  it('lists the live agents oldest first, a page at a time, leaving out a lease past its deadline', async () => {
+    const f = fleet();
+    const agents = await withAgents(f, ...Array.from({ length: 250 }, (_, i) => ({ name: `a${i}` })));
+    // The first holds a short lease that will have run out; the rest hold long ones.
+    await f.colony.liveness.heartbeat(agents[0]!.id, 1000);
+    for (const agent of agents.slice(1)) await f.colony.liveness.heartbeat(agent.id, 60_000);
+    f.clock.advance(1000);
+    const ids = agents.slice(1).map((a) => a.id);
+    const first = await f.colony.liveness.presence({ first: 100 });
+    expect(first.map((p) => p.agent.id)).toEqual(ids.slice(0, 100));
+    const rest = [];
+    for (let after = first.at(-1)!.agent.id; ;) {
+      const page = await f.colony.liveness.presence({ first: 100, after });
+      rest.push(...page.map((p) => p.agent.id));
+      if (page.length < 100) break;
+      after = page.at(-1)!.agent.id;
+    }
+    expect(rest).toEqual(ids.slice(100));
+    expect(await f.colony.liveness.countLive()).toBe(249);
+    const refused = await errorOf(f.colony.liveness.presence({ first: 101 }));
+    expect(refused.code).toBe('BAD_USER_INPUT');
+  });
+});
+
 describe('an expiry', () => {
   it('makes the agent OFFLINE, requeues its work, elects a leader and drops its vote, in one commit, in that order', async () => {
     const f = fleet();
@@ -275,10 +300,12 @@ describe('presence by connection', () => {
     f.clock.advance(1000);
     await f.colony.liveness.attach(agent!.id, holder(1));
     expect((await lease(f, agent!.id))?.holders.map((h) => h.connectionId)).toEqual(['c0', 'c1']);
-    expect((await f.colony.liveness.presence())[0]?.lease.holders).toHaveLength(2);
+    expect((await f.colony.liveness.presence({ first: 100 }))[0]?.lease.holders).toHaveLength(2);
     // Three seconds without a renewal for c0: stale, in presence at once and on the next renewal.
     f.clock.advance(2000);
-    expect((await f.colony.liveness.presence())[0]?.lease.holders.map((h) => h.connectionId)).toEqual(['c1']);
+    expect(
+      (await f.colony.liveness.presence({ first: 100 }))[0]?.lease.holders.map((h) => h.connectionId),
+    ).toEqual(['c1']);
     await f.colony.liveness.detach(agent!.id, holder(1));
     expect(await lease(f, agent!.id)).toMatchObject({
       holders: [],
@@ -305,8 +332,8 @@ describe('presence by connection', () => {
     await f.colony.liveness.attach(agent!.id, holder(3));
     f.clock.advance(2);
     expect(await f.colony.liveness.expireDue()).toBe(0);
-    expect((await f.colony.liveness.presence()).map((p) => [p.agent.id, p.lease.holders.length])).toEqual([
-      [agent!.id, 1],
-    ]);
+    expect(
+      (await f.colony.liveness.presence({ first: 100 })).map((p) => [p.agent.id, p.lease.holders.length]),
+    ).toEqual([[agent!.id, 1]]);
   });
 });

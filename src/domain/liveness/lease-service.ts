@@ -11,9 +11,9 @@ import { failoverIfLeader } from '../elections/election-service.js';
 import { conflict } from '../errors.js';
 import { rooms } from '../events/rooms.js';
 import type { Agent, Lease, LeaseHolder } from '../model.js';
-import type { Store } from '../ports.js';
+import type { Store, Versioned } from '../ports.js';
 import type { TransactionRunner, Tx } from '../transaction.js';
-import { idSchema, leaseTtlSchema, parseInput } from '../validation.js';
+import { idSchema, leaseTtlSchema, pageSchema, parseInput } from '../validation.js';
 import { deadlineOf, isHeld } from './leases.js';
 
 /** AGENT_LEASE_MS and its bounds, AGENT_LEASE_GRACE_MS. */
@@ -215,13 +215,46 @@ export class LeaseService implements LivenessApi {
     return true;
   }
 
-  async presence(): Promise<LiveAgent[]> {
-    const held = await this.store.list('lease', { where: { state: 'HELD' }, limit: 100_000 });
+  /** How many agents' leases hold now (read a batch at a time). */
+  async countLive(): Promise<number> {
     const now = await this.store.time();
-    const live = held
-      .map((r) => r.doc)
-      .filter((lease) => deadlineOf(lease) > now)
-      .map((lease) => ({ ...lease, holders: lease.holders.filter((h) => isFresh(h, now, lease.ttlMs)) }));
+    let count = 0;
+    let after: string | null = null;
+    for (;;) {
+      const batch: Versioned<Lease>[] = await this.store.list('lease', {
+        where: { state: 'HELD' },
+        after,
+        limit: 500,
+      });
+      count += batch.filter(({ doc }) => deadlineOf(doc) > now).length;
+      if (batch.length < 500) return count;
+      after = batch.at(-1)?.doc.id ?? null;
+    }
+  }
+
+  /**
+   * The live agents after the agent `after` (ids in creation order), at most `first` of them: the
+   * leases are read a batch at a time, so a large fleet is never read whole for one page.
+   */
+  async presence(request: { first: number; after?: string | null }): Promise<LiveAgent[]> {
+    const page = parseInput(pageSchema, request);
+    const now = await this.store.time();
+    const live: Lease[] = [];
+    let after = page.after ?? null;
+    for (;;) {
+      const batch: Versioned<Lease>[] = await this.store.list('lease', {
+        where: { state: 'HELD' },
+        after,
+        limit: 200,
+      });
+      for (const { doc: lease } of batch) {
+        if (deadlineOf(lease) <= now) continue;
+        live.push({ ...lease, holders: lease.holders.filter((h) => isFresh(h, now, lease.ttlMs)) });
+        if (live.length === page.first) break;
+      }
+      if (live.length >= page.first || batch.length < 200) break;
+      after = batch.at(-1)?.doc.id ?? null;
+    }
     const agents = await Promise.all(live.map((lease) => this.store.get('agent', lease.id)));
     return live.flatMap((lease, i) => {
       const agent = agents[i]?.doc;
