@@ -16,6 +16,10 @@ export const AgentCardFields = graphql(`
     status
     activeTaskCount
     updatedAt
+    # Liveness: null for an agent that never held a lease (its card shows none).
+    lastSeenAt
+    leaseExpiresAt
+    leaseState
   }
 `);
 
@@ -27,6 +31,7 @@ export const TaskCardFields = graphql(`
     status
     progress
     error
+    attempt
     updatedAt
     assignee {
       id
@@ -83,6 +88,7 @@ export const FeedLineFields = graphql(`
     payload {
       __typename
       ... on AgentEventPayload {
+        reason
         agent {
           id
           name
@@ -90,6 +96,7 @@ export const FeedLineFields = graphql(`
         }
       }
       ... on TaskEventPayload {
+        reason
         task {
           id
           title
