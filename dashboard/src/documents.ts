@@ -224,6 +224,22 @@ export const DashboardCounts = graphql(`
   }
 `);
 
+/**
+ * The agents whose lease holds now (the first 100): a lease that begins, and each renewal, publish
+ * no event, so the page asks this now and then to show who is live and when each was last seen.
+ */
+export const DashboardPresence = graphql(`
+  query DashboardPresence {
+    presence(first: 100) {
+      agent {
+        id
+      }
+      lastSeenAt
+      leaseExpiresAt
+    }
+  }
+`);
+
 /** One page of one agent column. */
 export const DashboardAgents = graphql(`
   query DashboardAgents($status: AgentStatus!, $after: String) {

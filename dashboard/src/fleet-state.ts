@@ -10,6 +10,7 @@ import type {
   DashboardAlertsQuery,
   DashboardFeedQuery,
   DashboardOverviewQuery,
+  DashboardPresenceQuery,
   FeedLineFragment,
   FleetCountsFragment,
   ProposalCardFragment,
@@ -51,7 +52,12 @@ export interface FleetState {
   /** Newest last, without repeats. */
   feed: FeedLine[];
   feedIds: Set<string>;
+  /** Agents whose lease holds, as `presence` last said (up to PRESENCE_LIMIT); null until it answers. */
+  live: { count: number; more: boolean } | null;
 }
+
+/** How many live agents the page asks `presence` for. */
+export const PRESENCE_LIMIT = 100;
 
 const FEED_LIMIT = 300;
 const ALERT_LIMIT = 10;
@@ -68,6 +74,7 @@ export const emptyFleet: FleetState = {
   alerts: [],
   feed: [],
   feedIds: new Set(),
+  live: null,
 };
 
 export type FleetAction =
@@ -78,6 +85,7 @@ export type FleetAction =
   | { type: 'agents'; nodes: Agent[] }
   | { type: 'tasks'; nodes: Task[] }
   | { type: 'event'; event: StreamEvent }
+  | { type: 'presence'; data: DashboardPresenceQuery }
   /** CURSOR_EXPIRED: what happened meanwhile is unknown; every view is loaded again. */
   | { type: 'reset' };
 
@@ -161,7 +169,37 @@ export function fleetReducer(state: FleetState, action: FleetAction): FleetState
       return { ...state, tasks: merge(state.tasks, action.nodes, state.gone) };
     case 'event':
       return applyEvent(state, action.event);
+    case 'presence':
+      return applyPresence(state, action.data);
   }
+}
+
+/**
+ * A lease that begins and each renewal publish nothing: `presence` tells which shown agents are
+ * live, and when each was last seen. It never overrides an EXPIRED or RELEASED lease: an answer
+ * asked before an expiry may arrive after its event, and an agent comes back only through an event
+ * (START) that carries its new lease.
+ */
+function applyPresence(state: FleetState, data: DashboardPresenceQuery): FleetState {
+  let agents: Map<string, Agent> | null = null;
+  for (const p of data.presence) {
+    const held = (agents ?? state.agents).get(p.agent.id);
+    if (!held || held.leaseState === 'EXPIRED' || held.leaseState === 'RELEASED') continue;
+    if (held.status === 'OFFLINE') continue;
+    if (held.leaseState === 'HELD' && held.lastSeenAt && held.lastSeenAt >= p.lastSeenAt) continue;
+    agents ??= new Map(state.agents);
+    agents.set(held.id, {
+      ...held,
+      leaseState: 'HELD',
+      lastSeenAt: p.lastSeenAt,
+      leaseExpiresAt: p.leaseExpiresAt,
+    });
+  }
+  return {
+    ...state,
+    ...(agents ? { agents } : {}),
+    live: { count: data.presence.length, more: data.presence.length >= PRESENCE_LIMIT },
+  };
 }
 
 function applyEvent(state: FleetState, event: StreamEvent): FleetState {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { groupOf, livenessSummaries, summary } from '../../dashboard/src/components/feed-summary.js';
 import { livenessOf, secondsSince } from '../../dashboard/src/components/liveness.js';
-import type { FeedLine } from '../../dashboard/src/fleet-state.js';
+import { emptyFleet, fleetReducer, type Agent, type FeedLine } from '../../dashboard/src/fleet-state.js';
 
 const agentLine = (id: string, agentId: string, status: string, reason: string | null): FeedLine =>
   ({
@@ -90,5 +90,60 @@ describe("an agent card's liveness", () => {
     const at = '2026-01-01T00:00:03.000Z';
     expect(secondsSince(at, Date.parse(at) + 3_999)).toBe(3);
     expect(secondsSince(at, Date.parse(at) - 500)).toBe(0);
+  });
+});
+
+describe('presence on the page', () => {
+  const agent = (id: string, over: Partial<Agent> = {}): Agent => ({
+    id,
+    name: id,
+    type: 't',
+    status: 'ACTIVE',
+    activeTaskCount: 0,
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    lastSeenAt: null,
+    leaseExpiresAt: null,
+    leaseState: null,
+    ...over,
+  });
+  const seen = (id: string, at: string) => ({
+    agent: { id },
+    lastSeenAt: at,
+    leaseExpiresAt: '2026-01-01T00:01:00.000Z',
+  });
+
+  it('makes a shown agent live and fresher, never revives an expired lease, and counts the live', () => {
+    let state = fleetReducer(emptyFleet, {
+      type: 'agents',
+      nodes: [
+        agent('quiet'),
+        agent('held', { leaseState: 'HELD', lastSeenAt: '2026-01-01T00:00:05.000Z' }),
+        agent('dead', {
+          status: 'OFFLINE',
+          leaseState: 'EXPIRED',
+          leaseExpiresAt: '2026-01-01T00:00:09.000Z',
+        }),
+      ],
+    });
+    state = fleetReducer(state, {
+      type: 'presence',
+      data: {
+        presence: [
+          seen('quiet', '2026-01-01T00:00:10.000Z'),
+          seen('held', '2026-01-01T00:00:11.000Z'),
+          // Asked before the expiry, answered after its event.
+          seen('dead', '2026-01-01T00:00:08.000Z'),
+          seen('not-shown', '2026-01-01T00:00:10.000Z'),
+        ],
+      },
+    });
+    expect(state.agents.get('quiet')).toMatchObject({
+      leaseState: 'HELD',
+      lastSeenAt: '2026-01-01T00:00:10.000Z',
+    });
+    expect(state.agents.get('held')?.lastSeenAt).toBe('2026-01-01T00:00:11.000Z');
+    expect(state.agents.get('dead')).toMatchObject({ leaseState: 'EXPIRED', status: 'OFFLINE' });
+    expect(state.agents.has('not-shown')).toBe(false);
+    expect(state.live).toEqual({ count: 4, more: false });
   });
 });

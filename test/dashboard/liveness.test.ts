@@ -3,7 +3,8 @@
  * an agent whose graphql-ws connection names it shows "live"; once the connection closes and the
  * grace ran out, its card greys out with "lease expired N s ago" (ticking), the feed shows the expiry
  * and the requeue it brought in the LIVENESS group, and its RUNNING task is PENDING again, marked
- * requeued. An agent that never held a lease shows nothing of the kind throughout.
+ * requeued. An agent whose lease begins after the page opened (by heartbeat, which publishes nothing)
+ * shows live too, from `presence`. An agent that never held a lease shows nothing of the kind.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { createClient, type Client } from 'graphql-ws';
@@ -83,12 +84,22 @@ describe('liveness on the dashboard', () => {
     // Never held a lease: nothing changes.
     expect(await card('plain').getAttribute('data-liveness')).toBe('none');
     expect(await card('plain').getByTestId('liveness').count()).toBe(0);
+    await poll(() => page.getByTestId('agents-live').innerText()).toBe('1');
+
+    // A lease that begins after the page opened publishes nothing: the page learns it from presence.
+    const late = (await t.ok(CreateAgent, { input: { name: 'late', type: 'worker' } })).createAgent;
+    await poll(() => card('late').getAttribute('data-liveness')).toBe('none');
+    await t.ok('mutation($id: ID!) { heartbeat(agentId: $id, ttlMs: 60000) { id } }', { id: late.id });
+    await poll(() => card('late').getAttribute('data-liveness')).toBe('live');
+    expect(await page.getByTestId('agents-live').innerText()).toBe('2');
 
     // The connection goes away: after the grace and a sweep, the lease has run out.
     await holder.dispose();
     holder = null;
     await poll(() => card('mortal').getAttribute('data-liveness')).toBe('expired');
     expect(await card('mortal').getAttribute('class')).toContain('lease-expired');
+    await poll(() => page.getByTestId('agents-live').innerText()).toBe('1');
+    expect(await card('late').getAttribute('data-liveness')).toBe('live');
     expect(await page.locator('[data-column="OFFLINE"]').innerText()).toContain('mortal');
     const expired = card('mortal').getByTestId('liveness');
     expect(await expired.innerText()).toMatch(/^lease expired \d+ s ago$/);
