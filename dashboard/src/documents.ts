@@ -225,11 +225,15 @@ export const DashboardCounts = graphql(`
 `);
 
 /**
- * The agents whose lease holds now (the first 100): a lease that begins, and each renewal, publish
- * no event, so the page asks this now and then to show who is live and when each was last seen.
+ * The agents whose lease holds now (how many, and the first 100): a lease that begins, and each
+ * renewal, publish no event, so the page asks this now and then to show who is live and when each
+ * was last seen.
  */
 export const DashboardPresence = graphql(`
   query DashboardPresence {
+    fleet {
+      liveAgents
+    }
     presence(first: 100) {
       agent {
         id

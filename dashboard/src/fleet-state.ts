@@ -52,12 +52,9 @@ export interface FleetState {
   /** Newest last, without repeats. */
   feed: FeedLine[];
   feedIds: Set<string>;
-  /** Agents whose lease holds, as `presence` last said (up to PRESENCE_LIMIT); null until it answers. */
-  live: { count: number; more: boolean } | null;
+  /** How many agents' lease holds, fleet-wide, as the server last said; null until it answers. */
+  live: number | null;
 }
-
-/** How many live agents the page asks `presence` for. */
-export const PRESENCE_LIMIT = 100;
 
 const FEED_LIMIT = 300;
 const ALERT_LIMIT = 10;
@@ -198,7 +195,7 @@ function applyPresence(state: FleetState, data: DashboardPresenceQuery): FleetSt
   return {
     ...state,
     ...(agents ? { agents } : {}),
-    live: { count: data.presence.length, more: data.presence.length >= PRESENCE_LIMIT },
+    live: data.fleet.liveAgents,
   };
 }
 

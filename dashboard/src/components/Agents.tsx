@@ -21,7 +21,7 @@ export function Agents({
 }: {
   agents: Agent[];
   counts: Counts['agents'] | null;
-  /** Whose lease holds, from the server's `presence`; null until it answers. */
+  /** How many agents' lease holds, from the server; null until it answers. */
   live: FleetState['live'];
   /** The stream is in place: the columns may load (nothing changes unseen between). */
   ready: boolean;
@@ -46,10 +46,10 @@ export function Agents({
       title={
         <>
           Agents · <span data-testid="agents-total">{total}</span>
-          {live && (
+          {live !== null && (
             <span className="live-count" title="agents whose lease holds now">
               {' '}
-              · <span data-testid="agents-live">{`${live.count}${live.more ? '+' : ''}`}</span> live
+              · <span data-testid="agents-live">{live}</span> live
             </span>
           )}
         </>

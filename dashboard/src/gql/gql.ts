@@ -24,7 +24,7 @@ type Documents = {
     "\n  query DashboardAlerts {\n    eventLog(types: [ALERT_TRIGGERED], last: 10) {\n      edges {\n        node {\n          id\n          payload {\n            __typename\n            ... on AlertEventPayload {\n              alert {\n                id\n                level\n                message\n                at\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": typeof types.DashboardAlertsDocument,
     "\n  query DashboardFeed {\n    eventLog(last: 25) {\n      edges {\n        node {\n          ...FeedLine\n        }\n      }\n    }\n  }\n": typeof types.DashboardFeedDocument,
     "\n  query DashboardCounts {\n    fleet {\n      ...FleetCounts\n    }\n  }\n": typeof types.DashboardCountsDocument,
-    "\n  query DashboardPresence {\n    presence(first: 100) {\n      agent {\n        id\n      }\n      lastSeenAt\n      leaseExpiresAt\n    }\n  }\n": typeof types.DashboardPresenceDocument,
+    "\n  query DashboardPresence {\n    fleet {\n      liveAgents\n    }\n    presence(first: 100) {\n      agent {\n        id\n      }\n      lastSeenAt\n      leaseExpiresAt\n    }\n  }\n": typeof types.DashboardPresenceDocument,
     "\n  query DashboardAgents($status: AgentStatus!, $after: String) {\n    agents(status: $status, first: 25, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...AgentCard\n        }\n      }\n    }\n  }\n": typeof types.DashboardAgentsDocument,
     "\n  query DashboardTasks($status: TaskStatus!, $after: String) {\n    tasks(status: $status, first: 25, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...TaskCard\n        }\n      }\n    }\n  }\n": typeof types.DashboardTasksDocument,
     "\n  subscription DashboardStream($since: ID) {\n    eventStream(since: $since) {\n      __typename\n      ... on StreamPosition {\n        cursor\n        live\n      }\n      ... on Event {\n        ...StreamEvent\n      }\n    }\n  }\n": typeof types.DashboardStreamDocument,
@@ -55,7 +55,7 @@ const documents: Documents = {
     "\n  query DashboardAlerts {\n    eventLog(types: [ALERT_TRIGGERED], last: 10) {\n      edges {\n        node {\n          id\n          payload {\n            __typename\n            ... on AlertEventPayload {\n              alert {\n                id\n                level\n                message\n                at\n              }\n            }\n          }\n        }\n      }\n    }\n  }\n": types.DashboardAlertsDocument,
     "\n  query DashboardFeed {\n    eventLog(last: 25) {\n      edges {\n        node {\n          ...FeedLine\n        }\n      }\n    }\n  }\n": types.DashboardFeedDocument,
     "\n  query DashboardCounts {\n    fleet {\n      ...FleetCounts\n    }\n  }\n": types.DashboardCountsDocument,
-    "\n  query DashboardPresence {\n    presence(first: 100) {\n      agent {\n        id\n      }\n      lastSeenAt\n      leaseExpiresAt\n    }\n  }\n": types.DashboardPresenceDocument,
+    "\n  query DashboardPresence {\n    fleet {\n      liveAgents\n    }\n    presence(first: 100) {\n      agent {\n        id\n      }\n      lastSeenAt\n      leaseExpiresAt\n    }\n  }\n": types.DashboardPresenceDocument,
     "\n  query DashboardAgents($status: AgentStatus!, $after: String) {\n    agents(status: $status, first: 25, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...AgentCard\n        }\n      }\n    }\n  }\n": types.DashboardAgentsDocument,
     "\n  query DashboardTasks($status: TaskStatus!, $after: String) {\n    tasks(status: $status, first: 25, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...TaskCard\n        }\n      }\n    }\n  }\n": types.DashboardTasksDocument,
     "\n  subscription DashboardStream($since: ID) {\n    eventStream(since: $since) {\n      __typename\n      ... on StreamPosition {\n        cursor\n        live\n      }\n      ... on Event {\n        ...StreamEvent\n      }\n    }\n  }\n": types.DashboardStreamDocument,
@@ -133,7 +133,7 @@ export function graphql(source: "\n  query DashboardCounts {\n    fleet {\n     
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query DashboardPresence {\n    presence(first: 100) {\n      agent {\n        id\n      }\n      lastSeenAt\n      leaseExpiresAt\n    }\n  }\n"): (typeof documents)["\n  query DashboardPresence {\n    presence(first: 100) {\n      agent {\n        id\n      }\n      lastSeenAt\n      leaseExpiresAt\n    }\n  }\n"];
+export function graphql(source: "\n  query DashboardPresence {\n    fleet {\n      liveAgents\n    }\n    presence(first: 100) {\n      agent {\n        id\n      }\n      lastSeenAt\n      leaseExpiresAt\n    }\n  }\n"): (typeof documents)["\n  query DashboardPresence {\n    fleet {\n      liveAgents\n    }\n    presence(first: 100) {\n      agent {\n        id\n      }\n      lastSeenAt\n      leaseExpiresAt\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
