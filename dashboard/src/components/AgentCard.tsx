@@ -10,7 +10,7 @@ export function AgentCard({ agent, rights, run }: { agent: Agent; rights: Rights
   const act = (action: 'START' | 'PAUSE' | 'RESUME' | 'STOP') =>
     void run(AgentAction, { id: agent.id, action });
   const liveness = livenessOf(agent);
-  // Only an expired lease's "N s ago" ticks; a live card changes with the agent's events.
+  // Only an expired lease's "N s ago" ticks; a live card changes with events and presence answers.
   const now = useNow(liveness.kind === 'expired');
   return (
     <div
