@@ -16,6 +16,10 @@ export const AgentCardFields = graphql(`
     status
     activeTaskCount
     updatedAt
+    # Liveness: null for an agent that never held a lease (its card shows none).
+    lastSeenAt
+    leaseExpiresAt
+    leaseState
   }
 `);
 
@@ -27,6 +31,7 @@ export const TaskCardFields = graphql(`
     status
     progress
     error
+    attempt
     updatedAt
     assignee {
       id
@@ -83,6 +88,7 @@ export const FeedLineFields = graphql(`
     payload {
       __typename
       ... on AgentEventPayload {
+        reason
         agent {
           id
           name
@@ -90,6 +96,7 @@ export const FeedLineFields = graphql(`
         }
       }
       ... on TaskEventPayload {
+        reason
         task {
           id
           title
@@ -213,6 +220,26 @@ export const DashboardCounts = graphql(`
   query DashboardCounts {
     fleet {
       ...FleetCounts
+    }
+  }
+`);
+
+/**
+ * The agents whose lease holds now (how many, and the first 100): a lease that begins, and each
+ * renewal, publish no event, so the page asks this now and then to show who is live and when each
+ * was last seen.
+ */
+export const DashboardPresence = graphql(`
+  query DashboardPresence {
+    fleet {
+      liveAgents
+    }
+    presence(first: 100) {
+      agent {
+        id
+      }
+      lastSeenAt
+      leaseExpiresAt
     }
   }
 `);

@@ -10,6 +10,7 @@ import type {
   DashboardAlertsQuery,
   DashboardFeedQuery,
   DashboardOverviewQuery,
+  DashboardPresenceQuery,
   FeedLineFragment,
   FleetCountsFragment,
   ProposalCardFragment,
@@ -51,6 +52,8 @@ export interface FleetState {
   /** Newest last, without repeats. */
   feed: FeedLine[];
   feedIds: Set<string>;
+  /** How many agents' lease holds, fleet-wide, as the server last said; null until it answers. */
+  live: number | null;
 }
 
 const FEED_LIMIT = 300;
@@ -68,6 +71,7 @@ export const emptyFleet: FleetState = {
   alerts: [],
   feed: [],
   feedIds: new Set(),
+  live: null,
 };
 
 export type FleetAction =
@@ -78,6 +82,7 @@ export type FleetAction =
   | { type: 'agents'; nodes: Agent[] }
   | { type: 'tasks'; nodes: Task[] }
   | { type: 'event'; event: StreamEvent }
+  | { type: 'presence'; data: DashboardPresenceQuery }
   /** CURSOR_EXPIRED: what happened meanwhile is unknown; every view is loaded again. */
   | { type: 'reset' };
 
@@ -161,7 +166,37 @@ export function fleetReducer(state: FleetState, action: FleetAction): FleetState
       return { ...state, tasks: merge(state.tasks, action.nodes, state.gone) };
     case 'event':
       return applyEvent(state, action.event);
+    case 'presence':
+      return applyPresence(state, action.data);
   }
+}
+
+/**
+ * A lease that begins and each renewal publish nothing: `presence` tells which shown agents are
+ * live, and when each was last seen. It never overrides an EXPIRED or RELEASED lease: an answer
+ * asked before an expiry may arrive after its event, and an agent comes back only through an event
+ * (START) that carries its new lease.
+ */
+function applyPresence(state: FleetState, data: DashboardPresenceQuery): FleetState {
+  let agents: Map<string, Agent> | null = null;
+  for (const p of data.presence) {
+    const held = (agents ?? state.agents).get(p.agent.id);
+    if (!held || held.leaseState === 'EXPIRED' || held.leaseState === 'RELEASED') continue;
+    if (held.status === 'OFFLINE') continue;
+    if (held.leaseState === 'HELD' && held.lastSeenAt && held.lastSeenAt >= p.lastSeenAt) continue;
+    agents ??= new Map(state.agents);
+    agents.set(held.id, {
+      ...held,
+      leaseState: 'HELD',
+      lastSeenAt: p.lastSeenAt,
+      leaseExpiresAt: p.leaseExpiresAt,
+    });
+  }
+  return {
+    ...state,
+    ...(agents ? { agents } : {}),
+    live: data.fleet.liveAgents,
+  };
 }
 
 function applyEvent(state: FleetState, event: StreamEvent): FleetState {

@@ -38,6 +38,11 @@ FleetStatsRef.implement({
     tasksByStatus: t.field({ type: [TaskStatusCount], resolve: (f) => f.tasksByStatus }),
     leader: t.field({ type: AgentRef, nullable: true, resolve: (f) => f.leader }),
     term: t.exposeInt('term'),
+    liveAgents: t.int({
+      description:
+        'Agents whose lease holds now, fleet-wide (as `colony_live_agents` on /metrics): read from every held lease, so ask it now and then rather than with every change.',
+      resolve: (_, __, ctx) => ctx.colony.liveness.countLive(),
+    }),
   }),
 });
 

@@ -18,6 +18,9 @@ const agent = (id: string, status: Agent['status'], updatedAt: string): Agent =>
   status,
   activeTaskCount: 0,
   updatedAt,
+  lastSeenAt: null,
+  leaseExpiresAt: null,
+  leaseState: null,
 });
 
 const created = (id: string, a: Agent): StreamEvent =>
@@ -27,7 +30,7 @@ const created = (id: string, a: Agent): StreamEvent =>
     type: 'AGENT_CREATED',
     rooms: ['agents'],
     timestamp: a.updatedAt,
-    payload: { __typename: 'AgentEventPayload', agent: a },
+    payload: { __typename: 'AgentEventPayload', reason: null, agent: a },
   }) as StreamEvent;
 
 describe('the fleet state', () => {

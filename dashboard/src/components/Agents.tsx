@@ -2,7 +2,7 @@
 import { useState, type Dispatch, type FormEvent } from 'react';
 import type { Rights } from '../auth.js';
 import { CreateAgent } from '../documents.js';
-import type { Agent, Counts, FleetAction } from '../fleet-state.js';
+import type { Agent, Counts, FleetAction, FleetState } from '../fleet-state.js';
 import type { Run } from '../run.js';
 import { AgentColumn } from './AgentColumn.js';
 import { Card } from './Card.js';
@@ -12,6 +12,7 @@ const AGENT_COLUMNS = ['ACTIVE', 'PAUSED', 'OFFLINE'] as const;
 export function Agents({
   agents,
   counts,
+  live,
   ready,
   generation,
   dispatch,
@@ -20,6 +21,8 @@ export function Agents({
 }: {
   agents: Agent[];
   counts: Counts['agents'] | null;
+  /** How many agents' lease holds, from the server; null until it answers. */
+  live: FleetState['live'];
   /** The stream is in place: the columns may load (nothing changes unseen between). */
   ready: boolean;
   /** Changes when every view must load again (CURSOR_EXPIRED). */
@@ -43,6 +46,12 @@ export function Agents({
       title={
         <>
           Agents · <span data-testid="agents-total">{total}</span>
+          {live !== null && (
+            <span className="live-count" title="agents whose lease holds now">
+              {' '}
+              · <span data-testid="agents-live">{live}</span> live
+            </span>
+          )}
         </>
       }
       className="wide"

@@ -5,7 +5,7 @@ import { Broadcast } from '../documents.js';
 import type { FeedLine } from '../fleet-state.js';
 import type { Run } from '../run.js';
 import { Card } from './Card.js';
-import { summary, TYPE_GROUPS } from './feed-summary.js';
+import { groupOf, isLiveness, livenessSummaries, summary, TYPE_GROUPS } from './feed-summary.js';
 
 export function Feed({ feed, rights, run }: { feed: FeedLine[]; rights: Rights; run: Run }) {
   const [rooms, setRooms] = useState('');
@@ -18,9 +18,11 @@ export function Feed({ feed, rights, run }: { feed: FeedLine[]; rights: Rights; 
     .split(',')
     .map((r) => r.trim())
     .filter(Boolean);
-  const types = new Set([...groups].flatMap((g) => TYPE_GROUPS[g] ?? []));
+  const liveness = livenessSummaries(feed);
   const shown = feed
-    .filter((e) => types.has(e.type) && (!roomFilter.length || e.rooms.some((r) => roomFilter.includes(r))))
+    .filter(
+      (e) => groups.has(groupOf(e)) && (!roomFilter.length || e.rooms.some((r) => roomFilter.includes(r))),
+    )
     .slice(-100)
     .reverse();
   const send = (e: FormEvent) => {
@@ -84,10 +86,12 @@ export function Feed({ feed, rights, run }: { feed: FeedLine[]; rights: Rights; 
       </div>
       <ol className="feed" data-testid="feed">
         {shown.map((e) => (
-          <li key={e.id} data-event-id={e.id}>
+          <li key={e.id} data-event-id={e.id} data-group={groupOf(e)}>
             <span className="time">{new Date(e.timestamp).toLocaleTimeString()}</span>
-            <span className={`type t-${e.type.split('_')[0]?.toLowerCase()}`}>{e.type}</span>
-            <span className="what">{summary(e)}</span>
+            <span className={`type t-${isLiveness(e) ? 'liveness' : e.type.split('_')[0]?.toLowerCase()}`}>
+              {e.type}
+            </span>
+            <span className="what">{liveness.get(e.id) ?? summary(e)}</span>
             <span className="rooms muted">{e.rooms.join(' ')}</span>
           </li>
         ))}

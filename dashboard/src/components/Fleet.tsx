@@ -1,7 +1,8 @@
 /**
  * The page: the live stream first, then, once it says where it stands, the queries, so that nothing
  * changes unseen between the two. Counts come from the server and are asked again (a few times a
- * second at most) after changes that move them.
+ * second at most) after changes that move them. Who is live is asked every PRESENCE_EVERY_MS, and
+ * after agents change status: a lease that begins, and its renewals, publish no event.
  */
 import type { ConnectionState } from '@colony/client';
 import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
@@ -12,6 +13,7 @@ import {
   DashboardCounts,
   DashboardFeed,
   DashboardOverview,
+  DashboardPresence,
   DashboardStream,
 } from '../documents.js';
 import { changesCounts, emptyFleet, fleetReducer } from '../fleet-state.js';
@@ -29,6 +31,7 @@ import { Proposals } from './Proposals.js';
 import { Tasks } from './Tasks.js';
 
 const COUNTS_EVERY_MS = 250;
+const PRESENCE_EVERY_MS = 5000;
 
 export function Fleet(props: {
   session: Session;
@@ -80,6 +83,32 @@ export function Fleet(props: {
   }, [client]);
   useEffect(() => () => clearTimeout(countsTimer.current ?? undefined), []);
 
+  const presenceTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const askPresence = useCallback(
+    () =>
+      void client
+        .query(DashboardPresence, {}, { requestPolicy: 'network-only' })
+        .toPromise()
+        .then((result) => {
+          if (result.data) dispatch({ type: 'presence', data: result.data });
+        }),
+    [client],
+  );
+  const refreshPresence = useCallback(() => {
+    if (presenceTimer.current !== null) return;
+    presenceTimer.current = setTimeout(() => {
+      presenceTimer.current = null;
+      askPresence();
+    }, COUNTS_EVERY_MS);
+  }, [askPresence]);
+  useEffect(() => () => clearTimeout(presenceTimer.current ?? undefined), []);
+  useEffect(() => {
+    if (!ready) return;
+    askPresence();
+    const timer = setInterval(askPresence, PRESENCE_EVERY_MS);
+    return () => clearInterval(timer);
+  }, [ready, askPresence, generation]);
+
   useEffect(() => {
     const { unsubscribe } = client.subscription(DashboardStream, {}).subscribe((result) => {
       // A refused stream is on the problem banner; the views still load what they can.
@@ -90,10 +119,11 @@ export function Fleet(props: {
       else {
         dispatch({ type: 'event', event: item });
         if (changesCounts(item)) refreshCounts();
+        if (item.type === 'AGENT_STATUS_CHANGED' || item.type === 'AGENT_DELETED') refreshPresence();
       }
     });
     return unsubscribe;
-  }, [client, refreshCounts]);
+  }, [client, refreshCounts, refreshPresence]);
   useEffect(() => {
     if (overview.data) dispatch({ type: 'overview', data: overview.data });
   }, [overview.data]);
@@ -135,6 +165,7 @@ export function Fleet(props: {
         <Agents
           agents={agents}
           counts={fleet.counts?.agents ?? null}
+          live={fleet.live}
           ready={ready}
           generation={generation}
           dispatch={dispatch}

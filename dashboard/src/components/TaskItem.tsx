@@ -23,6 +23,12 @@ export function TaskItem({
       <div className="muted small">
         {task.assignee ? `→ ${task.assignee.name}` : 'unassigned'} · priority {task.priority}
       </div>
+      {/* PENDING after an assignment: its assignee let it go (a lease that ran out, a pause, a stop). */}
+      {task.status === 'PENDING' && task.attempt > 0 && (
+        <div className="small requeued" data-testid="requeued">
+          requeued after attempt {task.attempt}
+        </div>
+      )}
       <div className="bar-row">
         <div
           className="bar"
