@@ -36,6 +36,8 @@ export interface App {
   stop(options?: StopOptions): Promise<void>;
   readonly colony: Colony;
   readonly engine: Engine;
+  /** The realtime core (its figures, and the bytes waiting for slow readers). */
+  readonly realtime: RealtimeHub;
 }
 
 async function createEngine(config: Config, logger: Logger): Promise<Engine> {
@@ -238,6 +240,7 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
   return {
     colony,
     engine,
+    realtime,
     stop,
     start: () =>
       new Promise((resolve, reject) => {

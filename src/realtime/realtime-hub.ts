@@ -415,6 +415,21 @@ export class RealtimeHub implements RealtimeApi {
     close?.(SLOW_CONSUMER.code, SLOW_CONSUMER.reason);
   }
 
+  /**
+   * Bytes written for this instance's connections and not yet taken by the kernel, and the most
+   * any one connection holds.
+   */
+  queuedBytes(): { total: number; largest: number } {
+    let total = 0;
+    let largest = 0;
+    for (const state of this.connections.values()) {
+      const bytes = state.queuedBytes + (state.queue?.bufferedBytes() ?? 0);
+      total += bytes;
+      largest = Math.max(largest, bytes);
+    }
+    return { total, largest };
+  }
+
   countPublished(n: number): void {
     this.counters.eventsPublished += n;
   }
