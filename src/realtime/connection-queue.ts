@@ -41,11 +41,14 @@ export class ConnectionQueue {
     private readonly options: QueueOptions,
   ) {}
 
-  /** Appends one live frame; past the bound the connection is reported as slow. */
-  push(frame: Buffer): void {
+  /**
+   * Appends one live frame; past the bound the connection is reported as slow. `counted`: whether it
+   * is a message delivered (an event) or one of the stream's own (a position).
+   */
+  push(frame: Buffer, counted = true): void {
     if (this.overflowed) return;
     this.sink.write(frame);
-    this.figures.messagesDelivered++;
+    if (counted) this.figures.messagesDelivered++;
     const queued = this.sink.bufferedBytes();
     if (queued > this.options.maxBytes + this.allowance) {
       this.overflowed = true;

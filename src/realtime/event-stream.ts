@@ -1,15 +1,44 @@
 /**
- * One subscription's stream of events, as `open` returns it to the schema layer.
+ * One subscription (`events` or `eventStream`, over any transport), as `open` returns it to the
+ * schema layer: one state machine, replaying → live, with one cursor and one filter.
  *
- * It starts as its own routing target and queues what arrives (buffering while a `since` replay is
- * read). From there it goes one of two ways: a transport that can take frames hands it to a group
- * (the queued events are flushed into the connection's queue and the group delivers from then on),
- * or it is iterated, event by event, by a caller that interleaves items of its own (`eventStream`).
+ * It starts as its own routing target and queues what arrives (buffering while a replay is read).
+ * From there it goes one of two ways: a transport that can take frames hands it to a group (what it
+ * queued is flushed into the connection's queue and the group delivers from then on, positions
+ * included, written by the hub for this subscription alone), or it is iterated, item by item, by a
+ * caller that has no connection queue.
+ *
+ * A positioned stream (`eventStream`) also says where it stands: a `StreamPosition` right after its
+ * live side is registered, one when a `since` replay reaches the point where the live side took
+ * over, and one on each idle heartbeat. Its cursor is a promise: resume with `since: cursor` and
+ * every matching event after it arrives, none before it again.
  */
 import type { ReadAccess } from '../domain/access/read-access.js';
 import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
 import type { LogReplay } from './replay.js';
 import type { RoutedTarget } from './room-index.js';
+
+/** Where a stream stands: resuming with `since: cursor` misses nothing and repeats nothing. */
+export interface StreamPosition {
+  readonly kind: 'position';
+  /** Null only while the log has never held an event. */
+  readonly cursor: string | null;
+  /** False while a `since` replay is still to come; true once live events flow. */
+  readonly live: boolean;
+}
+
+export type StreamItem = StoredEvent | StreamPosition;
+
+export function isStreamPosition(item: StreamItem): item is StreamPosition {
+  return (item as StreamPosition).kind === 'position';
+}
+
+export function later(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  // Stryker disable next-line EqualityOperator: equal ids are the same id, whichever is returned
+  return compareEventIds(a, b) >= 0 ? a : b;
+}
 
 /** What a stream needs from the hub. */
 export interface StreamOwner {
@@ -20,35 +49,64 @@ export interface StreamOwner {
   ended(stream: EventStream): void;
 }
 
+/** How a grouped positioned stream writes its positions, and whether its connection is idle. */
+export interface PositionWriter {
+  write(position: StreamPosition): void;
+  /** Nothing of this subscription waits to be sent: a heartbeat now covers every routed event. */
+  idle(): boolean;
+  /** The newest event written for it by its group, and when. */
+  lastSent(): { id: string | null; at: number };
+}
+
+/** A positioned stream's setup: where it started, and where a `since` replay turns live. */
+export interface PositionPlan {
+  heartbeatMs: number;
+  /** The newest log id before the live side registered: the first cursor of a stream without since. */
+  start: string | null;
+  /** Reads the log's newest id a heartbeat can claim (every event up to it routed one beat later). */
+  settle: () => Promise<string | null>;
+}
+
 const sizes = new WeakMap<StoredEvent, number>();
 /** An event's size as JSON, computed once per event whatever the number of iterated streams. */
-function sizeOf(event: StoredEvent): number {
-  let size = sizes.get(event);
+function sizeOf(item: StreamItem): number {
+  if (isStreamPosition(item)) return 0;
+  let size = sizes.get(item);
   if (size === undefined) {
-    size = Buffer.byteLength(JSON.stringify(event));
-    sizes.set(event, size);
+    size = Buffer.byteLength(JSON.stringify(item));
+    sizes.set(item, size);
   }
   return size;
 }
 
-export class EventStream implements RoutedTarget, AsyncIterableIterator<StoredEvent> {
+export class EventStream implements RoutedTarget, AsyncIterableIterator<StreamItem> {
   readonly size = 1;
-  private queue: StoredEvent[] = [];
+  private queue: StreamItem[] = [];
   /** Bytes of this stream counted against the connection's budget now. */
   private countedBytes = 0;
-  /** The `since` replay, read page by page as the client consumes it (replay.ts). */
+  /** The replay (`since`, or a positioned stream's catch-up), read page by page as the client consumes it. */
   private replay: LogReplay | null = null;
+  /** A replayed event read past the live mark, handed out right after the live position. */
+  private held: StoredEvent | null = null;
+  /** A positioned `since` replay: where it turns live (the live position is sent there). */
+  private liveMark: { start: string | null; since: string } | null = null;
   private waiter: {
-    resolve: (result: IteratorResult<StoredEvent>) => void;
+    resolve: (result: IteratorResult<StreamItem>) => void;
     reject: (error: unknown) => void;
   } | null = null;
   private done = false;
   /** Why the stream ended, when it ended in an error the client is to receive. */
   private failure: Error | null = null;
-  /** While replaying `since`, live events wait here (counted against the connection's budget). */
+  /** While replaying, live events wait here (counted against the connection's budget). */
   private buffered: StoredEvent[] | null = null;
   /** Live events at or before this id were already replayed (or precede the cursor). */
   private replayedUpTo: string | null = null;
+  /** A positioned stream's newest cursor sent, and its heartbeat state. */
+  private cursor: string | null = null;
+  private settled: string | null = null;
+  private idleSince = Date.now();
+  private timer: NodeJS.Timeout | null = null;
+  private writer: PositionWriter | null = null;
   /** Whether the hub counts it among the active subscriptions (once its rooms are watched). */
   counted = false;
   /** Whether what waits in its queue counts against the connection's budget. */
@@ -65,6 +123,7 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StoredEv
     /** Replaced when the connection's rights are renewed. */
     public access: ReadAccess,
     private readonly owner: StreamOwner,
+    private readonly plan: PositionPlan | null = null,
   ) {}
 
   get ended(): boolean {
@@ -75,10 +134,31 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StoredEv
     return this.replayedUpTo;
   }
 
+  get positioned(): boolean {
+    return this.plan !== null;
+  }
+
   /** Its types, and (for a subscription to every room) a room the caller may read. */
   wants(event: StoredEvent): boolean {
     if (this.types && !this.types.has(event.type)) return false;
     return this.rooms !== null || event.rooms.some((room) => this.access.canRead(room));
+  }
+
+  /**
+   * A positioned stream's first position: at `since` (not live: a replay follows), or at its start.
+   * Heartbeats begin.
+   */
+  announce(since: string | null): void {
+    const plan = this.plan;
+    if (!plan) return;
+    this.cursor = since ?? plan.start;
+    this.settled = plan.start;
+    this.queue.push({ kind: 'position', cursor: this.cursor, live: since === null });
+    if (since !== null) this.liveMark = { start: plan.start, since };
+    if (plan.heartbeatMs > 0) {
+      this.timer = setInterval(() => void this.beat(), Math.max(1, Math.floor(plan.heartbeatMs / 4)));
+      this.timer.unref();
+    }
   }
 
   startBuffering(): void {
@@ -95,31 +175,52 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StoredEv
     this.replay = replay;
   }
 
+  /** No replay after all: the live events buffered meanwhile follow what is queued. */
+  endBuffering(upTo: string | null): void {
+    this.finishReplay(upTo);
+  }
+
   get replaying(): boolean {
     return this.replay !== null;
   }
 
-  /** The next replayed event, or null once the replay is drained (then the buffered live ones follow). */
-  async nextReplayed(): Promise<StoredEvent | null> {
+  /**
+   * The next replayed item (an event, or the live position where a `since` replay reaches the live
+   * side's start), or null once the replay is drained (then the buffered live events follow).
+   */
+  async nextReplayed(): Promise<StreamItem | null> {
     const replay = this.replay;
     if (!replay || this.done) return null;
-    const event = await replay.next();
-    if (event || this.done) return event;
+    const event = this.held ?? (await replay.next());
+    this.held = null;
+    if (this.done) return null;
+    const mark = this.liveMark;
+    if (mark && (!event || mark.start === null || compareEventIds(event.id, mark.start) > 0)) {
+      this.liveMark = null;
+      this.held = event;
+      const cursor = later(mark.start, mark.since);
+      this.cursor = later(this.cursor, cursor);
+      return { kind: 'position', cursor, live: true };
+    }
+    if (event) return event;
     this.finishReplay(replay.lastId);
     return null;
   }
 
   /** The replay is drained: the buffered live events that came after it, then live ones. */
-  private finishReplay(lastId: string): void {
+  private finishReplay(lastId: string | null): void {
     this.replay = null;
     this.replayedUpTo = lastId;
+    // Whatever the filter skipped still moves a position's cursor: nothing up to here is left to send.
+    if (this.plan) this.cursor = later(this.cursor, lastId);
     const waiting = this.buffered ?? [];
     this.buffered = null;
     for (const event of waiting) {
       // Already counted against the budget as it was buffered.
-      if (compareEventIds(event.id, lastId) > 0) this.queue.push(event);
+      if (lastId === null || compareEventIds(event.id, lastId) > 0) this.queue.push(event);
       else this.count(-sizeOf(event));
     }
+    if (this.queue.length) this.wakeWaiter();
   }
 
   private count(bytes: number): void {
@@ -147,52 +248,100 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StoredEv
     this.enqueue(event);
   }
 
-  private enqueue(event: StoredEvent): void {
-    if (this.waiter) {
+  private enqueue(item: StreamItem): void {
+    if (this.waiter && !this.grouped) {
       const { resolve } = this.waiter;
       this.waiter = null;
-      this.owner.delivered();
-      resolve({ value: event, done: false });
+      resolve(this.take(item));
       return;
     }
-    this.queue.push(event);
-    if (this.budgeted) this.count(sizeOf(event));
+    this.queue.push(item);
+    if (this.budgeted) this.count(sizeOf(item));
+  }
+
+  /** Hands an item to the iterating consumer, moving the cursor. */
+  private take(item: StreamItem): IteratorResult<StreamItem> {
+    this.idleSince = Date.now();
+    if (isStreamPosition(item)) this.cursor = later(this.cursor, item.cursor);
+    else {
+      if (this.plan) this.cursor = later(this.cursor, item.id);
+      this.owner.delivered();
+    }
+    return { value: item, done: false };
+  }
+
+  private wakeWaiter(): void {
+    if (!this.waiter || this.grouped) return;
+    const item = this.queue.shift();
+    if (!item) return;
+    this.count(-sizeOf(item));
+    const { resolve } = this.waiter;
+    this.waiter = null;
+    resolve(this.take(item));
   }
 
   /**
-   * Hands over what waits (replayed first, then live), for a group to deliver; the stream then only
-   * ends, when the client completes or the connection closes.
+   * Hands over what waits (positions, replayed and live events), for a group to deliver; the stream
+   * then only ends, when the client completes or the connection closes.
    */
-  takeQueued(): StoredEvent[] {
+  takeQueued(): StreamItem[] {
     const taken = this.queue;
     this.count(-this.countedBytes);
     this.queue = [];
     return taken;
   }
 
-  async next(): Promise<IteratorResult<StoredEvent>> {
+  /** From now on the hub writes this grouped stream's positions (heartbeats) through `writer`. */
+  attach(writer: PositionWriter): void {
+    this.writer = writer;
+  }
+
+  /** A grouped stream's position was written (the first one, or the live one of a replay). */
+  wrote(position: StreamPosition): void {
+    this.cursor = later(this.cursor, position.cursor);
+    this.idleSince = Date.now();
+  }
+
+  private async beat(): Promise<void> {
+    const plan = this.plan;
+    if (!plan || this.done || this.replay || this.queue.length) return;
+    // Only while nothing of it waits: every routed event has then been sent.
+    const writer = this.grouped ? this.writer : null;
+    if (this.grouped ? !writer?.idle() : !this.waiter) return;
+    const sent = writer?.lastSent() ?? { id: null, at: 0 };
+    const now = Date.now();
+    if (now - Math.max(this.idleSince, sent.at) < plan.heartbeatMs) return;
+    this.idleSince = now;
+    this.cursor = later(this.cursor, sent.id);
+    const cursor = later(this.cursor, this.settled);
+    try {
+      this.settled = await plan.settle();
+    } catch {
+      // The engine being down is reported by /ready; this heartbeat keeps the cursor it had.
+    }
+    if (this.done) return;
+    this.cursor = later(this.cursor, cursor);
+    const position: StreamPosition = { kind: 'position', cursor, live: true };
+    if (writer) writer.write(position);
+    else this.enqueue(position);
+  }
+
+  async next(): Promise<IteratorResult<StreamItem>> {
     if (this.grouped) return this.untilEnd();
-    if (this.replay && !this.done) {
-      const replayed = await this.nextReplayed();
-      if (replayed) {
-        this.owner.delivered();
-        return { value: replayed, done: false };
+    for (;;) {
+      if (this.done) return this.untilEnd();
+      const item = this.queue.shift();
+      if (item) {
+        this.count(-sizeOf(item));
+        return this.take(item);
       }
+      if (!this.replay) return this.untilEnd();
+      const replayed = await this.nextReplayed();
+      if (replayed) return this.take(replayed);
     }
-    return this.nextLive();
   }
 
-  private nextLive(): Promise<IteratorResult<StoredEvent>> {
-    const event = this.queue.shift();
-    if (event) {
-      this.count(-sizeOf(event));
-      this.owner.delivered();
-      return Promise.resolve({ value: event, done: false });
-    }
-    return this.untilEnd();
-  }
-
-  private untilEnd(): Promise<IteratorResult<StoredEvent>> {
+  private untilEnd(): Promise<IteratorResult<StreamItem>> {
     if (this.failure) {
       const failure = this.failure;
       this.failure = null;
@@ -218,27 +367,30 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StoredEv
   end(): void {
     if (this.done) return;
     this.done = true;
+    if (this.timer) clearInterval(this.timer);
     this.count(-this.countedBytes);
     this.queue.length = 0;
     this.buffered = null;
+    this.held = null;
     this.replay?.release();
     this.replay = null;
+    this.writer = null;
     this.waiter?.resolve({ value: undefined, done: true });
     this.waiter = null;
     this.owner.ended(this);
   }
 
-  return(): Promise<IteratorResult<StoredEvent>> {
+  return(): Promise<IteratorResult<StreamItem>> {
     this.end();
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  throw(error?: unknown): Promise<IteratorResult<StoredEvent>> {
+  throw(error?: unknown): Promise<IteratorResult<StreamItem>> {
     this.end();
     return Promise.reject(error);
   }
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<StoredEvent> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<StreamItem> {
     return this;
   }
 }

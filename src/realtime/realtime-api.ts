@@ -4,6 +4,7 @@
  */
 import type { ReadAccess } from '../domain/access/read-access.js';
 import type { EventType, StoredEvent } from '../domain/events/event-types.js';
+import type { StreamPosition } from './event-stream.js';
 
 export type Transport = 'ws' | 'sse';
 
@@ -54,6 +55,14 @@ export interface RealtimeApi {
    * anything is sent; the returned iterator ends when the client unsubscribes or the hub closes.
    */
   open(request: EventStreamRequest): Promise<AsyncIterableIterator<StoredEvent>>;
+  /**
+   * Opens a stream of events and `StreamPosition`s (`eventStream`), delivered like any other; a
+   * position every `heartbeatMs` while idle (0: never).
+   */
+  openPositioned(
+    request: EventStreamRequest,
+    heartbeatMs: number,
+  ): Promise<AsyncIterableIterator<StoredEvent | StreamPosition>>;
   /** The figures of every instance together. */
   stats(): Promise<RealtimeStats>;
 }

@@ -14,7 +14,14 @@ import type { StoredEvent } from '../domain/events/event-types.js';
 import { isRoomName } from '../domain/events/rooms.js';
 import type { Engine, RealtimeSnapshot } from '../domain/ports.js';
 import { ConnectionQueue, SLOW_CONSUMER, type FrameSink } from './connection-queue.js';
-import { EventStream, type StreamOwner } from './event-stream.js';
+import {
+  EventStream,
+  isStreamPosition,
+  type PositionPlan,
+  type PositionWriter,
+  type StreamItem,
+  type StreamOwner,
+} from './event-stream.js';
 import { clusterStats, emptyCounters } from './realtime-figures.js';
 import type {
   ClientConnection,
@@ -23,7 +30,7 @@ import type {
   RealtimeStats,
   Transport,
 } from './realtime-api.js';
-import { LogReplay, ReplaySlots } from './replay.js';
+import { LogReplay, ReplaySlots, STREAM_REPLAY_PAGE } from './replay.js';
 import { RoomIndex, type RoutedTarget } from './room-index.js';
 import { SubscriptionGroup, type EventEncoder, type Framing, type Member } from './subscription-group.js';
 
@@ -207,17 +214,51 @@ export class RealtimeHub implements RealtimeApi {
     };
     this.deliveries.set(stream, delivery);
     stream.grouped = true;
+    if (stream.positioned) stream.attach(this.positionWriter(stream));
+    // What it queued before its group took it: a positioned stream's first position.
+    for (const item of stream.takeQueued()) this.send(stream, delivery, item, false);
     if (stream.replaying) void this.pumpReplay(stream, queue);
     else this.join(stream, delivery);
-    return stream;
+    return stream as AsyncIterableIterator<never>;
+  }
+
+  /** One item for one member: a position is a small frame of its own, an event its group's bytes. */
+  private send(stream: EventStream, delivery: Delivery, item: StreamItem, replayed: boolean): void {
+    if (!isStreamPosition(item)) return delivery.group.deliverTo(delivery.member, item, replayed);
+    delivery.group.positionTo(delivery.member, item);
+    stream.wrote(item);
+  }
+
+  /** How a grouped positioned stream writes its heartbeats: in its group's order, on its own queue. */
+  private positionWriter(stream: EventStream): PositionWriter {
+    return {
+      write: (position) => {
+        const delivery = this.deliveries.get(stream);
+        if (delivery) this.send(stream, delivery, position, false);
+      },
+      idle: () => {
+        const delivery = this.deliveries.get(stream);
+        return (
+          delivery !== undefined &&
+          delivery.group.members.has(delivery.member) &&
+          delivery.group.idle &&
+          delivery.member.queue.bufferedBytes() === 0
+        );
+      },
+      lastSent: () => {
+        const member = this.deliveries.get(stream)?.member;
+        return { id: member?.last ?? null, at: member?.sentAt ?? 0 };
+      },
+    };
   }
 
   /** What the stream holds (buffered live events), then the group's live events, in order. */
   private join(stream: EventStream, delivery: Delivery): void {
     const member: Member = { ...delivery.member, floor: stream.floor };
-    for (const event of stream.takeQueued()) delivery.group.deliverTo(member, event, false);
+    const joined = { ...delivery, member };
+    this.deliveries.set(stream, joined);
+    for (const item of stream.takeQueued()) this.send(stream, joined, item, false);
     delivery.group.members.add(member);
-    this.deliveries.set(stream, { ...delivery, member });
     this.index.remove(stream);
   }
 
@@ -234,12 +275,12 @@ export class RealtimeHub implements RealtimeApi {
           await queue.drained();
           continue;
         }
-        const event = await stream.nextReplayed();
+        const item = await stream.nextReplayed();
         if (stream.ended) return;
         const delivery = this.deliveries.get(stream);
         if (!delivery) return;
-        if (!event) return this.join(stream, delivery);
-        delivery.group.deliverTo(delivery.member, event, true);
+        if (!item) return this.join(stream, delivery);
+        this.send(stream, delivery, item, true);
       }
     } catch (error) {
       stream.fail(error instanceof Error ? error : new Error(String(error)));
@@ -318,7 +359,24 @@ export class RealtimeHub implements RealtimeApi {
     if (state.counted) this.counters.totalDisconnections++;
   }
 
+  /** Opens an `events` stream (see RealtimeApi.open). */
   async open(request: EventStreamRequest): Promise<AsyncIterableIterator<StoredEvent>> {
+    return (await this.openStream(request, null)) as AsyncIterableIterator<never>;
+  }
+
+  /**
+   * Opens an `eventStream`: events and positions, one right after the live side is registered, one
+   * where a `since` replay turns live, one per idle heartbeat (`heartbeatMs`; 0: none). Without
+   * `since`, what was committed while the live side registered is caught up from the log, once.
+   */
+  async openPositioned(
+    request: EventStreamRequest,
+    heartbeatMs: number,
+  ): Promise<AsyncIterableIterator<StreamItem>> {
+    return this.openStream(request, heartbeatMs);
+  }
+
+  private async openStream(request: EventStreamRequest, heartbeatMs: number | null): Promise<EventStream> {
     if (this.closed) throw badInput('The server is shutting down; reconnect.');
     const rooms = request.rooms?.length ? [...new Set(request.rooms)] : null;
     const bad = (rooms ?? []).filter((room) => !isRoomName(room));
@@ -334,7 +392,11 @@ export class RealtimeHub implements RealtimeApi {
     const types = request.types?.length ? new Set(request.types) : null;
     const state = request.connection ? (this.states.get(request.connection) ?? null) : null;
     if (state?.released) throw badInput('This connection is closed.');
-    const stream = new EventStream(rooms, types, request.access, this.owner);
+    const log = this.options.engine.log;
+    // A positioned stream's first cursor is the newest id before its live side registers.
+    const plan: PositionPlan | null =
+      heartbeatMs === null ? null : { heartbeatMs, start: await log.lastId(), settle: () => log.lastId() };
+    const stream = new EventStream(rooms, types, request.access, this.owner, plan);
     this.streamStates.set(stream, state);
     // A stream bound for a group waits only until the operation's subscribe returns: its queue is
     // not the connection's budget (the connection's own queue is, from then on). A stream its caller
@@ -347,20 +409,31 @@ export class RealtimeHub implements RealtimeApi {
     // Live first (buffering), then the log: nothing published in between can fall through the seam.
     // The log is read a page at a time as the client consumes it; its first page is read here, so a
     // bad cursor (or too many replays on this connection) is refused before anything is sent.
-    if (request.since === null) {
+    if (request.since === null && !plan) {
       await this.add(stream, state);
       return stream;
     }
-    const release = state ? state.replays.take() : () => {};
+    // A `since` replay holds one of the connection's slots; a positioned stream's catch-up does not
+    // (the client did not ask for it, and it is short).
+    const release = state && request.since !== null ? state.replays.take() : () => {};
     stream.startBuffering();
     try {
       await this.add(stream, state);
+      stream.announce(request.since);
+      // Where the live side took over: a positioned replay stops there (live events follow it).
+      const upTo = plan ? await log.lastId() : undefined;
+      if (plan && request.since === null && upTo === plan.start) {
+        stream.endBuffering(plan.start);
+        return stream;
+      }
       stream.beginReplay(
         await LogReplay.open({
-          log: this.options.engine.log,
-          since: request.since,
+          log,
+          since: request.since ?? plan?.start ?? null,
           wanted: (event) => stream.replayed(event),
           release,
+          upTo,
+          ...(plan ? { pageSize: STREAM_REPLAY_PAGE } : {}),
         }),
       );
     } catch (error) {

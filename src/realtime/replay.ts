@@ -8,24 +8,35 @@
  * last page is drained or its stream ends.
  */
 import { rateLimited } from '../domain/errors.js';
-import type { StoredEvent } from '../domain/events/event-types.js';
+import { compareEventIds, type StoredEvent } from '../domain/events/event-types.js';
 import type { EventLog } from '../domain/ports.js';
 
 /** Events per log read: what one replay may hold at once (each event at most 64 KB). */
 export const REPLAY_PAGE = 100;
+/**
+ * Events per log read of an `eventStream` replay or catch-up (its pages have been this size since
+ * positions were added; `events` keeps REPLAY_PAGE).
+ */
+export const STREAM_REPLAY_PAGE = 500;
 
 export class LogReplay {
   private page: StoredEvent[] = [];
-  private cursor: string;
+  private cursor: string | null;
   private exhausted = false;
   private released = false;
 
   private constructor(
     private readonly log: EventLog,
-    since: string,
+    since: string | null,
     private readonly wanted: (event: StoredEvent) => boolean,
     private readonly pageSize: number,
     private readonly onRelease: () => void,
+    /**
+     * Where the live side took over, when the caller knows it (undefined: read until a page comes
+     * back short): a page that reaches it is the last, so a replay that ends on a page boundary
+     * costs no read that finds nothing.
+     */
+    private readonly upTo: string | null | undefined,
   ) {
     this.cursor = since;
   }
@@ -36,10 +47,12 @@ export class LogReplay {
    */
   static async open(options: {
     log: EventLog;
-    since: string;
+    /** Null: from the start of the log (a catch-up on a log that was empty). */
+    since: string | null;
     wanted: (event: StoredEvent) => boolean;
     release: () => void;
     pageSize?: number;
+    upTo?: string | null;
   }): Promise<LogReplay> {
     const replay = new LogReplay(
       options.log,
@@ -47,6 +60,7 @@ export class LogReplay {
       options.wanted,
       options.pageSize ?? REPLAY_PAGE,
       options.release,
+      options.upTo,
     );
     try {
       await replay.read();
@@ -58,7 +72,7 @@ export class LogReplay {
   }
 
   /** The newest log id read so far (`since` before any): live events up to it were replayed. */
-  get lastId(): string {
+  get lastId(): string | null {
     return this.cursor;
   }
 
@@ -87,12 +101,20 @@ export class LogReplay {
   }
 
   private async read(): Promise<void> {
-    const page = await this.log.readAfter(this.cursor, this.pageSize);
+    const page =
+      this.cursor === null
+        ? await this.log.readRange({ after: null, before: null, limit: this.pageSize, newestFirst: false })
+        : await this.log.readAfter(this.cursor, this.pageSize);
     if (this.released) return;
     this.page = page;
-    if (page.length < this.pageSize) this.exhausted = true;
     const last = page.at(-1);
     if (last) this.cursor = last.id;
+    if (page.length < this.pageSize || this.reachedLive()) this.exhausted = true;
+  }
+
+  private reachedLive(): boolean {
+    if (this.upTo === undefined) return false;
+    return this.upTo === null || (this.cursor !== null && compareEventIds(this.cursor, this.upTo) >= 0);
   }
 }
 

@@ -10,6 +10,7 @@
 import type { ReadAccess } from '../domain/access/read-access.js';
 import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
 import type { ConnectionQueue } from './connection-queue.js';
+import type { StreamPosition } from './event-stream.js';
 import type { RoutedTarget } from './room-index.js';
 
 /** One event's payload bytes for a group (a GraphQL execution result as JSON). */
@@ -29,7 +30,17 @@ export interface Member extends Framing {
    * whole stream: with several rooms, one room's message can arrive after another's newer one.
    */
   readonly floor: string | null;
+  /** The newest event written for it by the group, and when (a positioned stream's heartbeat reads them). */
+  last?: string | null;
+  sentAt?: number;
 }
+
+/**
+ * The cursor a position's template is executed with: the frame of any position is the template's
+ * bytes with this (as JSON) replaced by the real cursor, so a position costs no execution.
+ */
+const CURSOR_PLACEHOLDER = 'colony:cursor:7d1c2f0e';
+const PLACEHOLDER_JSON = JSON.stringify(CURSOR_PLACEHOLDER);
 
 export interface GroupLogger {
   error(obj: object, msg: string): void;
@@ -62,6 +73,8 @@ export class SubscriptionGroup implements RoutedTarget {
   /** While an execution is asynchronous (a resolver awaited), later events wait behind it, in order. */
   private chain: Promise<void> | null = null;
   private pending = 0;
+  /** A position's payload split around its cursor, live and not live, executed once per group. */
+  private readonly templates = new Map<boolean, string[]>();
 
   constructor(
     readonly key: string,
@@ -76,6 +89,11 @@ export class SubscriptionGroup implements RoutedTarget {
     return this.members.size;
   }
 
+  /** No encoding is waiting: what was routed to the group has been written. */
+  get idle(): boolean {
+    return this.chain === null;
+  }
+
   wants(event: StoredEvent): boolean {
     if (this.types && !this.types.has(event.type)) return false;
     return this.rooms !== null || event.rooms.some((room) => this.access.canRead(room));
@@ -84,9 +102,12 @@ export class SubscriptionGroup implements RoutedTarget {
   /** A live event: executed once, written to every member. */
   deliver(event: StoredEvent): void {
     this.run(event, (payload) => {
+      const now = Date.now();
       for (const member of this.members) {
         if (member.floor !== null && compareEventIds(event.id, member.floor) <= 0) continue;
         member.queue.push(frame(member, payload));
+        member.last = event.id;
+        member.sentAt = now;
       }
     });
   }
@@ -96,17 +117,57 @@ export class SubscriptionGroup implements RoutedTarget {
     this.run(event, (payload) => {
       if (replayed) member.queue.pushReplayed(frame(member, payload));
       else member.queue.push(frame(member, payload));
+      member.last = event.id;
+      member.sentAt = Date.now();
     });
   }
 
+  /**
+   * A position for one member, in order with its events: the group's template for positions (one
+   * execution per group and `live`) with this position's cursor in it.
+   */
+  positionTo(member: Member, position: StreamPosition): void {
+    const cursor = JSON.stringify(position.cursor);
+    const send = (template: string[]) =>
+      member.queue.push(frame(member, Buffer.from(template.join(cursor))), false);
+    const template = this.templates.get(position.live);
+    if (template) {
+      this.inOrder(
+        () => Buffer.alloc(0),
+        () => send(template),
+        null,
+      );
+      return;
+    }
+    const root: StreamPosition = { kind: 'position', cursor: CURSOR_PLACEHOLDER, live: position.live };
+    this.inOrder(
+      () => this.encode(root as unknown as StoredEvent),
+      (payload) => {
+        const made = payload.toString().split(PLACEHOLDER_JSON);
+        this.templates.set(position.live, made);
+        send(made);
+      },
+      null,
+    );
+  }
+
   private run(event: StoredEvent, send: (payload: Buffer) => void): void {
+    this.inOrder(() => this.encode(event), send, event);
+  }
+
+  /** Runs `produce` then `send` now, or behind the encodings still waiting. */
+  private inOrder(
+    produce: () => Buffer | Promise<Buffer>,
+    send: (payload: Buffer) => void,
+    event: StoredEvent | null,
+  ): void {
     if (this.chain) {
-      this.queueBehind(() => this.encode(event), send);
+      this.queueBehind(produce, send);
       return;
     }
     let payload: Buffer | Promise<Buffer>;
     try {
-      payload = this.encode(event);
+      payload = produce();
     } catch (error) {
       this.fail(error, event);
       return;

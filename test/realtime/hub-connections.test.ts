@@ -381,6 +381,98 @@ describe('grouped delivery', () => {
   });
 });
 
+describe('a grouped eventStream', () => {
+  /** Encodes an event as `n`, a position as `@cursor/live`; counts the encodings run. */
+  const streamGrouping =
+    (runs: { events: number; positions: number }): Grouping =>
+    (access) => ({
+      key: `stream|${access.key}`,
+      encoder: () => (root: StoredEvent) => {
+        const position = root as unknown as { kind?: string; cursor: string | null; live: boolean };
+        if (position.kind === 'position') {
+          runs.positions++;
+          return Buffer.from(`@${JSON.stringify(position.cursor)}/${position.live}`);
+        }
+        runs.events++;
+        return Buffer.from(String((root.payload as unknown as { data: { n: number } }).data.n));
+      },
+    });
+
+  async function subscribeStream(
+    s: ReturnType<typeof setup>,
+    socket: Socket,
+    name: string,
+    runs: { events: number; positions: number },
+    more: Partial<EventStreamRequest> = {},
+    heartbeatMs = 0,
+  ) {
+    const connection = s.hub.connect('ws', null, socket);
+    const operation = s.hub.operation(connection);
+    const stream = await s.hub.openPositioned(
+      { rooms: ['r'], types: null, since: null, access: READ_ALL, connection: operation, ...more },
+      heartbeatMs,
+    );
+    const direct = s.hub.deliverDirect(
+      operation,
+      { prefix: Buffer.from(`${name}:`), suffix: Buffer.from(';') },
+      streamGrouping(runs),
+    );
+    return { stream, direct };
+  }
+
+  it('writes positions as frames of their own and encodes each event once for the whole group', async () => {
+    const s = setup();
+    const [first] = await s.say(['r']);
+    const runs = { events: 0, positions: 0 };
+    const sockets = [new Socket(), new Socket(), new Socket()];
+    const subs = [];
+    for (const [i, socket] of sockets.entries()) subs.push(await subscribeStream(s, socket, `s${i}`, runs));
+    for (const sub of subs) expect(sub.direct).toBe(sub.stream);
+    await s.say(['r'], ['x'], ['r']);
+    expect(sockets.map((x) => x.frames)).toEqual(
+      [0, 1, 2].map((i) => [`s${i}:@${JSON.stringify(first)}/true;`, `s${i}:2;`, `s${i}:4;`]),
+    );
+    // One execution per event for the group, one for the template of a live position.
+    expect(runs).toEqual({ events: 2, positions: 1 });
+    // Positions are not deliveries of events.
+    expect((await s.hub.stats()).messagesDelivered).toBe(6);
+  });
+
+  it('replays after `since` between its two positions, then goes on live in its group', async () => {
+    const s = setup();
+    const [since, , , last] = await s.say(['r'], ['r'], ['x'], ['r']);
+    const runs = { events: 0, positions: 0 };
+    const socket = new Socket();
+    await subscribeStream(s, socket, 's', runs, { since: since! });
+    for (let i = 0; i < 10 && socket.frames.length < 4; i++) await settle();
+    await s.say(['r']);
+    expect(socket.frames).toEqual([
+      `s:@${JSON.stringify(since)}/false;`,
+      's:2;',
+      's:4;',
+      `s:@${JSON.stringify(last)}/true;`,
+      's:5;',
+    ]);
+    expect(s.replays).toEqual(['started']);
+    expect(s.hub.replaysInFlight).toBe(0);
+  });
+
+  it('sends its position while idle, once its socket has taken everything', async () => {
+    const s = setup();
+    const runs = { events: 0, positions: 0 };
+    const socket = new Socket(false);
+    await subscribeStream(s, socket, 's', runs, {}, 20);
+    const [mine] = await s.say(['r']);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    // The socket still holds the first frames: no heartbeat is written behind them.
+    expect(socket.frames).toEqual(['s:@null/true;', 's:1;']);
+    socket.drain();
+    for (let i = 0; i < 200 && socket.frames.length < 3; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(socket.frames[2]).toBe(`s:@${JSON.stringify(mine)}/true;`);
+    expect(runs.positions).toBe(1);
+  });
+});
+
 describe('a slow consumer', () => {
   it('is closed once, with 4008, when its socket holds more than the bound, and its subscriptions end', async () => {
     const s = setup({ maxQueuedBytes: 10 });
