@@ -61,10 +61,19 @@ export interface PositionWriter {
 /** A positioned stream's setup: where it started, and where a `since` replay turns live. */
 export interface PositionPlan {
   heartbeatMs: number;
-  /** The newest log id before the live side registered: the first cursor of a stream without since. */
+  /** The newest log id before the live side registered: where its replay or catch-up starts. */
   start: string | null;
-  /** Reads the log's newest id a heartbeat can claim (every event up to it routed one beat later). */
-  settle: () => Promise<string | null>;
+  /**
+   * The newest event at or before `start` that the caller may read: the first cursor of a stream
+   * without `since`. A cursor never points past what its reader may read, so that it reveals nothing
+   * of rooms the reader lacks (null when none is readable).
+   */
+  startCursor: string | null;
+  /**
+   * The newest id a heartbeat can claim one beat later (every event up to it routed by then): the
+   * newest event the caller may read, or null when none is found near the end of the log.
+   */
+  settle: (access: ReadAccess) => Promise<string | null>;
 }
 
 const sizes = new WeakMap<StoredEvent, number>();
@@ -90,6 +99,8 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StreamIt
   private held: StoredEvent | null = null;
   /** A positioned `since` replay: where it turns live (the live position is sent there). */
   private liveMark: { start: string | null; since: string } | null = null;
+  /** The live position's cursor: the newest readable event at the start. */
+  private readableMark: string | null = null;
   private waiter: {
     resolve: (result: IteratorResult<StreamItem>) => void;
     reject: (error: unknown) => void;
@@ -151,10 +162,11 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StreamIt
   announce(since: string | null): void {
     const plan = this.plan;
     if (!plan) return;
-    this.cursor = since ?? plan.start;
-    this.settled = plan.start;
+    this.cursor = since ?? plan.startCursor;
+    this.settled = plan.startCursor;
     this.queue.push({ kind: 'position', cursor: this.cursor, live: since === null });
     if (since !== null) this.liveMark = { start: plan.start, since };
+    this.readableMark = plan.startCursor;
     if (plan.heartbeatMs > 0) {
       this.timer = setInterval(() => void this.beat(), Math.max(1, Math.floor(plan.heartbeatMs / 4)));
       this.timer.unref();
@@ -177,7 +189,7 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StreamIt
 
   /** No replay after all: the live events buffered meanwhile follow what is queued. */
   endBuffering(upTo: string | null): void {
-    this.finishReplay(upTo);
+    this.finishReplay(upTo, null);
   }
 
   get replaying(): boolean {
@@ -198,21 +210,22 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StreamIt
     if (mark && (!event || mark.start === null || compareEventIds(event.id, mark.start) > 0)) {
       this.liveMark = null;
       this.held = event;
-      const cursor = later(mark.start, mark.since);
+      const cursor = later(this.readableMark, mark.since);
       this.cursor = later(this.cursor, cursor);
       return { kind: 'position', cursor, live: true };
     }
     if (event) return event;
-    this.finishReplay(replay.lastId);
+    this.finishReplay(replay.lastId, replay.lastReadable);
     return null;
   }
 
   /** The replay is drained: the buffered live events that came after it, then live ones. */
-  private finishReplay(lastId: string | null): void {
+  private finishReplay(lastId: string | null, lastReadable: string | null): void {
     this.replay = null;
     this.replayedUpTo = lastId;
-    // Whatever the filter skipped still moves a position's cursor: nothing up to here is left to send.
-    if (this.plan) this.cursor = later(this.cursor, lastId);
+    // What the filter skipped still moves a position's cursor (nothing up to there is left to send),
+    // as far as the last event its reader may read.
+    if (this.plan) this.cursor = later(this.cursor, lastReadable);
     const waiting = this.buffered ?? [];
     this.buffered = null;
     for (const event of waiting) {
@@ -315,7 +328,7 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StreamIt
     this.cursor = later(this.cursor, sent.id);
     const cursor = later(this.cursor, this.settled);
     try {
-      this.settled = await plan.settle();
+      this.settled = await plan.settle(this.access);
     } catch {
       // The engine being down is reported by /ready; this heartbeat keeps the cursor it had.
     }

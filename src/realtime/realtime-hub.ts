@@ -8,11 +8,11 @@
  * happens per subscriber.
  */
 import { randomUUID } from 'node:crypto';
-import type { ReadAccess } from '../domain/access/read-access.js';
+import { READ_ALL, type ReadAccess } from '../domain/access/read-access.js';
 import { badInput, forbidden } from '../domain/errors.js';
-import type { StoredEvent } from '../domain/events/event-types.js';
+import { compareEventIds, type StoredEvent } from '../domain/events/event-types.js';
 import { isRoomName } from '../domain/events/rooms.js';
-import type { Engine, RealtimeSnapshot } from '../domain/ports.js';
+import type { Engine, EventLog, RealtimeSnapshot } from '../domain/ports.js';
 import { ConnectionQueue, SLOW_CONSUMER, type FrameSink } from './connection-queue.js';
 import {
   EventStream,
@@ -31,6 +31,7 @@ import type {
   Transport,
 } from './realtime-api.js';
 import { LogReplay, ReplaySlots, STREAM_REPLAY_PAGE } from './replay.js';
+import { HISTORY_SCAN_LIMIT } from './stream-position.js';
 import { RoomIndex, type RoutedTarget } from './room-index.js';
 import { SubscriptionGroup, type EventEncoder, type Framing, type Member } from './subscription-group.js';
 
@@ -92,6 +93,40 @@ interface Delivery {
   grouping: Grouping;
 }
 
+/** How long a heartbeat's reading of the log's end serves other streams of the same rights. */
+const TIP_TTL_MS = 100;
+/** Events a heartbeat looks back through for one its reader may read. */
+const TIP_PAGE = 100;
+
+/**
+ * The newest event `access` may read at or before `upTo` (the newest when undefined), among the
+ * `scan` newest; null when none of them is readable.
+ */
+async function newestReadable(
+  log: EventLog,
+  access: ReadAccess,
+  upTo: string | null | undefined,
+  scan: number,
+): Promise<string | null> {
+  if (access.key === READ_ALL.key) return upTo === undefined ? log.lastId() : upTo;
+  if (upTo === null) return null;
+  let before: string | null = null;
+  let scanned = 0;
+  while (scanned < scan) {
+    const limit = Math.min(500, scan - scanned);
+    const page = await log.readRange({ after: null, before, limit, newestFirst: true });
+    for (const event of page) {
+      // The bound is inclusive: `upTo` itself may be the answer.
+      if (upTo !== undefined && compareEventIds(event.id, upTo) > 0) continue;
+      if (event.rooms.some((room) => access.canRead(room))) return event.id;
+    }
+    if (page.length < limit) return null;
+    before = page.at(-1)!.id;
+    scanned += page.length;
+  }
+  return null;
+}
+
 function roomsDenied(rooms: string[]) {
   return forbidden(`You may not read ${rooms.map((r) => JSON.stringify(r)).join(', ')}.`, {
     reason: 'ROOM_NOT_GRANTED',
@@ -110,6 +145,8 @@ export class RealtimeHub implements RealtimeApi {
   private readonly operations = new WeakMap<ClientConnection, OperationSlot>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  /** Heartbeat cursors per reader's rights, read at most once per TIP_TTL_MS (see `tip`). */
+  private readonly tips = new Map<string, { at: number; id: Promise<string | null> }>();
   /** `since` replays still reading the log. */
   replaysInFlight = 0;
   private readonly counters = emptyCounters();
@@ -394,8 +431,16 @@ export class RealtimeHub implements RealtimeApi {
     if (state?.released) throw badInput('This connection is closed.');
     const log = this.options.engine.log;
     // A positioned stream's first cursor is the newest id before its live side registers.
-    const plan: PositionPlan | null =
-      heartbeatMs === null ? null : { heartbeatMs, start: await log.lastId(), settle: () => log.lastId() };
+    let plan: PositionPlan | null = null;
+    if (heartbeatMs !== null) {
+      const start = await log.lastId();
+      plan = {
+        heartbeatMs,
+        start,
+        startCursor: await newestReadable(log, request.access, start, HISTORY_SCAN_LIMIT),
+        settle: (access) => this.tip(access),
+      };
+    }
     const stream = new EventStream(rooms, types, request.access, this.owner, plan);
     this.streamStates.set(stream, state);
     // A stream bound for a group waits only until the operation's subscribe returns: its queue is
@@ -433,6 +478,7 @@ export class RealtimeHub implements RealtimeApi {
           wanted: (event) => stream.replayed(event),
           release,
           upTo,
+          readable: (event) => event.rooms.some((room) => stream.access.canRead(room)),
           ...(plan ? { pageSize: STREAM_REPLAY_PAGE } : {}),
         }),
       );
@@ -501,6 +547,22 @@ export class RealtimeHub implements RealtimeApi {
       largest = Math.max(largest, bytes);
     }
     return { total, largest };
+  }
+
+  /**
+   * The newest event `access` may read among the newest of the log, for heartbeats: read once per
+   * reader's rights and TIP_TTL_MS whatever the number of streams beating meanwhile.
+   */
+  private tip(access: ReadAccess): Promise<string | null> {
+    const now = Date.now();
+    const cached = this.tips.get(access.key);
+    if (cached && now - cached.at < TIP_TTL_MS) return cached.id;
+    const id = newestReadable(this.options.engine.log, access, undefined, TIP_PAGE);
+    this.tips.set(access.key, { at: now, id });
+    // A failed read is not kept: the next heartbeat reads again.
+    id.catch(() => this.tips.delete(access.key));
+    if (this.tips.size > 1000) this.tips.clear();
+    return id;
   }
 
   countPublished(n: number): void {

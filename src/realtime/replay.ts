@@ -22,6 +22,7 @@ export const STREAM_REPLAY_PAGE = 500;
 export class LogReplay {
   private page: StoredEvent[] = [];
   private cursor: string | null;
+  private readableCursor: string | null = null;
   private exhausted = false;
   private released = false;
 
@@ -37,6 +38,7 @@ export class LogReplay {
      * costs no read that finds nothing.
      */
     private readonly upTo: string | null | undefined,
+    private readonly readable: (event: StoredEvent) => boolean,
   ) {
     this.cursor = since;
   }
@@ -53,6 +55,8 @@ export class LogReplay {
     release: () => void;
     pageSize?: number;
     upTo?: string | null;
+    /** What its reader may read (`lastReadable` follows it); everything by default. */
+    readable?: (event: StoredEvent) => boolean;
   }): Promise<LogReplay> {
     const replay = new LogReplay(
       options.log,
@@ -61,6 +65,7 @@ export class LogReplay {
       options.pageSize ?? REPLAY_PAGE,
       options.release,
       options.upTo,
+      options.readable ?? (() => true),
     );
     try {
       await replay.read();
@@ -76,11 +81,17 @@ export class LogReplay {
     return this.cursor;
   }
 
+  /** The newest event handed out or passed over so far that its reader may read. */
+  get lastReadable(): string | null {
+    return this.readableCursor;
+  }
+
   /** The next wanted event, or null once the log holds nothing newer (the replay is over). */
   async next(): Promise<StoredEvent | null> {
     for (;;) {
       const event = this.page.shift();
       if (event) {
+        if (this.readable(event)) this.readableCursor = event.id;
         if (this.wanted(event)) return event;
         continue;
       }

@@ -21,6 +21,8 @@ export { isStreamPosition, type StreamItem, type StreamPosition } from './event-
 const PAGE = 500;
 /** Events one history request may read to fill a filtered page, so a rare filter cannot scan the log. */
 export const HISTORY_SCAN_LIMIT = 5000;
+/** Events the caller may not read that one history request passes over at most. */
+export const HISTORY_UNREADABLE_LIMIT = 50_000;
 
 /** The same filter the hub applies: rooms (or, without rooms, what the caller may read), then types. */
 function matcher(
@@ -104,9 +106,18 @@ export function createEventStreams({ realtime, log, heartbeatMs }: EventStreamsO
       let after = request.after;
       let before = request.before;
       let scanned = 0;
+      let skipped = 0;
       let more = true;
+      // The last event read that the caller may read: a cursor never points past it, so a page
+      // reveals nothing of rooms its reader lacks (item 9 of issue 19).
       let edge: string | null = null;
-      while (events.length < size && more && scanned < HISTORY_SCAN_LIMIT) {
+      const readable = (event: StoredEvent) => event.rooms.some((room) => request.access.canRead(room));
+      while (
+        events.length < size &&
+        more &&
+        scanned < HISTORY_SCAN_LIMIT &&
+        skipped < HISTORY_UNREADABLE_LIMIT
+      ) {
         const limit = Math.min(PAGE, HISTORY_SCAN_LIMIT - scanned);
         // Reading forward from a cursor must not skip trimmed events silently: readAfter refuses
         // a cursor that is no longer retained (CURSOR_EXPIRED), as a `since` replay does.
@@ -117,12 +128,19 @@ export function createEventStreams({ realtime, log, heartbeatMs }: EventStreamsO
         const page = raw.filter((e) => backward || before === null || compareEventIds(e.id, before) < 0);
         more = raw.length === limit && page.length === raw.length;
         for (const event of page) {
-          scanned++;
-          edge = event.id;
           if (backward) before = event.id;
           else after = event.id;
+          // What the caller may not read does not count against the scan: a reader whose rooms are
+          // quiet must still get past a busy room of others (up to HISTORY_UNREADABLE_LIMIT).
+          if (!readable(event)) {
+            if (++skipped < HISTORY_UNREADABLE_LIMIT) continue;
+            more = true;
+            break;
+          }
+          scanned++;
+          edge = event.id;
           if (wants(event)) events.push(event);
-          if (events.length === size) {
+          if (events.length === size || scanned === HISTORY_SCAN_LIMIT) {
             more = true;
             break;
           }
