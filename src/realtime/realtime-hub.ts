@@ -33,7 +33,13 @@ import type {
 import { LogReplay, ReplaySlots, STREAM_REPLAY_PAGE } from './replay.js';
 import { HISTORY_SCAN_LIMIT } from './stream-position.js';
 import { RoomIndex, type RoutedTarget } from './room-index.js';
-import { SubscriptionGroup, type EventEncoder, type Framing, type Member } from './subscription-group.js';
+import {
+  SubscriptionGroup,
+  TurnBudget,
+  type EventEncoder,
+  type Framing,
+  type Member,
+} from './subscription-group.js';
 
 /** A subscription's group key and executor for given read rights. */
 export type Grouping = (access: ReadAccess) => { key: string; encoder: () => EventEncoder };
@@ -137,6 +143,8 @@ function roomsDenied(rooms: string[]) {
 export class RealtimeHub implements RealtimeApi {
   private readonly index: RoomIndex<RoutedTarget>;
   private readonly groups = new Map<string, SubscriptionGroup>();
+  /** One turn's fan-out work, shared by every group (subscription-group.ts). */
+  private readonly budget = new TurnBudget();
   private readonly deliveries = new WeakMap<EventStream, Delivery>();
   private readonly streamStates = new WeakMap<EventStream, ConnectionState | null>();
   /** Open connections: WebSockets from their opening, SSE responses from their first subscription. */
@@ -337,6 +345,7 @@ export class RealtimeHub implements RealtimeApi {
         stream.access,
         encoder(),
         this.options.logger,
+        this.budget,
       );
       this.groups.set(key, group);
       // Its rooms are watched already (by the stream or its group): this only registers it.

@@ -8,6 +8,7 @@
  * execution the same way).
  */
 import type { ReadAccess } from '../domain/access/read-access.js';
+import { performance } from 'node:perf_hooks';
 import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
 import type { ConnectionQueue } from './connection-queue.js';
 import type { StreamPosition } from './event-stream.js';
@@ -33,6 +34,31 @@ export interface Member extends Framing {
   /** The newest event written for it by the group, and when (a positioned stream's heartbeat reads them). */
   last?: string | null;
   sentAt?: number;
+}
+
+/** Members written to between two looks at the clock during a fan-out. */
+const CHECK_EVERY = 64;
+/** Work a fan-out does in one turn of the event loop before it yields. */
+export const FAN_OUT_SLICE_MS = 4;
+
+/**
+ * The work of one turn of the event loop, shared by every group of a hub: once FAN_OUT_SLICE_MS
+ * have gone by in this turn, fan-outs go on in a later one (one event to many small groups is as
+ * long a turn as one to a large group).
+ */
+export class TurnBudget {
+  private began = -1;
+
+  /** Whether this turn's slice is used up (the first call of a turn starts it). */
+  spent(): boolean {
+    const now = performance.now();
+    if (this.began < 0) {
+      this.began = now;
+      setImmediate(() => (this.began = -1));
+      return false;
+    }
+    return now - this.began >= FAN_OUT_SLICE_MS;
+  }
 }
 
 /**
@@ -83,6 +109,7 @@ export class SubscriptionGroup implements RoutedTarget {
     private readonly access: ReadAccess,
     private readonly encode: EventEncoder,
     private readonly logger: GroupLogger,
+    private readonly budget: TurnBudget = new TurnBudget(),
   ) {}
 
   get size(): number {
@@ -101,15 +128,53 @@ export class SubscriptionGroup implements RoutedTarget {
 
   /** A live event: executed once, written to every member. */
   deliver(event: StoredEvent): void {
-    this.run(event, (payload) => {
-      const now = Date.now();
-      for (const member of this.members) {
-        if (member.floor !== null && compareEventIds(event.id, member.floor) <= 0) continue;
-        member.queue.push(frame(member, payload));
-        member.last = event.id;
-        member.sentAt = now;
-      }
+    this.run(event, (payload) => this.fanOut(event, payload));
+  }
+
+  /**
+   * Writes one payload to every member. A large group is written a slice at a time, yielding to the
+   * event loop after FAN_OUT_SLICE_MS of work, so that accepts, pings and other sockets' reads
+   * interleave (REALTIME-PITFALLS.md 15); the group's later events wait behind it, so each member
+   * still gets them in order. A member that joins meanwhile was sent this event by its own stream;
+   * one that leaves gets nothing more.
+   */
+  private fanOut(event: StoredEvent, payload: Buffer): void | Promise<void> {
+    const now = Date.now();
+    // A small group is written at once: deferring it would only bunch its writes into a later turn.
+    if (this.members.size <= CHECK_EVERY) {
+      for (const member of this.members) this.write(member, event, payload, now);
+      return;
+    }
+    const members = [...this.members];
+    // At least one chunk per slice, so that a fan-out always moves on.
+    const slice = (from: number): number => {
+      let at = from;
+      do {
+        const end = Math.min(members.length, at + CHECK_EVERY);
+        for (; at < end; at++) {
+          const member = members[at] as Member;
+          if (this.members.has(member)) this.write(member, event, payload, now);
+        }
+      } while (at < members.length && !this.budget.spent());
+      return at;
+    };
+    let at = slice(0);
+    if (at >= members.length) return;
+    return new Promise((resolve) => {
+      const next = () => {
+        at = slice(at);
+        if (at >= members.length) resolve();
+        else setImmediate(next);
+      };
+      setImmediate(next);
     });
+  }
+
+  private write(member: Member, event: StoredEvent, payload: Buffer, now: number): void {
+    if (member.floor !== null && compareEventIds(event.id, member.floor) <= 0) return;
+    member.queue.push(frame(member, payload));
+    member.last = event.id;
+    member.sentAt = now;
   }
 
   /** An event for one member only (its replay, or what arrived before it joined), in order. */
@@ -151,14 +216,14 @@ export class SubscriptionGroup implements RoutedTarget {
     );
   }
 
-  private run(event: StoredEvent, send: (payload: Buffer) => void): void {
+  private run(event: StoredEvent, send: (payload: Buffer) => void | Promise<void>): void {
     this.inOrder(() => this.encode(event), send, event);
   }
 
   /** Runs `produce` then `send` now, or behind the encodings still waiting. */
   private inOrder(
     produce: () => Buffer | Promise<Buffer>,
-    send: (payload: Buffer) => void,
+    send: (payload: Buffer) => void | Promise<void>,
     event: StoredEvent | null,
   ): void {
     if (this.chain) {
@@ -172,16 +237,29 @@ export class SubscriptionGroup implements RoutedTarget {
       this.fail(error, event);
       return;
     }
-    if (payload instanceof Promise) this.queueBehind(() => payload, send);
-    else send(payload);
+    if (payload instanceof Promise) {
+      this.queueBehind(() => payload, send);
+      return;
+    }
+    // A fan-out that yields: later events wait until it is over.
+    const sending = send(payload);
+    if (sending)
+      this.queueBehind(
+        () => sending.then(() => Buffer.alloc(0)),
+        () => undefined,
+      );
   }
 
-  private queueBehind(encode: () => Buffer | Promise<Buffer>, send: (payload: Buffer) => void): void {
+  private queueBehind(
+    encode: () => Buffer | Promise<Buffer>,
+    send: (payload: Buffer) => void | Promise<void>,
+  ): void {
     this.pending++;
     const previous = this.chain ?? Promise.resolve();
     this.chain = previous
       .then(encode)
-      .then(send, (error: unknown) => this.fail(error, null))
+      .then(send)
+      .catch((error: unknown) => this.fail(error, null))
       .finally(() => {
         if (--this.pending === 0) this.chain = null;
       });

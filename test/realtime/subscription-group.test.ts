@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { READ_ALL, type ReadAccess } from '../../src/domain/access/read-access.js';
 import type { EventType, StoredEvent } from '../../src/domain/events/event-types.js';
+import { performance } from 'node:perf_hooks';
 import { ConnectionQueue, type FrameSink } from '../../src/realtime/connection-queue.js';
 import {
   groupKey,
@@ -218,5 +219,56 @@ describe('a subscription group', () => {
     expect(m.socket.frames).toEqual(['<m:3-0>']);
     group.deliver(event('4-0'));
     expect(m.socket.frames).toEqual(['<m:3-0>', '<m:4-0>']);
+  });
+});
+
+describe('a large fan-out', () => {
+  /** A socket whose every write costs the CPU `micros` (a real socket's send does). */
+  class BusySocket extends Socket {
+    constructor(private readonly micros: number) {
+      super();
+    }
+    override write(frame: Buffer): void {
+      const until = performance.now() + this.micros / 1000;
+      while (performance.now() < until);
+      super.write(frame);
+    }
+  }
+
+  it('yields to the event loop in slices, keeps each member in order, and skips one that left', async () => {
+    const { group } = groupOf(counting().encode);
+    // 3000 writes of 10 µs: 30 ms of work, several slices of FAN_OUT_SLICE_MS.
+    const members = Array.from({ length: 3000 }, (_, i) => {
+      const socket = new BusySocket(10);
+      const m: Member = {
+        queue: new ConnectionQueue(
+          socket,
+          { messagesDelivered: 0 },
+          { maxBytes: 1 << 20, onOverflow: () => {} },
+        ),
+        floor: null,
+        prefix: Buffer.from(`<${i}:`),
+        suffix: Buffer.from('>'),
+      };
+      group.members.add(m);
+      return { m, socket };
+    });
+    const written = () => members.filter((x) => x.socket.frames.length > 0).length;
+    const progress: number[] = [];
+    setImmediate(() => progress.push(written()));
+    group.deliver(event('1-0'));
+    expect(group.idle).toBe(false);
+    // Delivered while the first is still being written: it waits behind it.
+    group.deliver(event('2-0'));
+    const leaving = members.at(-1)!;
+    group.members.delete(leaving.m);
+    while (!group.idle) await settle();
+    // Another turn ran in the middle of the first fan-out.
+    expect(progress).toHaveLength(1);
+    expect(progress[0]).toBeGreaterThan(0);
+    expect(progress[0]).toBeLessThan(members.length);
+    for (const [i, x] of members.slice(0, -1).entries())
+      expect(x.socket.frames).toEqual([`<${i}:1-0>`, `<${i}:2-0>`]);
+    expect(leaving.socket.frames).toEqual([]);
   });
 });
