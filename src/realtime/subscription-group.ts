@@ -36,6 +36,10 @@ export interface Member extends Framing {
   sentAt?: number;
 }
 
+/** Encoded events a group keeps for members that replay them (and their bytes at most). */
+const RECENT_EVENTS = 256;
+const RECENT_BYTES = 256 * 1024;
+
 /** Members written to between two looks at the clock during a fan-out. */
 const CHECK_EVERY = 64;
 /** Work a fan-out does in one turn of the event loop before it yields. */
@@ -99,6 +103,9 @@ export class SubscriptionGroup implements RoutedTarget {
   /** While an execution is asynchronous (a resolver awaited), later events wait behind it, in order. */
   private chain: Promise<void> | null = null;
   private pending = 0;
+  /** The newest payloads by event id (see `encoded`), oldest first, and their bytes. */
+  private readonly recent = new Map<string, Buffer>();
+  private recentBytes = 0;
   /** A position's payload split around its cursor, live and not live, executed once per group. */
   private readonly templates = new Map<boolean, string[]>();
 
@@ -217,7 +224,31 @@ export class SubscriptionGroup implements RoutedTarget {
   }
 
   private run(event: StoredEvent, send: (payload: Buffer) => void | Promise<void>): void {
-    this.inOrder(() => this.encode(event), send, event);
+    this.inOrder(() => this.encoded(event), send, event);
+  }
+
+  /**
+   * An event's payload, encoded once for the group: the newest encodings are kept, so that members
+   * that replay the same recent events (a reconnect storm after a restart) share them too.
+   */
+  private encoded(event: StoredEvent): Buffer | Promise<Buffer> {
+    const cached = this.recent.get(event.id);
+    if (cached) return cached;
+    const payload = this.encode(event);
+    if (payload instanceof Promise) return payload.then((p) => this.keep(event.id, p));
+    return this.keep(event.id, payload);
+  }
+
+  private keep(id: string, payload: Buffer): Buffer {
+    if (this.recent.has(id) || payload.length > RECENT_BYTES) return payload;
+    this.recent.set(id, payload);
+    this.recentBytes += payload.length;
+    for (const [oldest, bytes] of this.recent) {
+      if (this.recent.size <= RECENT_EVENTS && this.recentBytes <= RECENT_BYTES) break;
+      this.recent.delete(oldest);
+      this.recentBytes -= bytes.length;
+    }
+    return payload;
   }
 
   /** Runs `produce` then `send` now, or behind the encodings still waiting. */

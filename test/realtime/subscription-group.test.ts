@@ -222,6 +222,26 @@ describe('a subscription group', () => {
   });
 });
 
+describe('recent encodings', () => {
+  it('are shared by members that replay the same events, the newest 256 of them', () => {
+    const { calls, encode } = counting();
+    const { group } = groupOf(encode);
+    const [one, two] = [member('one'), member('two')];
+    group.deliver(event('1-0'));
+    for (const m of [one, two]) {
+      group.deliverTo(m.m, event('1-0'), true);
+      group.deliverTo(m.m, event('2-0'), true);
+    }
+    expect(calls).toEqual(['1-0', '2-0']);
+    expect(two.socket.frames).toEqual(['<two:1-0>', '<two:2-0>']);
+    // Older than the newest 256: encoded again.
+    for (let i = 3; i < 3 + 256; i++) group.deliver(event(`${i}-0`));
+    group.deliverTo(one.m, event('2-0'), true);
+    group.deliverTo(one.m, event('258-0'), true);
+    expect(calls.slice(-2)).toEqual(['258-0', '2-0']);
+  });
+});
+
 describe('a large fan-out', () => {
   /** A socket whose every write costs the CPU `micros` (a real socket's send does). */
   class BusySocket extends Socket {
