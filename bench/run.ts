@@ -1,6 +1,6 @@
 /**
  * Event fan-out, measured from outside, every system in the same run with the same load generator:
- *   npm run bench            (BENCH_QUICK=1: N = 1 000 only)
+ *   npm run bench            (BENCH_QUICK=1: N = 1 000 only; BENCH_SMOKE=1: 100 subscribers, to see it run)
  *
  * Each server runs in a process of its own (bench/server.ts), the load generator in another
  * (bench/load.ts). Systems: the raw `ws` limit (one pre-built frame sent to every socket), Socket.IO 4
@@ -122,9 +122,13 @@ interface Scenario {
 }
 
 const quick = process.env.BENCH_QUICK === '1';
+/** BENCH_SMOKE=1: a few subscribers and events, only to see every part run (no figures to keep). */
+const smoke = process.env.BENCH_SMOKE === '1';
 const SCENARIOS: Scenario[] = [
-  { label: 'N = 1 000', subscribers: 1000, events: 200, distinct: 1 },
-  ...(quick
+  smoke
+    ? { label: 'N = 1 000', subscribers: 100, events: 20, distinct: 1 }
+    : { label: 'N = 1 000', subscribers: 1000, events: 200, distinct: 1 },
+  ...(quick || smoke
     ? []
     : [
         { label: 'N = 10 000', subscribers: 10_000, events: 6, distinct: 1 },
@@ -268,5 +272,8 @@ console.log(
 );
 
 // The reconnect storm, in a process of its own (it runs its clients and its publisher itself).
-const storm = spawn(process.execPath, ['--import', 'tsx', 'bench/storm.ts'], { stdio: 'inherit' });
+const storm = spawn(process.execPath, ['--import', 'tsx', 'bench/storm.ts'], {
+  stdio: 'inherit',
+  env: { ...process.env, ...(smoke ? { BENCH_STORM_N: '100' } : {}) },
+});
 await new Promise((resolve) => storm.once('exit', resolve));
