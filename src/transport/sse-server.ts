@@ -45,6 +45,8 @@ export class SseChannel {
   private res: ServerResponse | null;
   private lastWrite = Date.now();
   private done = false;
+  /** While it is a hub stream's response: a comment when idle (see `ping`). */
+  private pinger: NodeJS.Timeout | null = null;
 
   constructor(res: ServerResponse | undefined) {
     this.res = res ?? null;
@@ -101,14 +103,15 @@ export class SseChannel {
   /** Nothing more is written: the stream ended, or the response closed. */
   finish(): void {
     this.done = true;
-    channels.delete(this);
+    if (this.pinger) clearInterval(this.pinger);
+    this.pinger = null;
   }
 
   /** The response for a stream that its group now delivers; it ends when the stream ends. */
   respond(stream: AsyncIterator<unknown>, fetchAPI: { Response: typeof Response }): Response {
-    if (!this.done) {
-      channels.add(this);
-      ensurePinging();
+    if (!this.done && !this.pinger) {
+      this.pinger = setInterval(() => this.ping(Date.now()), Math.min(SSE_PING_MS, 1_000));
+      this.pinger.unref();
     }
     // Iterating a grouped stream only waits for its end (or the error it ends in).
     stream.next().then(
@@ -124,33 +127,16 @@ export class SseChannel {
   }
 }
 
-const channels = new Set<SseChannel>();
-let pinger: NodeJS.Timeout | null = null;
-
-/** One timer for every open SSE response, running only while there is one. */
-function ensurePinging(): void {
-  if (pinger) return;
-  pinger = setInterval(
-    () => {
-      if (channels.size === 0) {
-        clearInterval(pinger ?? undefined);
-        pinger = null;
-        return;
-      }
-      const now = Date.now();
-      for (const channel of channels) channel.ping(now);
-    },
-    Math.min(SSE_PING_MS, 1_000),
-  );
-  pinger.unref();
-}
-
 /** What an SSE request's context carries for this plugin (set by the context factory). */
 export interface SseRequestState {
   connection: HubConnection;
   channel: SseChannel;
 }
 
+/**
+ * Each SSE request's connection and channel, by the operation handle its context carries: keyed by
+ * an object made for that one request, so nothing in it is shared between requests or apps.
+ */
 const requests = new WeakMap<ClientConnectionKey, SseRequestState>();
 type ClientConnectionKey = object;
 
@@ -175,14 +161,13 @@ export function openSseConnection(
   return { operation, connection };
 }
 
-/** SSE requests whose subscription a group delivers, and the channel it writes into. */
-const grouped = new WeakMap<Request, SseChannel>();
-
 /**
  * Hands an SSE subscription's hub stream to its group, and answers it with the channel's body.
  * `mask` treats each event's errors as every other result's.
  */
 export function useGroupedSse(hub: RealtimeHub, mask: (result: ExecutionResult) => ExecutionResult): Plugin {
+  /** This app's SSE requests whose subscription a group delivers, and the channel it writes into. */
+  const grouped = new WeakMap<Request, SseChannel>();
   return {
     onSubscribe() {
       return {

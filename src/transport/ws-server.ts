@@ -24,7 +24,7 @@ import { AuthError, connectionParamsToken, type TokenVerifier } from '../auth/to
 import type { Limits } from '../config.js';
 import { SubscribeGuard } from './limits-ws.js';
 import { groupingFor } from './subscription-grouping.js';
-import { writeBatch, type WriteBatch } from './write-batch.js';
+import { WriteBatch } from './write-batch.js';
 import type { ServerContext } from './yoga.js';
 import { TOKEN_CLOSE_CODE, WsSession } from './ws-session.js';
 import { createResultMasker, GRAPHQL_PATH } from './yoga.js';
@@ -111,6 +111,8 @@ export function createWsServer(options: WsServerOptions): WsServer {
   const sessions = new WeakMap<WebSocket, WsSession>();
   const guards = new WeakMap<WebSocket, SubscribeGuard>();
   const mask = createResultMasker(options.logger, options.production ?? false);
+  // This server's sockets flush at the end of each turn (write-batch.ts).
+  const batch = new WriteBatch();
 
   const disposable = useServer<Record<string, unknown>, { connection?: HubConnection }>(
     {
@@ -206,7 +208,7 @@ export function createWsServer(options: WsServerOptions): WsServer {
     const connection = options.hub.connect(
       'ws',
       (code, reason) => socket.close(code, reason),
-      frameSink(socket, writeBatch),
+      frameSink(socket, batch),
     );
     connections.set(socket, connection);
     guards.set(
