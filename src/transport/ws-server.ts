@@ -10,7 +10,7 @@
  * group of identical subscriptions, straight to the socket.
  */
 import type { IncomingMessage, Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { Socket as NetSocket, type Socket } from 'node:net';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -72,10 +72,10 @@ function nextFraming(id: string): Framing {
 
 /**
  * The socket as the hub's queue sees it: `ws` writes at once and buffers what the kernel refuses;
- * the frames of one turn of the event loop leave together (write-batch.ts).
+ * the frames of one turn of the event loop leave together (write-batch.ts). `raw` is the TCP socket
+ * the upgrade request came on, which `ws` goes on writing to.
  */
-function frameSink(socket: WebSocket, batch: WriteBatch): FrameSink {
-  const raw = (socket as unknown as { _socket?: Socket })._socket;
+function frameSink(socket: WebSocket, raw: Socket | null, batch: WriteBatch): FrameSink {
   return {
     write: (frame) => {
       if (raw) batch.hold(raw);
@@ -204,11 +204,12 @@ export function createWsServer(options: WsServerOptions): WsServer {
   // log and asks for a 1011 close. A socket's error is a client's protocol fault (oversized or
   // malformed frame) or a failed write, and `ws` is already closing it with the fitting code (1009,
   // 1002, 1007...), so one log line at info is all that is left to do.
-  wss.on('connection', (socket: WebSocket) => {
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    const raw = request.socket instanceof NetSocket ? request.socket : null;
     const connection = options.hub.connect(
       'ws',
       (code, reason) => socket.close(code, reason),
-      frameSink(socket, batch),
+      frameSink(socket, raw, batch),
     );
     connections.set(socket, connection);
     guards.set(
