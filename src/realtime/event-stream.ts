@@ -47,6 +47,8 @@ export interface StreamOwner {
   /** `bytes` more (or fewer) wait in an iterated stream of this connection. */
   queued(stream: EventStream, bytes: number): void;
   ended(stream: EventStream): void;
+  /** A positioned stream begins its heartbeats: call `beat` every so often until it ends. */
+  beating(stream: EventStream, heartbeatMs: number): void;
 }
 
 /** How a grouped positioned stream writes its positions, and whether its connection is idle. */
@@ -116,7 +118,6 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StreamIt
   private cursor: string | null = null;
   private settled: string | null = null;
   private idleSince = Date.now();
-  private timer: NodeJS.Timeout | null = null;
   private writer: PositionWriter | null = null;
   /** Whether the hub counts it among the active subscriptions (once its rooms are watched). */
   counted = false;
@@ -167,10 +168,7 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StreamIt
     this.queue.push({ kind: 'position', cursor: this.cursor, live: since === null });
     if (since !== null) this.liveMark = { start: plan.start, since };
     this.readableMark = plan.startCursor;
-    if (plan.heartbeatMs > 0) {
-      this.timer = setInterval(() => void this.beat(), Math.max(1, Math.floor(plan.heartbeatMs / 4)));
-      this.timer.unref();
-    }
+    if (plan.heartbeatMs > 0) this.owner.beating(this, plan.heartbeatMs);
   }
 
   startBuffering(): void {
@@ -315,7 +313,8 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StreamIt
     this.idleSince = Date.now();
   }
 
-  private async beat(): Promise<void> {
+  /** Sends its position if it has been idle for a heartbeat (the hub calls this every so often). */
+  async beat(): Promise<void> {
     const plan = this.plan;
     if (!plan || this.done || this.replay || this.queue.length) return;
     // Only while nothing of it waits: every routed event has then been sent.
@@ -380,7 +379,6 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StreamIt
   end(): void {
     if (this.done) return;
     this.done = true;
-    if (this.timer) clearInterval(this.timer);
     this.count(-this.countedBytes);
     this.queue.length = 0;
     this.buffered = null;

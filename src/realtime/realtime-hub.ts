@@ -168,7 +168,11 @@ export class RealtimeHub implements RealtimeApi {
         this.closeSlow(state, state.queuedBytes);
     },
     ended: (stream) => this.remove(stream),
+    beating: (stream, heartbeatMs) => this.beating(stream, heartbeatMs),
   };
+  /** Positioned streams that send heartbeats, and the one timer that looks at them. */
+  private readonly beats = new Set<EventStream>();
+  private beatTimer: { timer: NodeJS.Timeout; everyMs: number } | null = null;
 
   constructor(private readonly options: RealtimeHubOptions) {
     this.index = new RoomIndex(options.engine.bus, options.logger);
@@ -516,8 +520,28 @@ export class RealtimeHub implements RealtimeApi {
     this.counters.activeSubscriptions++;
   }
 
+  /**
+   * Looks at every heartbeating stream a quarter of a heartbeat apart (one timer for all of them: a
+   * stream sends its position once it has been idle for a whole heartbeat).
+   */
+  private beating(stream: EventStream, heartbeatMs: number): void {
+    this.beats.add(stream);
+    const everyMs = Math.max(1, Math.floor(heartbeatMs / 4));
+    if (this.beatTimer && this.beatTimer.everyMs <= everyMs) return;
+    if (this.beatTimer) clearInterval(this.beatTimer.timer);
+    const timer = setInterval(() => {
+      for (const beating of this.beats) void beating.beat();
+    }, everyMs);
+    timer.unref();
+    this.beatTimer = { timer, everyMs };
+  }
+
   /** Called by a stream as it ends. */
   private remove(stream: EventStream): void {
+    if (this.beats.delete(stream) && this.beats.size === 0 && this.beatTimer) {
+      clearInterval(this.beatTimer.timer);
+      this.beatTimer = null;
+    }
     this.index.remove(stream);
     const delivery = this.deliveries.get(stream);
     if (delivery) this.leaveGroup(delivery);
@@ -597,6 +621,7 @@ export class RealtimeHub implements RealtimeApi {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    if (this.beatTimer) clearInterval(this.beatTimer.timer);
     for (const state of [...this.connections.values()]) this.release(state);
     for (const target of this.index.targets()) {
       if (target instanceof EventStream) target.end();
