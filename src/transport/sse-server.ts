@@ -172,15 +172,11 @@ export function useGroupedSse(hub: RealtimeHub, mask: (result: ExecutionResult) 
     onSubscribe() {
       return {
         onSubscribeResult({ args, result }) {
-          const context = args.contextValue as unknown as ColonyContext & {
-            params?: { query?: string };
-            request?: Request;
-          };
+          const context = args.contextValue as unknown as ColonyContext & { request?: Request };
           const state = context.connection && requests.get(context.connection as ClientConnectionKey);
-          const query = context.params?.query;
-          if (!state || !context.request || typeof query !== 'string' || !isAsyncIterable(result)) return;
+          if (!state || !context.request || !isAsyncIterable(result)) return;
           const { rootValue: _root, ...rest } = args as ExecutionArgs;
-          const stream = hub.deliverDirect(context.connection!, FRAMING, groupingFor(rest, query, mask));
+          const stream = hub.deliverDirect(context.connection!, FRAMING, groupingFor(rest, mask));
           if (stream) grouped.set(context.request, state.channel);
         },
       };

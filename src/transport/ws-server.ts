@@ -57,9 +57,8 @@ export interface WsServer {
 interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
-  /** The operation's id and text, for its frames and its group. */
+  /** The operation's id, for its frames. */
   id: string;
-  query: string;
 }
 
 const SUFFIX = Buffer.from('}');
@@ -123,7 +122,7 @@ export function createWsServer(options: WsServerOptions): WsServer {
         const context = args.contextValue as ColonyContext;
         if (!isAsyncIterable(result) || !context.connection) return result as never;
         const { rootValue: _root, ...rest } = args;
-        const grouping = groupingFor(rest, root.query, mask);
+        const grouping = groupingFor(rest, mask);
         const stream = options.hub.deliverDirect(context.connection, nextFraming(root.id), grouping);
         // A stream the hub ends in an error (rights withdrawn) reaches the client with its code.
         return (stream ? withClientErrors(stream) : result) as never;
@@ -189,7 +188,7 @@ export function createWsServer(options: WsServerOptions): WsServer {
           document,
           variableValues: payload.variables ?? null,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe, id, query: payload.query } satisfies EnvelopedRoot,
+          rootValue: { execute, subscribe, id } satisfies EnvelopedRoot,
         };
         const errors = validate(args.schema, args.document);
         if (errors.length) return errors;
