@@ -78,7 +78,18 @@ export function startServer(
 ): Promise<RunningServer> {
   const child = spawn(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', 'bench/server.ts', system, ...(redisUrl ? [redisUrl] : [])],
+    [
+      '--expose-gc',
+      // BENCH_CPU_PROFILE=<dir>: each server writes a V8 CPU profile there as it stops.
+      ...(process.env.BENCH_CPU_PROFILE
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`]
+        : []),
+      '--import',
+      'tsx',
+      'bench/server.ts',
+      system,
+      ...(redisUrl ? [redisUrl] : []),
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ...options.env, BENCH_PORT: String(options.port ?? 0) },

@@ -320,7 +320,7 @@ export class RealtimeHub implements RealtimeApi {
     try {
       for (;;) {
         if (stream.ended) return;
-        if (queue.bufferedBytes() > 0) {
+        if (!queue.readyForReplay()) {
           await queue.drained();
           continue;
         }

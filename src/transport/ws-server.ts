@@ -81,6 +81,7 @@ function frameSink(socket: WebSocket, raw: Socket | null, batch: WriteBatch): Fr
       socket.send(frame, TEXT);
     },
     bufferedBytes: () => socket.bufferedAmount,
+    holding: () => (raw?.writableCorked ?? 0) > 0,
     onDrain: (callback) => {
       // 'drain' only follows a write that filled the stream's buffer; below that, look again shortly.
       const check = () => {
