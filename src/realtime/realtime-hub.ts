@@ -9,9 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { READ_ALL, type ReadAccess } from '../domain/access/read-access.js';
-import { badInput, forbidden } from '../domain/errors.js';
+import { badInput } from '../domain/errors.js';
 import { compareEventIds, type StoredEvent } from '../domain/events/event-types.js';
-import { isRoomName } from '../domain/events/rooms.js';
 import type { Engine, EventLog, RealtimeSnapshot } from '../domain/ports.js';
 import { ConnectionQueue, SLOW_CONSUMER, type FrameSink } from './connection-queue.js';
 import {
@@ -32,6 +31,7 @@ import type {
 } from './realtime-api.js';
 import { LogReplay, ReplaySlots, STREAM_REPLAY_PAGE } from './replay.js';
 import { HISTORY_SCAN_LIMIT } from './stream-position.js';
+import { checkRooms, roomsDenied } from './room-check.js';
 import { RoomIndex, type RoutedTarget } from './room-index.js';
 import {
   SubscriptionGroup,
@@ -131,13 +131,6 @@ async function newestReadable(
     scanned += page.length;
   }
   return null;
-}
-
-function roomsDenied(rooms: string[]) {
-  return forbidden(`You may not read ${rooms.map((r) => JSON.stringify(r)).join(', ')}.`, {
-    reason: 'ROOM_NOT_GRANTED',
-    rooms,
-  });
 }
 
 export class RealtimeHub implements RealtimeApi {
@@ -428,17 +421,7 @@ export class RealtimeHub implements RealtimeApi {
 
   private async openStream(request: EventStreamRequest, heartbeatMs: number | null): Promise<EventStream> {
     if (this.closed) throw badInput('The server is shutting down; reconnect.');
-    const rooms = request.rooms?.length ? [...new Set(request.rooms)] : null;
-    const bad = (rooms ?? []).filter((room) => !isRoomName(room));
-    if (bad.length) {
-      throw badInput(
-        `Not a room name: ${bad.map((r) => JSON.stringify(r)).join(', ')} (1–128 characters of letters, digits and : _ . -).`,
-        { reason: 'BAD_ROOM' },
-      );
-    }
-    // Named rooms must each be readable; without rooms, every event is checked against the rights.
-    const denied = (rooms ?? []).filter((room) => !request.access.canRead(room));
-    if (denied.length) throw roomsDenied(denied);
+    const rooms = checkRooms(request.rooms, request.access);
     const types = request.types?.length ? new Set(request.types) : null;
     const state = request.connection ? (this.states.get(request.connection) ?? null) : null;
     if (state?.released) throw badInput('This connection is closed.');

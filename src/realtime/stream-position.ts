@@ -4,14 +4,14 @@
  * retained history as pages, read from the engine's event log under the same room rules.
  */
 import type { ReadAccess } from '../domain/access/read-access.js';
-import { badInput, forbidden, malformedCursor } from '../domain/errors.js';
+import { badInput, malformedCursor } from '../domain/errors.js';
 import {
   compareEventIds,
   isEventId,
   type EventType,
   type StoredEvent,
 } from '../domain/events/event-types.js';
-import { isRoomName } from '../domain/events/rooms.js';
+import { checkRooms } from './room-check.js';
 import type { EventLog } from '../domain/ports.js';
 import type { EventStreamRequest, RealtimeApi } from './realtime-api.js';
 import type { StreamItem } from './event-stream.js';
@@ -80,16 +80,7 @@ export function createEventStreams({ realtime, log, heartbeatMs }: EventStreamsO
     },
 
     async history(request) {
-      const rooms = request.rooms?.length ? [...new Set(request.rooms)] : null;
-      const bad = (rooms ?? []).filter((room) => !isRoomName(room));
-      if (bad.length) throw badInput(`Not a room name: ${bad.map((r) => JSON.stringify(r)).join(', ')}.`);
-      const denied = (rooms ?? []).filter((room) => !request.access.canRead(room));
-      if (denied.length) {
-        throw forbidden(`You may not read ${denied.map((r) => JSON.stringify(r)).join(', ')}.`, {
-          reason: 'ROOM_NOT_GRANTED',
-          rooms: denied,
-        });
-      }
+      const rooms = checkRooms(request.rooms, request.access);
       for (const cursor of [request.after, request.before]) {
         if (cursor !== null && !isEventId(cursor)) throw malformedCursor(cursor);
       }
