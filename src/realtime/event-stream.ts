@@ -16,6 +16,7 @@
 import type { ReadAccess } from '../domain/access/read-access.js';
 import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
 import type { LogReplay } from './replay.js';
+import { wanted } from './room-check.js';
 import type { RoutedTarget } from './room-index.js';
 
 /** Where a stream stands: resuming with `since: cursor` misses nothing and repeats nothing. */
@@ -152,8 +153,7 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StreamIt
 
   /** Its types, and (for a subscription to every room) a room the caller may read. */
   wants(event: StoredEvent): boolean {
-    if (this.types && !this.types.has(event.type)) return false;
-    return this.rooms !== null || event.rooms.some((room) => this.access.canRead(room));
+    return wanted(event, this.rooms, this.types, this.access);
   }
 
   /**
@@ -177,7 +177,7 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StreamIt
 
   /** What a replay hands out: the events this subscription would have received live. */
   replayed(event: StoredEvent): boolean {
-    return this.matchesRooms(event) && this.wants(event);
+    return this.wants(event);
   }
 
   /** Serves `replay` ahead of the live events buffered since startBuffering. */
@@ -239,10 +239,6 @@ export class EventStream implements RoutedTarget, AsyncIterableIterator<StreamIt
     if (change === 0) return;
     this.countedBytes += change;
     this.owner.queued(this, change);
-  }
-
-  private matchesRooms(event: StoredEvent): boolean {
-    return !this.rooms || event.rooms.some((room) => this.rooms?.includes(room));
   }
 
   /** A live event routed here. */

@@ -1,10 +1,11 @@
 /**
- * The one room check of every read (`events`, `eventStream`, `eventLog`, and renewed rights): the
+ * The one room check and the one event filter of every read (`events`, `eventStream`, `eventLog`, and renewed rights): the
  * rooms named must be room names and each readable by the caller; without rooms, every event is
  * checked against the caller's rights as it is read or delivered.
  */
 import type { ReadAccess } from '../domain/access/read-access.js';
 import { badInput, forbidden } from '../domain/errors.js';
+import type { EventType, StoredEvent } from '../domain/events/event-types.js';
 import { isRoomName } from '../domain/events/rooms.js';
 
 const list = (rooms: readonly string[]) => rooms.map((r) => JSON.stringify(r)).join(', ');
@@ -26,4 +27,20 @@ export function checkRooms(rooms: readonly string[] | null, access: ReadAccess):
 /** FORBIDDEN, naming the rooms the caller may not read. */
 export function roomsDenied(rooms: string[]) {
   return forbidden(`You may not read ${list(rooms)}.`, { reason: 'ROOM_NOT_GRANTED', rooms });
+}
+
+/**
+ * The one event filter: of `types` (all when null) and in one of `rooms`, or, without rooms, in a
+ * room the caller may read. What routing by room has checked already costs one `includes` here.
+ */
+export function wanted(
+  event: StoredEvent,
+  rooms: readonly string[] | null,
+  types: ReadonlySet<EventType> | null,
+  access: ReadAccess,
+): boolean {
+  if (types && !types.has(event.type)) return false;
+  return rooms
+    ? event.rooms.some((room) => rooms.includes(room))
+    : event.rooms.some((room) => access.canRead(room));
 }

@@ -11,7 +11,7 @@ import {
   type EventType,
   type StoredEvent,
 } from '../domain/events/event-types.js';
-import { checkRooms } from './room-check.js';
+import { checkRooms, wanted } from './room-check.js';
 import type { EventLog } from '../domain/ports.js';
 import type { EventStreamRequest, RealtimeApi } from './realtime-api.js';
 import type { StreamItem } from './event-stream.js';
@@ -23,19 +23,6 @@ const PAGE = 500;
 export const HISTORY_SCAN_LIMIT = 5000;
 /** Events the caller may not read that one history request passes over at most. */
 export const HISTORY_UNREADABLE_LIMIT = 50_000;
-
-/** The same filter the hub applies: rooms (or, without rooms, what the caller may read), then types. */
-function matcher(
-  rooms: readonly string[] | null,
-  types: readonly EventType[] | null,
-  access: ReadAccess,
-): (event: StoredEvent) => boolean {
-  const roomSet = rooms?.length ? new Set(rooms) : null;
-  const typeSet = types?.length ? new Set(types) : null;
-  return (event) =>
-    (!typeSet || typeSet.has(event.type)) &&
-    (roomSet ? event.rooms.some((r) => roomSet.has(r)) : event.rooms.some((r) => access.canRead(r)));
-}
 
 export interface EventStreamsOptions {
   realtime: RealtimeApi;
@@ -92,7 +79,8 @@ export function createEventStreams({ realtime, log, heartbeatMs }: EventStreamsO
       if (!Number.isInteger(size) || size < 1 || size > 100) {
         throw badInput(`${backward ? 'last' : 'first'} must be between 1 and 100.`);
       }
-      const wants = matcher(rooms, request.types, request.access);
+      const types = request.types?.length ? new Set(request.types) : null;
+      const wants = (event: StoredEvent) => wanted(event, rooms, types, request.access);
       const events: StoredEvent[] = [];
       let after = request.after;
       let before = request.before;

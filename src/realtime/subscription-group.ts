@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
 import type { ConnectionQueue } from './connection-queue.js';
 import type { StreamPosition } from './event-stream.js';
+import { wanted } from './room-check.js';
 import type { RoutedTarget } from './room-index.js';
 
 /** One event's payload bytes for a group (a GraphQL execution result as JSON). */
@@ -129,8 +130,7 @@ export class SubscriptionGroup implements RoutedTarget {
   }
 
   wants(event: StoredEvent): boolean {
-    if (this.types && !this.types.has(event.type)) return false;
-    return this.rooms !== null || event.rooms.some((room) => this.access.canRead(room));
+    return wanted(event, this.rooms, this.types, this.access);
   }
 
   /** A live event: executed once, written to every member. */
