@@ -30,7 +30,6 @@ import type {
   Transport,
 } from './realtime-api.js';
 import { LogReplay, ReplaySlots, STREAM_REPLAY_PAGE } from './replay.js';
-import { HISTORY_SCAN_LIMIT } from './stream-position.js';
 import { checkRooms, roomsDenied } from './room-check.js';
 import { RoomIndex, type RoutedTarget } from './room-index.js';
 import {
@@ -103,6 +102,11 @@ interface Delivery {
 const TIP_TTL_MS = 100;
 /** Events a heartbeat looks back through for one its reader may read. */
 const TIP_PAGE = 100;
+/**
+ * Events a new stream looks back through for the newest its reader may read (its first cursor): a
+ * bound on what one subscribe may read, past which its first position has no cursor.
+ */
+const START_SCAN = 1000;
 
 /**
  * The newest event `access` may read at or before `upTo` (the newest when undefined), among the
@@ -433,7 +437,7 @@ export class RealtimeHub implements RealtimeApi {
       plan = {
         heartbeatMs,
         start,
-        startCursor: await newestReadable(log, request.access, start, HISTORY_SCAN_LIMIT),
+        startCursor: await newestReadable(log, request.access, start, START_SCAN),
         settle: (access) => this.tip(access),
       };
     }

@@ -21,8 +21,11 @@ export { isStreamPosition, type StreamItem, type StreamPosition } from './event-
 const PAGE = 500;
 /** Events one history request may read to fill a filtered page, so a rare filter cannot scan the log. */
 export const HISTORY_SCAN_LIMIT = 5000;
-/** Events the caller may not read that one history request passes over at most. */
-export const HISTORY_UNREADABLE_LIMIT = 50_000;
+/**
+ * Events the caller may not read that one history request passes over at most (as many as the log
+ * retains by default), besides the HISTORY_SCAN_LIMIT it may read.
+ */
+export const HISTORY_UNREADABLE_LIMIT = 10_000;
 
 export interface EventStreamsOptions {
   realtime: RealtimeApi;
