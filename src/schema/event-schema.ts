@@ -169,7 +169,7 @@ const StreamPositionRef = builder.objectRef<StreamPosition>('StreamPosition').im
     cursor: t.exposeID('cursor', {
       nullable: true,
       description:
-        'The id to resume from: never past the newest event the caller may read. Null while the retained log holds none it may read.',
+        'The id to resume from: never past the newest event the caller may read. Null when the log holds no event the caller may read among its newest 1 000.',
     }),
     live: t.exposeBoolean('live', {
       description: 'False on the first position of a `since` replay; true once live events follow.',
