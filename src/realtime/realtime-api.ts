@@ -4,7 +4,7 @@
  */
 import type { ReadAccess } from '../domain/access/read-access.js';
 import type { EventType, StoredEvent } from '../domain/events/event-types.js';
-import type { StreamPosition } from './event-stream.js';
+import type { StreamPosition } from './subscription.js';
 
 export type Transport = 'ws' | 'sse';
 

@@ -14,13 +14,13 @@ import { compareEventIds, type StoredEvent } from '../domain/events/event-types.
 import type { Engine, EventLog, RealtimeSnapshot } from '../domain/ports.js';
 import { ConnectionQueue, SLOW_CONSUMER, type FrameSink } from './connection-queue.js';
 import {
-  EventStream,
+  Subscription,
   isStreamPosition,
   type PositionPlan,
   type PositionWriter,
   type StreamItem,
   type StreamOwner,
-} from './event-stream.js';
+} from './subscription.js';
 import { clusterStats, emptyCounters } from './realtime-figures.js';
 import type {
   ClientConnection,
@@ -78,7 +78,7 @@ interface ConnectionState {
   queuedBytes: number;
   /** Frames for the groups to append to (a WebSocket, an SSE response); null without a sink. */
   queue: ConnectionQueue | null;
-  streams: Set<EventStream>;
+  streams: Set<Subscription>;
   /** How the transport closes it (WS: close 4008; SSE: drop the response); null: just end its streams. */
   close: ((code: number, reason: string) => void) | null;
   counted: boolean;
@@ -89,7 +89,7 @@ interface ConnectionState {
 /** One operation on a connection that can take frames: where its stream is found once opened. */
 interface OperationSlot {
   state: ConnectionState;
-  stream: EventStream | null;
+  stream: Subscription | null;
 }
 
 interface Delivery {
@@ -142,8 +142,8 @@ export class RealtimeHub implements RealtimeApi {
   private readonly groups = new Map<string, SubscriptionGroup>();
   /** One turn's fan-out work, shared by every group (subscription-group.ts). */
   private readonly budget = new TurnBudget();
-  private readonly deliveries = new WeakMap<EventStream, Delivery>();
-  private readonly streamStates = new WeakMap<EventStream, ConnectionState | null>();
+  private readonly deliveries = new WeakMap<Subscription, Delivery>();
+  private readonly streamStates = new WeakMap<Subscription, ConnectionState | null>();
   /** Open connections: WebSockets from their opening, SSE responses from their first subscription. */
   private readonly connections = new Map<string, ConnectionState>();
   private readonly states = new WeakMap<ClientConnection, ConnectionState>();
@@ -168,7 +168,7 @@ export class RealtimeHub implements RealtimeApi {
     beating: (stream, heartbeatMs) => this.beating(stream, heartbeatMs),
   };
   /** Positioned streams that send heartbeats, and the one timer that looks at them. */
-  private readonly beats = new Set<EventStream>();
+  private readonly beats = new Set<Subscription>();
   private beatTimer: { timer: NodeJS.Timeout; everyMs: number } | null = null;
 
   constructor(private readonly options: RealtimeHubOptions) {
@@ -269,14 +269,14 @@ export class RealtimeHub implements RealtimeApi {
   }
 
   /** One item for one member: a position is a small frame of its own, an event its group's bytes. */
-  private send(stream: EventStream, delivery: Delivery, item: StreamItem, replayed: boolean): void {
+  private send(stream: Subscription, delivery: Delivery, item: StreamItem, replayed: boolean): void {
     if (!isStreamPosition(item)) return delivery.group.deliverTo(delivery.member, item, replayed);
     delivery.group.positionTo(delivery.member, item);
     stream.wrote(item);
   }
 
   /** How a grouped positioned stream writes its heartbeats: in its group's order, on its own queue. */
-  private positionWriter(stream: EventStream): PositionWriter {
+  private positionWriter(stream: Subscription): PositionWriter {
     return {
       write: (position) => {
         const delivery = this.deliveries.get(stream);
@@ -299,7 +299,7 @@ export class RealtimeHub implements RealtimeApi {
   }
 
   /** What the stream holds (buffered live events), then the group's live events, in order. */
-  private join(stream: EventStream, delivery: Delivery): void {
+  private join(stream: Subscription, delivery: Delivery): void {
     const member: Member = { ...delivery.member, floor: stream.floor };
     const joined = { ...delivery, member };
     this.deliveries.set(stream, joined);
@@ -313,7 +313,7 @@ export class RealtimeHub implements RealtimeApi {
    * socket has taken what was written: a client that stops reading stops the replay too, and the live
    * events buffered meanwhile count against its budget until it is closed as slow.
    */
-  private async pumpReplay(stream: EventStream, queue: ConnectionQueue): Promise<void> {
+  private async pumpReplay(stream: Subscription, queue: ConnectionQueue): Promise<void> {
     try {
       for (;;) {
         if (stream.ended) return;
@@ -334,7 +334,7 @@ export class RealtimeHub implements RealtimeApi {
   }
 
   /** The group of a stream's key under its current rights, made (and indexed) when it is the first. */
-  private groupFor(stream: EventStream, grouping: Grouping): SubscriptionGroup {
+  private groupFor(stream: Subscription, grouping: Grouping): SubscriptionGroup {
     const { key, encoder } = grouping(stream.access);
     let group = this.groups.get(key);
     if (!group) {
@@ -423,7 +423,7 @@ export class RealtimeHub implements RealtimeApi {
     return this.openStream(request, heartbeatMs);
   }
 
-  private async openStream(request: EventStreamRequest, heartbeatMs: number | null): Promise<EventStream> {
+  private async openStream(request: EventStreamRequest, heartbeatMs: number | null): Promise<Subscription> {
     if (this.closed) throw badInput('The server is shutting down; reconnect.');
     const rooms = checkRooms(request.rooms, request.access);
     const types = request.types?.length ? new Set(request.types) : null;
@@ -441,7 +441,7 @@ export class RealtimeHub implements RealtimeApi {
         settle: (access) => this.tip(access),
       };
     }
-    const stream = new EventStream(rooms, types, request.access, this.owner, plan);
+    const stream = new Subscription(rooms, types, request.access, this.owner, plan);
     this.streamStates.set(stream, state);
     // A stream bound for a group waits only until the operation's subscribe returns: its queue is
     // not the connection's budget (the connection's own queue is, from then on). A stream its caller
@@ -490,7 +490,7 @@ export class RealtimeHub implements RealtimeApi {
     return stream;
   }
 
-  private async add(stream: EventStream, state: ConnectionState | null): Promise<void> {
+  private async add(stream: Subscription, state: ConnectionState | null): Promise<void> {
     if (state) {
       state.streams.add(stream);
       this.count(state);
@@ -511,7 +511,7 @@ export class RealtimeHub implements RealtimeApi {
    * Looks at every heartbeating stream a quarter of a heartbeat apart (one timer for all of them: a
    * stream sends its position once it has been idle for a whole heartbeat).
    */
-  private beating(stream: EventStream, heartbeatMs: number): void {
+  private beating(stream: Subscription, heartbeatMs: number): void {
     this.beats.add(stream);
     const everyMs = Math.max(1, Math.floor(heartbeatMs / 4));
     if (this.beatTimer && this.beatTimer.everyMs <= everyMs) return;
@@ -524,7 +524,7 @@ export class RealtimeHub implements RealtimeApi {
   }
 
   /** Called by a stream as it ends. */
-  private remove(stream: EventStream): void {
+  private remove(stream: Subscription): void {
     if (this.beats.delete(stream) && this.beats.size === 0 && this.beatTimer) {
       clearInterval(this.beatTimer.timer);
       this.beatTimer = null;
@@ -611,7 +611,7 @@ export class RealtimeHub implements RealtimeApi {
     if (this.beatTimer) clearInterval(this.beatTimer.timer);
     for (const state of [...this.connections.values()]) this.release(state);
     for (const target of this.index.targets()) {
-      if (target instanceof EventStream) target.end();
+      if (target instanceof Subscription) target.end();
     }
     for (const group of [...this.groups.values()]) this.index.remove(group);
     this.groups.clear();

@@ -1,7 +1,7 @@
 /**
  * A `since` replay, read from the event log one page at a time as the subscriber consumes it: a
  * replay holds at most one page in memory however far back `since` is, and one whose client stops
- * reading stops reading the log too (REALTIME-PITFALLS.md 12). The seam with the live stream stays
+ * reading stops reading the log too (a replay is a cost the client chooses). The seam with the live stream stays
  * in the hub (live first, buffered; then this replay; then the buffered events after `lastId`).
  *
  * Also the per-connection bound on replays in flight: a replay holds a slot from `open` until its

@@ -14,9 +14,9 @@ import {
 import { checkRooms, wanted } from './room-check.js';
 import type { EventLog } from '../domain/ports.js';
 import type { EventStreamRequest, RealtimeApi } from './realtime-api.js';
-import type { StreamItem } from './event-stream.js';
+import type { StreamItem } from './subscription.js';
 
-export { isStreamPosition, type StreamItem, type StreamPosition } from './event-stream.js';
+export { isStreamPosition, type StreamItem, type StreamPosition } from './subscription.js';
 
 const PAGE = 500;
 /** Events one history request may read to fill a filtered page, so a rare filter cannot scan the log. */

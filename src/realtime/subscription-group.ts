@@ -11,7 +11,7 @@ import type { ReadAccess } from '../domain/access/read-access.js';
 import { performance } from 'node:perf_hooks';
 import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
 import type { ConnectionQueue } from './connection-queue.js';
-import type { StreamPosition } from './event-stream.js';
+import type { StreamPosition } from './subscription.js';
 import { wanted } from './room-check.js';
 import type { RoutedTarget } from './room-index.js';
 
@@ -141,7 +141,7 @@ export class SubscriptionGroup implements RoutedTarget {
   /**
    * Writes one payload to every member. A large group is written a slice at a time, yielding to the
    * event loop after FAN_OUT_SLICE_MS of work, so that accepts, pings and other sockets' reads
-   * interleave (REALTIME-PITFALLS.md 15); the group's later events wait behind it, so each member
+   * interleave (a busy Node process accepts one connection per turn); the group's later events wait behind it, so each member
    * still gets them in order. A member that joins meanwhile was sent this event by its own stream;
    * one that leaves gets nothing more.
    */

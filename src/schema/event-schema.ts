@@ -18,7 +18,7 @@ import { ProposalRef, VoteRef } from './consensus-schema.js';
 import { ElectionRef } from './election-schema.js';
 import { AlertRef, FleetStatsRef } from './system-schema.js';
 import { TaskRef, TaskStatus } from './task-schema.js';
-import { isStreamPosition, type StreamItem, type StreamPosition } from '../realtime/event-stream.js';
+import { isStreamPosition, type StreamItem, type StreamPosition } from '../realtime/subscription.js';
 import { z } from 'zod';
 
 export const EventType = builder.enumType('EventType', { values: EVENT_TYPES });

@@ -19,7 +19,7 @@ import type { FrameSink } from '../realtime/connection-queue.js';
 import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
 import type { ColonyContext } from '../schema/context.js';
 import { toClientError } from '../schema/errors.js';
-import { groupingFor } from './subscription-grouping.js';
+import { groupingFor } from './grouping.js';
 
 /** How often an idle stream sends a comment, so that proxies and browsers keep it open (Yoga's). */
 export const SSE_PING_MS = 12_000;

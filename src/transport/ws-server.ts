@@ -23,7 +23,7 @@ import { withClientErrors } from '../schema/errors.js';
 import { AuthError, connectionParamsToken, type TokenVerifier } from '../auth/token-verifier.js';
 import type { Limits } from '../config.js';
 import { SubscribeGuard } from './limits-ws.js';
-import { groupingFor } from './subscription-grouping.js';
+import { groupingFor } from './grouping.js';
 import { WriteBatch } from './write-batch.js';
 import type { ServerContext } from './yoga.js';
 import { TOKEN_CLOSE_CODE, WsSession } from './ws-session.js';

@@ -46,10 +46,10 @@ export interface StreamOwner {
   /** An event was handed to an iterating consumer. */
   delivered(): void;
   /** `bytes` more (or fewer) wait in an iterated stream of this connection. */
-  queued(stream: EventStream, bytes: number): void;
-  ended(stream: EventStream): void;
+  queued(stream: Subscription, bytes: number): void;
+  ended(stream: Subscription): void;
   /** A positioned stream begins its heartbeats: call `beat` every so often until it ends. */
-  beating(stream: EventStream, heartbeatMs: number): void;
+  beating(stream: Subscription, heartbeatMs: number): void;
 }
 
 /** How a grouped positioned stream writes its positions, and whether its connection is idle. */
@@ -91,7 +91,7 @@ function sizeOf(item: StreamItem): number {
   return size;
 }
 
-export class EventStream implements RoutedTarget, AsyncIterableIterator<StreamItem> {
+export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamItem> {
   readonly size = 1;
   private queue: StreamItem[] = [];
   /** Bytes of this stream counted against the connection's budget now. */

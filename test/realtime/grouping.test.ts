@@ -6,7 +6,7 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { READ_ALL, type ReadAccess } from '../../src/domain/access/read-access.js';
-import { groupingFor } from '../../src/transport/subscription-grouping.js';
+import { groupingFor } from '../../src/transport/grouping.js';
 
 const STREAM = `subscription Resume($since: ID, $rooms: [String!]) {
   eventStream(rooms: $rooms, since: $since) { ... on Event { id } ... on StreamPosition { cursor } }
