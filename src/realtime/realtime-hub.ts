@@ -150,6 +150,8 @@ export class RealtimeHub implements RealtimeApi {
   private readonly operations = new WeakMap<ClientConnection, OperationSlot>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  /** The log's newest id, being read for every caller since the read was asked for (`lastIdSoon`). */
+  private pendingLastId: Promise<string | null> | null = null;
   /** Heartbeat cursors per reader's rights, read at most once per TIP_TTL_MS (see `tip`). */
   private readonly tips = new Map<string, { at: number; id: Promise<string | null> }>();
   /** `since` replays still reading the log. */
@@ -433,7 +435,7 @@ export class RealtimeHub implements RealtimeApi {
     // A positioned stream's first cursor is the newest id before its live side registers.
     let plan: PositionPlan | null = null;
     if (heartbeatMs !== null) {
-      const start = await log.lastId();
+      const start = await this.lastIdSoon();
       plan = {
         heartbeatMs,
         start,
@@ -466,7 +468,7 @@ export class RealtimeHub implements RealtimeApi {
       await this.add(stream, state);
       stream.announce(request.since);
       // Where the live side took over: a positioned replay stops there (live events follow it).
-      const upTo = plan ? await log.lastId() : undefined;
+      const upTo = plan ? await this.lastIdSoon() : undefined;
       if (plan && request.since === null && upTo === plan.start) {
         stream.endBuffering(plan.start);
         return stream;
@@ -567,6 +569,23 @@ export class RealtimeHub implements RealtimeApi {
       largest = Math.max(largest, bytes);
     }
     return { total, largest };
+  }
+
+  /**
+   * The log's newest id, read once for every caller that asks before the read starts (at the end of
+   * this turn): a read that starts after the call answers it as truly as one of its own, and a storm
+   * of subscribes then costs the engine one read a turn instead of two per subscribe.
+   */
+  private lastIdSoon(): Promise<string | null> {
+    if (this.pendingLastId) return this.pendingLastId;
+    const read = new Promise<string | null>((resolve, reject) =>
+      setImmediate(() => {
+        this.pendingLastId = null;
+        this.options.engine.log.lastId().then(resolve, reject);
+      }),
+    );
+    this.pendingLastId = read;
+    return read;
   }
 
   /**

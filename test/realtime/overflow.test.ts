@@ -70,6 +70,8 @@ async function pausedWs(app: TestApp, query: string): Promise<PausedReader> {
 
 async function pausedSse(app: TestApp, query: string): Promise<PausedReader> {
   let socket: Socket | null = null;
+  let responded!: () => void;
+  const response = new Promise<void>((resolve) => (responded = resolve));
   let events = 0;
   const ended = new Promise<{ complete: boolean; events: number }>((resolve, reject) => {
     const req = httpRequest(app.graphqlUrl, {
@@ -78,6 +80,7 @@ async function pausedSse(app: TestApp, query: string): Promise<PausedReader> {
     });
     req.on('response', (res) => {
       socket = res.socket;
+      responded();
       let text = '';
       res.on('data', (chunk: Buffer) => {
         text += chunk.toString();
@@ -96,7 +99,7 @@ async function pausedSse(app: TestApp, query: string): Promise<PausedReader> {
     req.end(JSON.stringify({ query }));
   });
   ended.catch(() => undefined);
-  await untilSubscribed(stats(app), 1);
+  await Promise.all([response, untilSubscribed(stats(app), 1)]);
   (socket as Socket | null)!.pause();
   return { resume: () => (socket as Socket | null)!.resume(), ended };
 }
