@@ -6,7 +6,19 @@ import type { ReadAccess } from '../domain/access/read-access.js';
 import type { EventType, StoredEvent } from '../domain/events/event-types.js';
 import type { StreamPosition } from './subscription.js';
 
+/** A connection's transport, as a label for logs and metrics (the hub never branches on it). */
 export type Transport = 'ws' | 'sse';
+
+/** How a transport's connections live, as the transport tells the hub. */
+export interface ConnectionKind {
+  readonly transport: Transport;
+  /**
+   * One subscription makes the connection (an SSE response: a query sent with `Accept:
+   * text/event-stream` never becomes one): it counts from that subscription and ends with it.
+   * Otherwise (a WebSocket) it counts from its opening and lives until it is released.
+   */
+  readonly singleSubscription: boolean;
+}
 
 /**
  * One client connection (a WebSocket, or an SSE response). Subscriptions opened on it share its

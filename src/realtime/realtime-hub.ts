@@ -27,7 +27,7 @@ import type {
   EventStreamRequest,
   RealtimeApi,
   RealtimeStats,
-  Transport,
+  ConnectionKind,
 } from './realtime-api.js';
 import { LogReplay, ReplaySlots, STREAM_REPLAY_PAGE } from './replay.js';
 import { checkRooms, roomsDenied } from './room-check.js';
@@ -83,6 +83,8 @@ interface ConnectionState {
   close: ((code: number, reason: string) => void) | null;
   counted: boolean;
   released: boolean;
+  /** It ends with its one subscription (ConnectionKind). */
+  singleSubscription: boolean;
   replays: ReplaySlots;
 }
 
@@ -190,11 +192,11 @@ export class RealtimeHub implements RealtimeApi {
    * `sink`, when given, is where groups write its frames (see `deliverDirect`).
    */
   connect(
-    transport: Transport,
+    kind: ConnectionKind,
     close: ((code: number, reason: string) => void) | null,
     sink: FrameSink | null = null,
   ): HubConnection {
-    const connection = { id: randomUUID(), transport };
+    const connection = { id: randomUUID(), transport: kind.transport };
     const state: ConnectionState = {
       connection,
       queuedBytes: 0,
@@ -203,6 +205,7 @@ export class RealtimeHub implements RealtimeApi {
       close,
       counted: false,
       released: false,
+      singleSubscription: kind.singleSubscription,
       replays: new ReplaySlots(this.options.maxReplaysPerConnection ?? 2, (delta) => {
         if (delta === 0) this.options.onReplay?.('refused');
         else {
@@ -217,9 +220,7 @@ export class RealtimeHub implements RealtimeApi {
         onOverflow: (queued) => this.closeSlow(state, queued),
       });
     }
-    // A WebSocket counts from its opening; an SSE response from its first subscription (a query sent
-    // with `Accept: text/event-stream` never becomes a connection).
-    if (transport === 'ws') this.count(state);
+    if (!kind.singleSubscription) this.count(state);
     const handle: HubConnection = { ...connection, release: () => this.release(state) };
     this.states.set(handle, state);
     return handle;
@@ -538,8 +539,7 @@ export class RealtimeHub implements RealtimeApi {
     const state = this.streamStates.get(stream);
     if (state) {
       state.streams.delete(stream);
-      // An SSE response is one subscription: when it ends, so does the connection.
-      if (state.connection.transport === 'sse' && state.streams.size === 0) this.release(state);
+      if (state.singleSubscription && state.streams.size === 0) this.release(state);
     }
   }
 

@@ -16,10 +16,14 @@ import { Readable } from 'node:stream';
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { FrameSink } from '../realtime/connection-queue.js';
+import type { ConnectionKind } from '../realtime/realtime-api.js';
 import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
 import type { ColonyContext } from '../schema/context.js';
 import { toClientError } from '../schema/errors.js';
 import { groupingFor } from './grouping.js';
+
+/** An SSE response is one subscription: a connection from its subscription to its end. */
+export const SSE_RESPONSE: ConnectionKind = { transport: 'sse', singleSubscription: true };
 
 /** How often an idle stream sends a comment, so that proxies and browsers keep it open (Yoga's). */
 export const SSE_PING_MS = 12_000;
@@ -150,7 +154,7 @@ export function openSseConnection(
   res: ServerResponse | undefined,
 ): { operation: ColonyContext['connection']; connection: HubConnection } {
   const channel = new SseChannel(res);
-  const connection = hub.connect('sse', () => channel.abort(), channel.sink);
+  const connection = hub.connect(SSE_RESPONSE, () => channel.abort(), channel.sink);
   const operation = hub.operation(connection);
   requests.set(operation as ClientConnectionKey, { connection, channel });
   // Whatever ends the response (the client, a proxy, the server) ends its subscriptions.

@@ -16,6 +16,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../logger.js';
 import type { FrameSink } from '../realtime/connection-queue.js';
+import type { ConnectionKind } from '../realtime/realtime-api.js';
 import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
 import type { Framing } from '../realtime/subscription-group.js';
 import type { ColonyContext } from '../schema/context.js';
@@ -60,6 +61,9 @@ interface EnvelopedRoot {
   /** The operation's id, for its frames. */
   id: string;
 }
+
+/** A WebSocket is a connection from its opening to its close, whatever its subscriptions. */
+export const WEBSOCKET: ConnectionKind = { transport: 'ws', singleSubscription: false };
 
 const SUFFIX = Buffer.from('}');
 const TEXT = { binary: false } as const;
@@ -207,7 +211,7 @@ export function createWsServer(options: WsServerOptions): WsServer {
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const raw = request.socket instanceof NetSocket ? request.socket : null;
     const connection = options.hub.connect(
-      'ws',
+      WEBSOCKET,
       (code, reason) => socket.close(code, reason),
       frameSink(socket, raw, batch),
     );

@@ -20,6 +20,8 @@ import { startApp, type TestApp } from '../support/app.js';
 import { untilSubscribed } from '../support/subscriptions.js';
 import { hsToken, SECRET } from '../support/tokens.js';
 
+/** A WebSocket's kind of connection, as ws-server.ts declares it. */
+const WS = { transport: 'ws', singleSubscription: false } as const;
 let t: TestApp | null = null;
 const cleanup: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -279,7 +281,7 @@ describe('rights in the group key', () => {
         bufferedBytes: () => 0,
         onDrain: (callback) => setImmediate(callback),
       };
-      const connection = hub.connect('ws', null, sink);
+      const connection = hub.connect(WS, null, sink);
       const operation = hub.operation(connection);
       await hub.open({ rooms: null, types: null, since: null, connection: operation, access });
       const context = { access, connection: operation };
