@@ -4,6 +4,7 @@
  */
 import type { ReadAccess } from '../domain/access/read-access.js';
 import type { EventType, StoredEvent } from '../domain/events/event-types.js';
+import type { RealtimeSnapshot } from '../domain/ports.js';
 import type { StreamPosition } from './subscription.js';
 
 /** A connection's transport, as a label for logs and metrics (the hub never branches on it). */
@@ -51,15 +52,8 @@ export interface RoomStat {
   subscribers: number;
 }
 
-export interface RealtimeStats {
-  activeConnections: number;
-  totalConnections: number;
-  totalDisconnections: number;
-  activeSubscriptions: number;
-  rooms: RoomStat[];
-  eventsPublished: number;
-  messagesDelivered: number;
-}
+/** The cluster's figures: every instance's counters (declared once, in RealtimeSnapshot) summed. */
+export type RealtimeStats = Omit<RealtimeSnapshot, 'rooms'> & { rooms: RoomStat[] };
 
 export interface RealtimeApi {
   /**
