@@ -1,20 +1,20 @@
 /**
  * Event fan-out, measured from outside, every system in the same run with the same load generator:
- *   npm run bench            (BENCH_QUICK=1: N = 1 000 only)
+ *   npm run bench            (BENCH_QUICK=1: N = 1 000 only; BENCH_SMOKE=1: 100 subscribers, to see it run)
  *
  * Each server runs in a process of its own (bench/server.ts), the load generator in another
  * (bench/load.ts). Systems: the raw `ws` limit (one pre-built frame sent to every socket), Socket.IO 4
- * with a room, a hand-rolled Yoga + graphql-ws + createPubSub server, and Colony on the embedded
- * engine and on Redis (a private redis-server on a free port); at N = 1 000 also the Yoga server and
- * Colony over SSE. Prints a table and writes bench/results/latest.json.
+ * with a room, a hand-rolled Yoga + graphql-ws + createPubSub server, and Colony's `events` and
+ * `eventStream` on the embedded engine and on Redis (a private redis-server on a free port); at
+ * N = 1 000 also the Yoga server and Colony over SSE. Each server measures its own event loop
+ * during the publishing phase (the longest turn). Then the reconnect storm (bench/storm.ts).
+ * Prints tables and writes bench/results/latest.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import type { LoadPlan, LoadResult } from './load.js';
+import { startRedis, startServer, stopServer } from './processes.js';
 
 interface SystemSpec {
   name: string;
@@ -29,6 +29,8 @@ interface SystemSpec {
 
 const COLONY_DOC = (alias: string) =>
   `subscription { ${alias}events(rooms: ["bench"]) { id type payload { ... on CustomEventPayload { data } } } }`;
+const STREAM_DOC = (alias: string) =>
+  `subscription { ${alias}eventStream(rooms: ["bench"]) { ... on Event { id type payload { ... on CustomEventPayload { data } } } ... on StreamPosition { cursor live } } }`;
 const COLONY_PUBLISH = 'mutation ($data: JSON!) { broadcast(room: "bench", data: $data) { id } }';
 
 const SYSTEMS: SystemSpec[] = [
@@ -69,6 +71,21 @@ const SYSTEMS: SystemSpec[] = [
     publish: COLONY_PUBLISH,
   },
   {
+    name: 'Colony eventStream (embedded)',
+    server: 'colony',
+    protocol: 'graphql-ws',
+    document: () => STREAM_DOC(''),
+    publish: COLONY_PUBLISH,
+  },
+  {
+    name: 'Colony eventStream (Redis)',
+    server: 'colony',
+    redis: true,
+    protocol: 'graphql-ws',
+    document: () => STREAM_DOC(''),
+    publish: COLONY_PUBLISH,
+  },
+  {
     name: 'Yoga + createPubSub, over SSE',
     server: 'yoga',
     protocol: 'sse',
@@ -84,6 +101,14 @@ const SYSTEMS: SystemSpec[] = [
     document: () => COLONY_DOC(''),
     publish: COLONY_PUBLISH,
   },
+  {
+    name: 'Colony eventStream (embedded), over SSE',
+    server: 'colony',
+    protocol: 'sse',
+    scenarios: ['N = 1 000'],
+    document: () => STREAM_DOC(''),
+    publish: COLONY_PUBLISH,
+  },
 ];
 
 interface Scenario {
@@ -97,9 +122,13 @@ interface Scenario {
 }
 
 const quick = process.env.BENCH_QUICK === '1';
+/** BENCH_SMOKE=1: a few subscribers and events, only to see every part run (no figures to keep). */
+const smoke = process.env.BENCH_SMOKE === '1';
 const SCENARIOS: Scenario[] = [
-  { label: 'N = 1 000', subscribers: 1000, events: 200, distinct: 1 },
-  ...(quick
+  smoke
+    ? { label: 'N = 1 000', subscribers: 100, events: 20, distinct: 1 }
+    : { label: 'N = 1 000', subscribers: 1000, events: 200, distinct: 1 },
+  ...(quick || smoke
     ? []
     : [
         { label: 'N = 10 000', subscribers: 10_000, events: 6, distinct: 1 },
@@ -112,66 +141,6 @@ const SCENARIOS: Scenario[] = [
         },
       ]),
 ];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis(): Promise<{ url: string; stop(): void }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'colony-bench-redis-'));
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'yes'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  // Ready when it answers a PING.
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(port, '127.0.0.1', () => c.write('PING\r\n'));
-      c.once('data', () => {
-        c.end();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
-    });
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url,
-    stop: () => {
-      child.kill('SIGTERM');
-      setTimeout(() => rmSync(dir, { recursive: true, force: true }), 500).unref();
-    },
-  };
-}
-
-function startServer(
-  spec: SystemSpec,
-  redisUrl: string | null,
-): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', 'bench/server.ts', spec.server, ...(redisUrl ? [redisUrl] : [])],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => resolve({ child, url: (JSON.parse(line) as { url: string }).url }));
-    child.once('exit', (code) => reject(new Error(`${spec.server} exited with ${code}`)));
-  });
-}
 
 function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', JSON.stringify(plan)], {
@@ -191,6 +160,8 @@ function runLoad(plan: LoadPlan): Promise<LoadResult> {
 interface Row extends LoadResult {
   system: string;
   scenario: string;
+  /** The server's longest event-loop turn (ms) while events were published and delivered. */
+  loopMaxMs: number;
 }
 
 const rows: Row[] = [];
@@ -201,12 +172,17 @@ try {
     for (const spec of SYSTEMS) {
       if (scenario.only && !scenario.only.includes(spec.server)) continue;
       if (spec.scenarios && !spec.scenarios.includes(scenario.label)) continue;
-      const { child, url } = await startServer(spec, spec.redis ? redis.url : null);
+      const server = await startServer(spec.server, spec.redis ? redis.url : null);
+      const { child, url } = server;
+      let stopped = false;
       try {
+        const stream = spec.name.includes('eventStream');
         const documents =
           scenario.distinct === 1
             ? [spec.document(0)]
-            : Array.from({ length: scenario.distinct }, (_, i) => COLONY_DOC(`e${i}: `));
+            : Array.from({ length: scenario.distinct }, (_, i) =>
+                stream ? STREAM_DOC(`e${i}: `) : COLONY_DOC(`e${i}: `),
+              );
         const result = await runLoad({
           protocol: spec.protocol,
           url,
@@ -218,13 +194,15 @@ try {
           publish: spec.publish,
           pad: 40,
         });
-        rows.push({ system: spec.name, scenario: scenario.label, ...result });
-        process.stderr.write(`${scenario.label} · ${spec.name}: ${JSON.stringify(result)}\n`);
+        stopped = true;
+        const loop = await stopServer(server);
+        const row = { system: spec.name, scenario: scenario.label, ...result, loopMaxMs: loop?.maxMs ?? NaN };
+        rows.push(row);
+        process.stderr.write(`${scenario.label} · ${spec.name}: ${JSON.stringify(row)}\n`);
       } catch (error) {
         process.stderr.write(`${scenario.label} · ${spec.name}: failed: ${String(error)}\n`);
       } finally {
-        child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
+        if (!stopped) await stopServer(server);
       }
     }
   }
@@ -238,12 +216,12 @@ console.log(
   `\n${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${((Date.now() - begun) / 1000).toFixed(0)} s\n`,
 );
 console.log(
-  '| scenario | system | deliveries/s | p50 ms | p99 ms | server CPU µs/delivery | RSS/conn KB | lost | dup | out of order | frame B |',
+  '| scenario | system | deliveries/s | p50 ms | p99 ms | server CPU µs/delivery | RSS/conn KB | longest turn ms | lost | dup | out of order | frame B |',
 );
-console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) {
   console.log(
-    `| ${r.scenario} | ${r.system} | ${k(r.deliveriesPerSec)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.cpuUsPerDelivery)} | ${f(r.rssKbPerConnection)} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.frameBytes} |`,
+    `| ${r.scenario} | ${r.system} | ${k(r.deliveriesPerSec)} | ${f(r.p50)} | ${f(r.p99)} | ${f(r.cpuUsPerDelivery)} | ${f(r.rssKbPerConnection)} | ${f(r.loopMaxMs)} | ${r.lost} | ${r.duplicates} | ${r.outOfOrder} | ${r.frameBytes} |`,
   );
 }
 
@@ -265,6 +243,18 @@ for (const scenario of SCENARIOS) {
     `| ${scenario.label} | ${ratio(embedded.cpuUsPerDelivery, raw?.cpuUsPerDelivery)} | ${ratio(onRedis?.cpuUsPerDelivery, embedded.cpuUsPerDelivery)} | ${ratio(embedded.deliveriesPerSec, yoga?.deliveriesPerSec)} | ${ratio(embedded.p99, raw?.p99)} |`,
   );
 }
+console.log(
+  '\n| scenario | eventStream CPU ÷ events, embedded (≤ 1.2) | same, Redis (≤ 1.2) | events CPU ÷ raw ws (≤ 1.4 at 1 000, ≤ 1.6 at 10 000) | eventStream CPU ÷ raw ws | SSE eventStream ÷ SSE events |',
+);
+console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+for (const scenario of SCENARIOS) {
+  const at = (system: string) => find(scenario.label, system)?.cpuUsPerDelivery;
+  const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined ? f(a / b, 2) : '–');
+  const raw = at(SYSTEMS[0]!.name);
+  console.log(
+    `| ${scenario.label} | ${ratio(at('Colony eventStream (embedded)'), at('Colony (embedded)'))} | ${ratio(at('Colony eventStream (Redis)'), at('Colony (Redis)'))} | ${ratio(at('Colony (embedded)'), raw)} | ${ratio(at('Colony eventStream (embedded)'), raw)} | ${ratio(at('Colony eventStream (embedded), over SSE'), at('Colony (embedded), over SSE'))} |`,
+  );
+}
 const sseYoga = find('N = 1 000', 'Yoga + createPubSub, over SSE');
 const sseColony = find('N = 1 000', 'Colony (embedded), over SSE');
 if (sseYoga && sseColony) {
@@ -278,5 +268,12 @@ writeFileSync(
   JSON.stringify({ at: new Date().toISOString(), cpus: cpus().length, node: process.version, rows }, null, 2),
 );
 console.log(
-  '\nLatency: from just before the publishing POST to receipt, both in the load generator (loopback).',
+  "\nLatency: from just before the publishing POST to receipt, both in the load generator (loopback). Longest turn: the server's own monitorEventLoopDelay over the publishing phase.",
 );
+
+// The reconnect storm, in a process of its own (it runs its clients and its publisher itself).
+const storm = spawn(process.execPath, ['--import', 'tsx', 'bench/storm.ts'], {
+  stdio: 'inherit',
+  env: { ...process.env, ...(smoke ? { BENCH_STORM_N: '100' } : {}) },
+});
+await new Promise((resolve) => storm.once('exit', resolve));

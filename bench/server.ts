@@ -1,14 +1,17 @@
 /**
  * One server under test, in a process of its own so that its CPU and memory can be read from /proc:
  *   tsx bench/server.ts <raw-ws | socket.io | yoga | colony> [redis url]
- * Prints one JSON line `{"url": …}` once listening; SIGUSR2 runs a full GC (for the RSS reading,
- * when started with --expose-gc); SIGTERM stops it.
+ * Prints one JSON line `{"url": …}` once listening (on BENCH_PORT, any free port when 0 or unset);
+ * SIGUSR2 runs a full GC (for the RSS reading, when started with --expose-gc); SIGHUP starts a new
+ * measurement of its event loop (perf_hooks' monitorEventLoopDelay: the longest turn, and the p99);
+ * SIGTERM stops it, printing `{"loop": {"maxMs", "p99Ms"}}` for the turns since the last SIGHUP.
  *
  * Every server sends the same event body, { n, t, pad }, to subscribers of the room "bench", and
  * publishes on a POST: the GraphQL servers through their `broadcast` mutation, the two references
  * that are not GraphQL on POST /publish.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Server as SocketIoServer } from 'socket.io';
@@ -28,8 +31,10 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+const PORT = Number(process.env.BENCH_PORT ?? 0);
+
 async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(PORT, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
@@ -72,10 +77,13 @@ async function socketIo(): Promise<{ url: string; stop(): Promise<void> }> {
 async function colony(): Promise<{ url: string; stop(): Promise<void> }> {
   const config = parseConfig(
     {
-      PORT: '0',
+      PORT: String(PORT),
       HOST: '127.0.0.1',
       METRICS_INTERVAL_MS: '0',
-      ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bench${process.pid}` } : {}),
+      // A restarted server (the reconnect storm) reads the same log as the one before it.
+      ...(redisUrl
+        ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: process.env.BENCH_KEY_PREFIX ?? `bench${process.pid}` }
+        : {}),
     },
     'bench',
   );
@@ -98,9 +106,17 @@ const starters: Record<string, () => Promise<{ url: string; stop(): Promise<void
 };
 const start = starters[system ?? ''];
 if (!start) throw new Error(`unknown system ${system}`);
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
 const running = await start();
 process.on('SIGUSR2', () => (globalThis as { gc?: () => void }).gc?.());
+process.on('SIGHUP', () => loop.reset());
 process.on('SIGTERM', () => {
+  loop.disable();
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  process.stdout.write(
+    `${JSON.stringify({ loop: { maxMs: ms(loop.max), p99Ms: ms(loop.percentile(99)) } })}\n`,
+  );
   void running.stop().finally(() => process.exit(0));
 });
 process.stdout.write(`${JSON.stringify({ url: running.url })}\n`);

@@ -40,12 +40,14 @@ function clientFrame(opcode: number, payload: Buffer): Buffer {
 
 /**
  * Opens a WebSocket to `url` (ws://host:port/path) and calls `onText` with each text message's bytes
- * (a view into the read buffer: copy what you keep). Rejects if the server does not switch protocols.
+ * (a view into the read buffer: copy what you keep), and `onClose` with the close code (1006 when
+ * an open connection dropped without one). Rejects if the server does not switch protocols.
  */
 export function openWebSocket(
   url: string,
   protocol: string | null,
   onText: (message: Buffer) => void,
+  onClose?: (code: number) => void,
 ): Promise<LightSocket> {
   const { hostname, port, pathname } = new URL(url);
   const key = randomBytes(16).toString('base64');
@@ -58,6 +60,7 @@ export function openWebSocket(
     let handshake: Buffer | null = Buffer.alloc(0);
     let pending: Buffer | null = null;
     let fragments: Buffer[] | null = null;
+    let closeCode = 1006;
     const light: LightSocket = {
       send: (text) => void socket.write(clientFrame(0x1, Buffer.from(text))),
       close: () => {
@@ -98,7 +101,10 @@ export function openWebSocket(
             }
           }
         } else if (opcode === 0x9) socket.write(clientFrame(0xa, payload));
-        else if (opcode === 0x8) socket.end();
+        else if (opcode === 0x8) {
+          if (closeCode === 1006 && payload.length >= 2) closeCode = payload.readUInt16BE(0);
+          socket.end();
+        }
       }
       pending = at < buf.length ? Buffer.from(buf.subarray(at)) : null;
     };
@@ -128,5 +134,9 @@ export function openWebSocket(
       if (rest.length) frames(rest);
     });
     socket.on('error', reject);
+    // Only for a socket that opened: a failed open rejects instead.
+    socket.once('close', () => {
+      if (handshake === null) onClose?.(closeCode);
+    });
   });
 }

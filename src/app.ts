@@ -37,6 +37,8 @@ export interface App {
   stop(options?: StopOptions): Promise<void>;
   readonly colony: Colony;
   readonly engine: Engine;
+  /** The realtime core (its figures, and the bytes waiting for slow readers). */
+  readonly realtime: RealtimeHub;
 }
 
 async function createEngine(config: Config, logger: Logger, clock: Clock): Promise<Engine> {
@@ -276,6 +278,7 @@ export async function buildApp(
   return {
     colony,
     engine,
+    realtime,
     stop,
     start: () =>
       new Promise((resolve, reject) => {

@@ -18,7 +18,19 @@ export interface FrameSink {
   bufferedBytes(): number;
   /** Calls back once everything buffered has been sent (soon, asynchronously, when nothing is). */
   onDrain(callback: () => void): void;
+  /**
+   * Whether what is buffered is only held until the end of this turn (a corked socket) rather than
+   * refused by the kernel. Absent: never.
+   */
+  holding?(): boolean;
 }
+
+/**
+ * Bytes a replay may have written and not yet sent while its socket is only held for the end of the
+ * turn: its frames of one turn leave in one system call, and a client that stops reading stops the
+ * replay within this much.
+ */
+export const REPLAY_WINDOW = 64 * 1024;
 
 export interface QueueOptions {
   maxBytes: number;
@@ -41,11 +53,14 @@ export class ConnectionQueue {
     private readonly options: QueueOptions,
   ) {}
 
-  /** Appends one live frame; past the bound the connection is reported as slow. */
-  push(frame: Buffer): void {
+  /**
+   * Appends one live frame; past the bound the connection is reported as slow. `counted`: whether it
+   * is a message delivered (an event) or one of the stream's own (a position).
+   */
+  push(frame: Buffer, counted = true): void {
     if (this.overflowed) return;
     this.sink.write(frame);
-    this.figures.messagesDelivered++;
+    if (counted) this.figures.messagesDelivered++;
     const queued = this.sink.bufferedBytes();
     if (queued > this.options.maxBytes + this.allowance) {
       this.overflowed = true;
@@ -65,6 +80,15 @@ export class ConnectionQueue {
       this.waitingForDrain = false;
       this.allowance = 0;
     });
+  }
+
+  /**
+   * Whether a replay may write its next frame now: nothing is waiting, or only this turn's frames,
+   * and fewer than REPLAY_WINDOW bytes of them.
+   */
+  readyForReplay(): boolean {
+    const buffered = this.sink.bufferedBytes();
+    return buffered === 0 || (buffered < REPLAY_WINDOW && (this.sink.holding?.() ?? false));
   }
 
   /** Bytes written and not yet handed to the kernel. */

@@ -4,8 +4,22 @@
  */
 import type { ReadAccess } from '../domain/access/read-access.js';
 import type { EventType, StoredEvent } from '../domain/events/event-types.js';
+import type { RealtimeSnapshot } from '../domain/ports.js';
+import type { StreamPosition } from './subscription.js';
 
+/** A connection's transport, as a label for logs and metrics (the hub never branches on it). */
 export type Transport = 'ws' | 'sse';
+
+/** How a transport's connections live, as the transport tells the hub. */
+export interface ConnectionKind {
+  readonly transport: Transport;
+  /**
+   * One subscription makes the connection (an SSE response: a query sent with `Accept:
+   * text/event-stream` never becomes one): it counts from that subscription and ends with it.
+   * Otherwise (a WebSocket) it counts from its opening and lives until it is released.
+   */
+  readonly singleSubscription: boolean;
+}
 
 /**
  * One client connection (a WebSocket, or an SSE response). Subscriptions opened on it share its
@@ -38,15 +52,8 @@ export interface RoomStat {
   subscribers: number;
 }
 
-export interface RealtimeStats {
-  activeConnections: number;
-  totalConnections: number;
-  totalDisconnections: number;
-  activeSubscriptions: number;
-  rooms: RoomStat[];
-  eventsPublished: number;
-  messagesDelivered: number;
-}
+/** The cluster's figures: every instance's counters (declared once, in RealtimeSnapshot) summed. */
+export type RealtimeStats = Omit<RealtimeSnapshot, 'rooms'> & { rooms: RoomStat[] };
 
 export interface RealtimeApi {
   /**
@@ -54,6 +61,14 @@ export interface RealtimeApi {
    * anything is sent; the returned iterator ends when the client unsubscribes or the hub closes.
    */
   open(request: EventStreamRequest): Promise<AsyncIterableIterator<StoredEvent>>;
+  /**
+   * Opens a stream of events and `StreamPosition`s (`eventStream`), delivered like any other; a
+   * position every `heartbeatMs` while idle (0: never).
+   */
+  openPositioned(
+    request: EventStreamRequest,
+    heartbeatMs: number,
+  ): Promise<AsyncIterableIterator<StoredEvent | StreamPosition>>;
   /** The figures of every instance together. */
   stats(): Promise<RealtimeStats>;
 }

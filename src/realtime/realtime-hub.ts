@@ -8,24 +8,37 @@
  * happens per subscriber.
  */
 import { randomUUID } from 'node:crypto';
-import type { ReadAccess } from '../domain/access/read-access.js';
-import { badInput, forbidden } from '../domain/errors.js';
-import type { StoredEvent } from '../domain/events/event-types.js';
-import { isRoomName } from '../domain/events/rooms.js';
-import type { Engine, RealtimeSnapshot } from '../domain/ports.js';
+import { READ_ALL, type ReadAccess } from '../domain/access/read-access.js';
+import { badInput } from '../domain/errors.js';
+import { compareEventIds, type StoredEvent } from '../domain/events/event-types.js';
+import type { Engine, EventLog, RealtimeSnapshot } from '../domain/ports.js';
 import { ConnectionQueue, SLOW_CONSUMER, type FrameSink } from './connection-queue.js';
-import { EventStream, type StreamOwner } from './event-stream.js';
+import {
+  Subscription,
+  isStreamPosition,
+  type PositionPlan,
+  type PositionWriter,
+  type StreamItem,
+  type StreamOwner,
+} from './subscription.js';
 import { clusterStats, emptyCounters } from './realtime-figures.js';
 import type {
   ClientConnection,
   EventStreamRequest,
   RealtimeApi,
   RealtimeStats,
-  Transport,
+  ConnectionKind,
 } from './realtime-api.js';
-import { LogReplay, ReplaySlots } from './replay.js';
+import { LogReplay, ReplaySlots, STREAM_REPLAY_PAGE } from './replay.js';
+import { checkRooms, roomsDenied } from './room-check.js';
 import { RoomIndex, type RoutedTarget } from './room-index.js';
-import { SubscriptionGroup, type EventEncoder, type Framing, type Member } from './subscription-group.js';
+import {
+  SubscriptionGroup,
+  TurnBudget,
+  type EventEncoder,
+  type Framing,
+  type Member,
+} from './subscription-group.js';
 
 /** A subscription's group key and executor for given read rights. */
 export type Grouping = (access: ReadAccess) => { key: string; encoder: () => EventEncoder };
@@ -65,18 +78,20 @@ interface ConnectionState {
   queuedBytes: number;
   /** Frames for the groups to append to (a WebSocket, an SSE response); null without a sink. */
   queue: ConnectionQueue | null;
-  streams: Set<EventStream>;
+  streams: Set<Subscription>;
   /** How the transport closes it (WS: close 4008; SSE: drop the response); null: just end its streams. */
   close: ((code: number, reason: string) => void) | null;
   counted: boolean;
   released: boolean;
+  /** It ends with its one subscription (ConnectionKind). */
+  singleSubscription: boolean;
   replays: ReplaySlots;
 }
 
 /** One operation on a connection that can take frames: where its stream is found once opened. */
 interface OperationSlot {
   state: ConnectionState;
-  stream: EventStream | null;
+  stream: Subscription | null;
 }
 
 interface Delivery {
@@ -85,24 +100,62 @@ interface Delivery {
   grouping: Grouping;
 }
 
-function roomsDenied(rooms: string[]) {
-  return forbidden(`You may not read ${rooms.map((r) => JSON.stringify(r)).join(', ')}.`, {
-    reason: 'ROOM_NOT_GRANTED',
-    rooms,
-  });
+/** How long a heartbeat's reading of the log's end serves other streams of the same rights. */
+const TIP_TTL_MS = 100;
+/** Events a heartbeat looks back through for one its reader may read. */
+const TIP_PAGE = 100;
+/**
+ * Events a new stream looks back through for the newest its reader may read (its first cursor): a
+ * bound on what one subscribe may read, past which its first position has no cursor.
+ */
+const START_SCAN = 1000;
+
+/**
+ * The newest event `access` may read at or before `upTo` (the newest when undefined), among the
+ * `scan` newest; null when none of them is readable.
+ */
+async function newestReadable(
+  log: EventLog,
+  access: ReadAccess,
+  upTo: string | null | undefined,
+  scan: number,
+): Promise<string | null> {
+  if (access.key === READ_ALL.key) return upTo === undefined ? log.lastId() : upTo;
+  if (upTo === null) return null;
+  let before: string | null = null;
+  let scanned = 0;
+  while (scanned < scan) {
+    const limit = Math.min(500, scan - scanned);
+    const page = await log.readRange({ after: null, before, limit, newestFirst: true });
+    for (const event of page) {
+      // The bound is inclusive: `upTo` itself may be the answer.
+      if (upTo !== undefined && compareEventIds(event.id, upTo) > 0) continue;
+      if (event.rooms.some((room) => access.canRead(room))) return event.id;
+    }
+    if (page.length < limit) return null;
+    before = page.at(-1)!.id;
+    scanned += page.length;
+  }
+  return null;
 }
 
 export class RealtimeHub implements RealtimeApi {
   private readonly index: RoomIndex<RoutedTarget>;
   private readonly groups = new Map<string, SubscriptionGroup>();
-  private readonly deliveries = new WeakMap<EventStream, Delivery>();
-  private readonly streamStates = new WeakMap<EventStream, ConnectionState | null>();
+  /** One turn's fan-out work, shared by every group (subscription-group.ts). */
+  private readonly budget = new TurnBudget();
+  private readonly deliveries = new WeakMap<Subscription, Delivery>();
+  private readonly streamStates = new WeakMap<Subscription, ConnectionState | null>();
   /** Open connections: WebSockets from their opening, SSE responses from their first subscription. */
   private readonly connections = new Map<string, ConnectionState>();
   private readonly states = new WeakMap<ClientConnection, ConnectionState>();
   private readonly operations = new WeakMap<ClientConnection, OperationSlot>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  /** The log's newest id, being read for every caller since the read was asked for (`lastIdSoon`). */
+  private pendingLastId: Promise<string | null> | null = null;
+  /** Heartbeat cursors per reader's rights, read at most once per TIP_TTL_MS (see `tip`). */
+  private readonly tips = new Map<string, { at: number; id: Promise<string | null> }>();
   /** `since` replays still reading the log. */
   replaysInFlight = 0;
   private readonly counters = emptyCounters();
@@ -116,7 +169,11 @@ export class RealtimeHub implements RealtimeApi {
         this.closeSlow(state, state.queuedBytes);
     },
     ended: (stream) => this.remove(stream),
+    beating: (stream, heartbeatMs) => this.beating(stream, heartbeatMs),
   };
+  /** Positioned streams that send heartbeats, and the one timer that looks at them. */
+  private readonly beats = new Set<Subscription>();
+  private beatTimer: { timer: NodeJS.Timeout; everyMs: number } | null = null;
 
   constructor(private readonly options: RealtimeHubOptions) {
     this.index = new RoomIndex(options.engine.bus, options.logger);
@@ -135,11 +192,11 @@ export class RealtimeHub implements RealtimeApi {
    * `sink`, when given, is where groups write its frames (see `deliverDirect`).
    */
   connect(
-    transport: Transport,
+    kind: ConnectionKind,
     close: ((code: number, reason: string) => void) | null,
     sink: FrameSink | null = null,
   ): HubConnection {
-    const connection = { id: randomUUID(), transport };
+    const connection = { id: randomUUID(), transport: kind.transport };
     const state: ConnectionState = {
       connection,
       queuedBytes: 0,
@@ -148,6 +205,7 @@ export class RealtimeHub implements RealtimeApi {
       close,
       counted: false,
       released: false,
+      singleSubscription: kind.singleSubscription,
       replays: new ReplaySlots(this.options.maxReplaysPerConnection ?? 2, (delta) => {
         if (delta === 0) this.options.onReplay?.('refused');
         else {
@@ -162,9 +220,7 @@ export class RealtimeHub implements RealtimeApi {
         onOverflow: (queued) => this.closeSlow(state, queued),
       });
     }
-    // A WebSocket counts from its opening; an SSE response from its first subscription (a query sent
-    // with `Accept: text/event-stream` never becomes a connection).
-    if (transport === 'ws') this.count(state);
+    if (!kind.singleSubscription) this.count(state);
     const handle: HubConnection = { ...connection, release: () => this.release(state) };
     this.states.set(handle, state);
     return handle;
@@ -207,17 +263,51 @@ export class RealtimeHub implements RealtimeApi {
     };
     this.deliveries.set(stream, delivery);
     stream.grouped = true;
+    if (stream.positioned) stream.attach(this.positionWriter(stream));
+    // What it queued before its group took it: a positioned stream's first position.
+    for (const item of stream.takeQueued()) this.send(stream, delivery, item, false);
     if (stream.replaying) void this.pumpReplay(stream, queue);
     else this.join(stream, delivery);
-    return stream;
+    return stream as AsyncIterableIterator<never>;
+  }
+
+  /** One item for one member: a position is a small frame of its own, an event its group's bytes. */
+  private send(stream: Subscription, delivery: Delivery, item: StreamItem, replayed: boolean): void {
+    if (!isStreamPosition(item)) return delivery.group.deliverTo(delivery.member, item, replayed);
+    delivery.group.positionTo(delivery.member, item);
+    stream.wrote(item);
+  }
+
+  /** How a grouped positioned stream writes its heartbeats: in its group's order, on its own queue. */
+  private positionWriter(stream: Subscription): PositionWriter {
+    return {
+      write: (position) => {
+        const delivery = this.deliveries.get(stream);
+        if (delivery) this.send(stream, delivery, position, false);
+      },
+      idle: () => {
+        const delivery = this.deliveries.get(stream);
+        return (
+          delivery !== undefined &&
+          delivery.group.members.has(delivery.member) &&
+          delivery.group.idle &&
+          delivery.member.queue.bufferedBytes() === 0
+        );
+      },
+      lastSent: () => {
+        const member = this.deliveries.get(stream)?.member;
+        return { id: member?.last ?? null, at: member?.sentAt ?? 0 };
+      },
+    };
   }
 
   /** What the stream holds (buffered live events), then the group's live events, in order. */
-  private join(stream: EventStream, delivery: Delivery): void {
+  private join(stream: Subscription, delivery: Delivery): void {
     const member: Member = { ...delivery.member, floor: stream.floor };
-    for (const event of stream.takeQueued()) delivery.group.deliverTo(member, event, false);
+    const joined = { ...delivery, member };
+    this.deliveries.set(stream, joined);
+    for (const item of stream.takeQueued()) this.send(stream, joined, item, false);
     delivery.group.members.add(member);
-    this.deliveries.set(stream, { ...delivery, member });
     this.index.remove(stream);
   }
 
@@ -226,20 +316,20 @@ export class RealtimeHub implements RealtimeApi {
    * socket has taken what was written: a client that stops reading stops the replay too, and the live
    * events buffered meanwhile count against its budget until it is closed as slow.
    */
-  private async pumpReplay(stream: EventStream, queue: ConnectionQueue): Promise<void> {
+  private async pumpReplay(stream: Subscription, queue: ConnectionQueue): Promise<void> {
     try {
       for (;;) {
         if (stream.ended) return;
-        if (queue.bufferedBytes() > 0) {
+        if (!queue.readyForReplay()) {
           await queue.drained();
           continue;
         }
-        const event = await stream.nextReplayed();
+        const item = await stream.nextReplayed();
         if (stream.ended) return;
         const delivery = this.deliveries.get(stream);
         if (!delivery) return;
-        if (!event) return this.join(stream, delivery);
-        delivery.group.deliverTo(delivery.member, event, true);
+        if (!item) return this.join(stream, delivery);
+        this.send(stream, delivery, item, true);
       }
     } catch (error) {
       stream.fail(error instanceof Error ? error : new Error(String(error)));
@@ -247,7 +337,7 @@ export class RealtimeHub implements RealtimeApi {
   }
 
   /** The group of a stream's key under its current rights, made (and indexed) when it is the first. */
-  private groupFor(stream: EventStream, grouping: Grouping): SubscriptionGroup {
+  private groupFor(stream: Subscription, grouping: Grouping): SubscriptionGroup {
     const { key, encoder } = grouping(stream.access);
     let group = this.groups.get(key);
     if (!group) {
@@ -259,6 +349,7 @@ export class RealtimeHub implements RealtimeApi {
         stream.access,
         encoder(),
         this.options.logger,
+        this.budget,
       );
       this.groups.set(key, group);
       // Its rooms are watched already (by the stream or its group): this only registers it.
@@ -318,23 +409,42 @@ export class RealtimeHub implements RealtimeApi {
     if (state.counted) this.counters.totalDisconnections++;
   }
 
+  /** Opens an `events` stream (see RealtimeApi.open). */
   async open(request: EventStreamRequest): Promise<AsyncIterableIterator<StoredEvent>> {
+    return (await this.openStream(request, null)) as AsyncIterableIterator<never>;
+  }
+
+  /**
+   * Opens an `eventStream`: events and positions, one right after the live side is registered, one
+   * where a `since` replay turns live, one per idle heartbeat (`heartbeatMs`; 0: none). Without
+   * `since`, what was committed while the live side registered is caught up from the log, once.
+   */
+  async openPositioned(
+    request: EventStreamRequest,
+    heartbeatMs: number,
+  ): Promise<AsyncIterableIterator<StreamItem>> {
+    return this.openStream(request, heartbeatMs);
+  }
+
+  private async openStream(request: EventStreamRequest, heartbeatMs: number | null): Promise<Subscription> {
     if (this.closed) throw badInput('The server is shutting down; reconnect.');
-    const rooms = request.rooms?.length ? [...new Set(request.rooms)] : null;
-    const bad = (rooms ?? []).filter((room) => !isRoomName(room));
-    if (bad.length) {
-      throw badInput(
-        `Not a room name: ${bad.map((r) => JSON.stringify(r)).join(', ')} (1–128 characters of letters, digits and : _ . -).`,
-        { reason: 'BAD_ROOM' },
-      );
-    }
-    // Named rooms must each be readable; without rooms, every event is checked against the rights.
-    const denied = (rooms ?? []).filter((room) => !request.access.canRead(room));
-    if (denied.length) throw roomsDenied(denied);
+    const rooms = checkRooms(request.rooms, request.access);
     const types = request.types?.length ? new Set(request.types) : null;
     const state = request.connection ? (this.states.get(request.connection) ?? null) : null;
     if (state?.released) throw badInput('This connection is closed.');
-    const stream = new EventStream(rooms, types, request.access, this.owner);
+    const log = this.options.engine.log;
+    // A positioned stream's first cursor is the newest id before its live side registers.
+    let plan: PositionPlan | null = null;
+    if (heartbeatMs !== null) {
+      const start = await this.lastIdSoon();
+      plan = {
+        heartbeatMs,
+        start,
+        startCursor: await newestReadable(log, request.access, start, START_SCAN),
+        settle: (access) => this.tip(access),
+      };
+    }
+    const stream = new Subscription(rooms, types, request.access, this.owner, plan);
     this.streamStates.set(stream, state);
     // A stream bound for a group waits only until the operation's subscribe returns: its queue is
     // not the connection's budget (the connection's own queue is, from then on). A stream its caller
@@ -347,20 +457,32 @@ export class RealtimeHub implements RealtimeApi {
     // Live first (buffering), then the log: nothing published in between can fall through the seam.
     // The log is read a page at a time as the client consumes it; its first page is read here, so a
     // bad cursor (or too many replays on this connection) is refused before anything is sent.
-    if (request.since === null) {
+    if (request.since === null && !plan) {
       await this.add(stream, state);
       return stream;
     }
-    const release = state ? state.replays.take() : () => {};
+    // A `since` replay holds one of the connection's slots; a positioned stream's catch-up does not
+    // (the client did not ask for it, and it is short).
+    const release = state && request.since !== null ? state.replays.take() : () => {};
     stream.startBuffering();
     try {
       await this.add(stream, state);
+      stream.announce(request.since);
+      // Where the live side took over: a positioned replay stops there (live events follow it).
+      const upTo = plan ? await this.lastIdSoon() : undefined;
+      if (plan && request.since === null && upTo === plan.start) {
+        stream.endBuffering(plan.start);
+        return stream;
+      }
       stream.beginReplay(
         await LogReplay.open({
-          log: this.options.engine.log,
-          since: request.since,
+          log,
+          since: request.since ?? plan?.start ?? null,
           wanted: (event) => stream.replayed(event),
           release,
+          upTo,
+          readable: (event) => event.rooms.some((room) => stream.access.canRead(room)),
+          ...(plan ? { pageSize: STREAM_REPLAY_PAGE } : {}),
         }),
       );
     } catch (error) {
@@ -371,7 +493,7 @@ export class RealtimeHub implements RealtimeApi {
     return stream;
   }
 
-  private async add(stream: EventStream, state: ConnectionState | null): Promise<void> {
+  private async add(stream: Subscription, state: ConnectionState | null): Promise<void> {
     if (state) {
       state.streams.add(stream);
       this.count(state);
@@ -388,8 +510,28 @@ export class RealtimeHub implements RealtimeApi {
     this.counters.activeSubscriptions++;
   }
 
+  /**
+   * Looks at every heartbeating stream a quarter of a heartbeat apart (one timer for all of them: a
+   * stream sends its position once it has been idle for a whole heartbeat).
+   */
+  private beating(stream: Subscription, heartbeatMs: number): void {
+    this.beats.add(stream);
+    const everyMs = Math.max(1, Math.floor(heartbeatMs / 4));
+    if (this.beatTimer && this.beatTimer.everyMs <= everyMs) return;
+    if (this.beatTimer) clearInterval(this.beatTimer.timer);
+    const timer = setInterval(() => {
+      for (const beating of this.beats) void beating.beat();
+    }, everyMs);
+    timer.unref();
+    this.beatTimer = { timer, everyMs };
+  }
+
   /** Called by a stream as it ends. */
-  private remove(stream: EventStream): void {
+  private remove(stream: Subscription): void {
+    if (this.beats.delete(stream) && this.beats.size === 0 && this.beatTimer) {
+      clearInterval(this.beatTimer.timer);
+      this.beatTimer = null;
+    }
     this.index.remove(stream);
     const delivery = this.deliveries.get(stream);
     if (delivery) this.leaveGroup(delivery);
@@ -397,8 +539,7 @@ export class RealtimeHub implements RealtimeApi {
     const state = this.streamStates.get(stream);
     if (state) {
       state.streams.delete(stream);
-      // An SSE response is one subscription: when it ends, so does the connection.
-      if (state.connection.transport === 'sse' && state.streams.size === 0) this.release(state);
+      if (state.singleSubscription && state.streams.size === 0) this.release(state);
     }
   }
 
@@ -413,6 +554,54 @@ export class RealtimeHub implements RealtimeApi {
     const close = state.close;
     this.release(state);
     close?.(SLOW_CONSUMER.code, SLOW_CONSUMER.reason);
+  }
+
+  /**
+   * Bytes written for this instance's connections and not yet taken by the kernel, and the most
+   * any one connection holds.
+   */
+  queuedBytes(): { total: number; largest: number } {
+    let total = 0;
+    let largest = 0;
+    for (const state of this.connections.values()) {
+      const bytes = state.queuedBytes + (state.queue?.bufferedBytes() ?? 0);
+      total += bytes;
+      largest = Math.max(largest, bytes);
+    }
+    return { total, largest };
+  }
+
+  /**
+   * The log's newest id, read once for every caller that asks before the read starts (at the end of
+   * this turn): a read that starts after the call answers it as truly as one of its own, and a storm
+   * of subscribes then costs the engine one read a turn instead of two per subscribe.
+   */
+  private lastIdSoon(): Promise<string | null> {
+    if (this.pendingLastId) return this.pendingLastId;
+    const read = new Promise<string | null>((resolve, reject) =>
+      setImmediate(() => {
+        this.pendingLastId = null;
+        this.options.engine.log.lastId().then(resolve, reject);
+      }),
+    );
+    this.pendingLastId = read;
+    return read;
+  }
+
+  /**
+   * The newest event `access` may read among the newest of the log, for heartbeats: read once per
+   * reader's rights and TIP_TTL_MS whatever the number of streams beating meanwhile.
+   */
+  private tip(access: ReadAccess): Promise<string | null> {
+    const now = Date.now();
+    const cached = this.tips.get(access.key);
+    if (cached && now - cached.at < TIP_TTL_MS) return cached.id;
+    const id = newestReadable(this.options.engine.log, access, undefined, TIP_PAGE);
+    this.tips.set(access.key, { at: now, id });
+    // A failed read is not kept: the next heartbeat reads again.
+    id.catch(() => this.tips.delete(access.key));
+    if (this.tips.size > 1000) this.tips.clear();
+    return id;
   }
 
   countPublished(n: number): void {
@@ -438,9 +627,10 @@ export class RealtimeHub implements RealtimeApi {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    if (this.beatTimer) clearInterval(this.beatTimer.timer);
     for (const state of [...this.connections.values()]) this.release(state);
     for (const target of this.index.targets()) {
-      if (target instanceof EventStream) target.end();
+      if (target instanceof Subscription) target.end();
     }
     for (const group of [...this.groups.values()]) this.index.remove(group);
     this.groups.clear();

@@ -1,31 +1,44 @@
 /**
  * A `since` replay, read from the event log one page at a time as the subscriber consumes it: a
  * replay holds at most one page in memory however far back `since` is, and one whose client stops
- * reading stops reading the log too (REALTIME-PITFALLS.md 12). The seam with the live stream stays
+ * reading stops reading the log too (a replay is a cost the client chooses). The seam with the live stream stays
  * in the hub (live first, buffered; then this replay; then the buffered events after `lastId`).
  *
  * Also the per-connection bound on replays in flight: a replay holds a slot from `open` until its
  * last page is drained or its stream ends.
  */
 import { rateLimited } from '../domain/errors.js';
-import type { StoredEvent } from '../domain/events/event-types.js';
+import { compareEventIds, type StoredEvent } from '../domain/events/event-types.js';
 import type { EventLog } from '../domain/ports.js';
 
 /** Events per log read: what one replay may hold at once (each event at most 64 KB). */
 export const REPLAY_PAGE = 100;
+/**
+ * Events per log read of an `eventStream` replay or catch-up (its pages have been this size since
+ * positions were added; `events` keeps REPLAY_PAGE).
+ */
+export const STREAM_REPLAY_PAGE = 500;
 
 export class LogReplay {
   private page: StoredEvent[] = [];
-  private cursor: string;
+  private cursor: string | null;
+  private readableCursor: string | null = null;
   private exhausted = false;
   private released = false;
 
   private constructor(
     private readonly log: EventLog,
-    since: string,
+    since: string | null,
     private readonly wanted: (event: StoredEvent) => boolean,
     private readonly pageSize: number,
     private readonly onRelease: () => void,
+    /**
+     * Where the live side took over, when the caller knows it (undefined: read until a page comes
+     * back short): a page that reaches it is the last, so a replay that ends on a page boundary
+     * costs no read that finds nothing.
+     */
+    private readonly upTo: string | null | undefined,
+    private readonly readable: (event: StoredEvent) => boolean,
   ) {
     this.cursor = since;
   }
@@ -36,10 +49,14 @@ export class LogReplay {
    */
   static async open(options: {
     log: EventLog;
-    since: string;
+    /** Null: from the start of the log (a catch-up on a log that was empty). */
+    since: string | null;
     wanted: (event: StoredEvent) => boolean;
     release: () => void;
     pageSize?: number;
+    upTo?: string | null;
+    /** What its reader may read (`lastReadable` follows it); everything by default. */
+    readable?: (event: StoredEvent) => boolean;
   }): Promise<LogReplay> {
     const replay = new LogReplay(
       options.log,
@@ -47,6 +64,8 @@ export class LogReplay {
       options.wanted,
       options.pageSize ?? REPLAY_PAGE,
       options.release,
+      options.upTo,
+      options.readable ?? (() => true),
     );
     try {
       await replay.read();
@@ -58,8 +77,13 @@ export class LogReplay {
   }
 
   /** The newest log id read so far (`since` before any): live events up to it were replayed. */
-  get lastId(): string {
+  get lastId(): string | null {
     return this.cursor;
+  }
+
+  /** The newest event handed out or passed over so far that its reader may read. */
+  get lastReadable(): string | null {
+    return this.readableCursor;
   }
 
   /** The next wanted event, or null once the log holds nothing newer (the replay is over). */
@@ -67,6 +91,7 @@ export class LogReplay {
     for (;;) {
       const event = this.page.shift();
       if (event) {
+        if (this.readable(event)) this.readableCursor = event.id;
         if (this.wanted(event)) return event;
         continue;
       }
@@ -87,12 +112,20 @@ export class LogReplay {
   }
 
   private async read(): Promise<void> {
-    const page = await this.log.readAfter(this.cursor, this.pageSize);
+    const page =
+      this.cursor === null
+        ? await this.log.readRange({ after: null, before: null, limit: this.pageSize, newestFirst: false })
+        : await this.log.readAfter(this.cursor, this.pageSize);
     if (this.released) return;
     this.page = page;
-    if (page.length < this.pageSize) this.exhausted = true;
     const last = page.at(-1);
     if (last) this.cursor = last.id;
+    if (page.length < this.pageSize || this.reachedLive()) this.exhausted = true;
+  }
+
+  private reachedLive(): boolean {
+    if (this.upTo === undefined) return false;
+    return this.upTo === null || (this.cursor !== null && compareEventIds(this.cursor, this.upTo) >= 0);
   }
 }
 

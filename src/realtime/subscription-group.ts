@@ -8,8 +8,11 @@
  * execution the same way).
  */
 import type { ReadAccess } from '../domain/access/read-access.js';
+import { performance } from 'node:perf_hooks';
 import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
 import type { ConnectionQueue } from './connection-queue.js';
+import type { StreamPosition } from './subscription.js';
+import { wanted } from './room-check.js';
 import type { RoutedTarget } from './room-index.js';
 
 /** One event's payload bytes for a group (a GraphQL execution result as JSON). */
@@ -29,7 +32,46 @@ export interface Member extends Framing {
    * whole stream: with several rooms, one room's message can arrive after another's newer one.
    */
   readonly floor: string | null;
+  /** The newest event written for it by the group, and when (a positioned stream's heartbeat reads them). */
+  last?: string | null;
+  sentAt?: number;
 }
+
+/** Encoded events a group keeps for members that replay them (and their bytes at most). */
+const RECENT_EVENTS = 256;
+const RECENT_BYTES = 256 * 1024;
+
+/** Members written to between two looks at the clock during a fan-out. */
+const CHECK_EVERY = 64;
+/** Work a fan-out does in one turn of the event loop before it yields. */
+export const FAN_OUT_SLICE_MS = 4;
+
+/**
+ * The work of one turn of the event loop, shared by every group of a hub: once FAN_OUT_SLICE_MS
+ * have gone by in this turn, fan-outs go on in a later one (one event to many small groups is as
+ * long a turn as one to a large group).
+ */
+export class TurnBudget {
+  private began = -1;
+
+  /** Whether this turn's slice is used up (the first call of a turn starts it). */
+  spent(): boolean {
+    const now = performance.now();
+    if (this.began < 0) {
+      this.began = now;
+      setImmediate(() => (this.began = -1));
+      return false;
+    }
+    return now - this.began >= FAN_OUT_SLICE_MS;
+  }
+}
+
+/**
+ * The cursor a position's template is executed with: the frame of any position is the template's
+ * bytes with this (as JSON) replaced by the real cursor, so a position costs no execution.
+ */
+const CURSOR_PLACEHOLDER = 'colony:cursor:7d1c2f0e';
+const PLACEHOLDER_JSON = JSON.stringify(CURSOR_PLACEHOLDER);
 
 export interface GroupLogger {
   error(obj: object, msg: string): void;
@@ -62,6 +104,11 @@ export class SubscriptionGroup implements RoutedTarget {
   /** While an execution is asynchronous (a resolver awaited), later events wait behind it, in order. */
   private chain: Promise<void> | null = null;
   private pending = 0;
+  /** The newest payloads by event id (see `encoded`), oldest first, and their bytes. */
+  private readonly recent = new Map<string, Buffer>();
+  private recentBytes = 0;
+  /** A position's payload split around its cursor, live and not live, executed once per group. */
+  private readonly templates = new Map<boolean, string[]>();
 
   constructor(
     readonly key: string,
@@ -70,25 +117,73 @@ export class SubscriptionGroup implements RoutedTarget {
     private readonly access: ReadAccess,
     private readonly encode: EventEncoder,
     private readonly logger: GroupLogger,
+    private readonly budget: TurnBudget = new TurnBudget(),
   ) {}
 
   get size(): number {
     return this.members.size;
   }
 
+  /** No encoding is waiting: what was routed to the group has been written. */
+  get idle(): boolean {
+    return this.chain === null;
+  }
+
   wants(event: StoredEvent): boolean {
-    if (this.types && !this.types.has(event.type)) return false;
-    return this.rooms !== null || event.rooms.some((room) => this.access.canRead(room));
+    return wanted(event, this.rooms, this.types, this.access);
   }
 
   /** A live event: executed once, written to every member. */
   deliver(event: StoredEvent): void {
-    this.run(event, (payload) => {
-      for (const member of this.members) {
-        if (member.floor !== null && compareEventIds(event.id, member.floor) <= 0) continue;
-        member.queue.push(frame(member, payload));
-      }
+    // Its members as it is routed: one that joins while it waits (behind an encoding or a fan-out
+    // that yielded) was handed it by its own stream, and must not get it again, nor ahead of that.
+    const members = [...this.members];
+    this.run(event, (payload) => this.fanOut(event, payload, members));
+  }
+
+  /**
+   * Writes one payload to the members it was routed to. A large group is written a slice at a
+   * time, yielding to the event loop after FAN_OUT_SLICE_MS of work, so that accepts, pings and other
+   * sockets' reads interleave (a busy Node process accepts one connection per turn); the group's
+   * later events wait behind it, so each member still gets them in order. One that left meanwhile
+   * gets nothing more.
+   */
+  private fanOut(event: StoredEvent, payload: Buffer, members: Member[]): void | Promise<void> {
+    const now = Date.now();
+    // A small group is written at once: deferring it would only bunch its writes into a later turn.
+    if (members.length <= CHECK_EVERY) {
+      for (const member of members) if (this.members.has(member)) this.write(member, event, payload, now);
+      return;
+    }
+    // At least one chunk per slice, so that a fan-out always moves on.
+    const slice = (from: number): number => {
+      let at = from;
+      do {
+        const end = Math.min(members.length, at + CHECK_EVERY);
+        for (; at < end; at++) {
+          const member = members[at] as Member;
+          if (this.members.has(member)) this.write(member, event, payload, now);
+        }
+      } while (at < members.length && !this.budget.spent());
+      return at;
+    };
+    let at = slice(0);
+    if (at >= members.length) return;
+    return new Promise((resolve) => {
+      const next = () => {
+        at = slice(at);
+        if (at >= members.length) resolve();
+        else setImmediate(next);
+      };
+      setImmediate(next);
     });
+  }
+
+  private write(member: Member, event: StoredEvent, payload: Buffer, now: number): void {
+    if (member.floor !== null && compareEventIds(event.id, member.floor) <= 0) return;
+    member.queue.push(frame(member, payload));
+    member.last = event.id;
+    member.sentAt = now;
   }
 
   /** An event for one member only (its replay, or what arrived before it joined), in order. */
@@ -96,31 +191,108 @@ export class SubscriptionGroup implements RoutedTarget {
     this.run(event, (payload) => {
       if (replayed) member.queue.pushReplayed(frame(member, payload));
       else member.queue.push(frame(member, payload));
+      member.last = event.id;
+      member.sentAt = Date.now();
     });
   }
 
-  private run(event: StoredEvent, send: (payload: Buffer) => void): void {
+  /**
+   * A position for one member, in order with its events: the group's template for positions (one
+   * execution per group and `live`) with this position's cursor in it.
+   */
+  positionTo(member: Member, position: StreamPosition): void {
+    const cursor = JSON.stringify(position.cursor);
+    const send = (template: string[]) =>
+      member.queue.push(frame(member, Buffer.from(template.join(cursor))), false);
+    const template = this.templates.get(position.live);
+    if (template) {
+      this.inOrder(
+        () => Buffer.alloc(0),
+        () => send(template),
+        null,
+      );
+      return;
+    }
+    const root: StreamPosition = { kind: 'position', cursor: CURSOR_PLACEHOLDER, live: position.live };
+    this.inOrder(
+      () => this.encode(root as unknown as StoredEvent),
+      (payload) => {
+        const made = payload.toString().split(PLACEHOLDER_JSON);
+        this.templates.set(position.live, made);
+        send(made);
+      },
+      null,
+    );
+  }
+
+  private run(event: StoredEvent, send: (payload: Buffer) => void | Promise<void>): void {
+    this.inOrder(() => this.encoded(event), send, event);
+  }
+
+  /**
+   * An event's payload, encoded once for the group: the newest encodings are kept, so that members
+   * that replay the same recent events (a reconnect storm after a restart) share them too.
+   */
+  private encoded(event: StoredEvent): Buffer | Promise<Buffer> {
+    const cached = this.recent.get(event.id);
+    if (cached) return cached;
+    const payload = this.encode(event);
+    if (payload instanceof Promise) return payload.then((p) => this.keep(event.id, p));
+    return this.keep(event.id, payload);
+  }
+
+  private keep(id: string, payload: Buffer): Buffer {
+    if (this.recent.has(id) || payload.length > RECENT_BYTES) return payload;
+    this.recent.set(id, payload);
+    this.recentBytes += payload.length;
+    for (const [oldest, bytes] of this.recent) {
+      if (this.recent.size <= RECENT_EVENTS && this.recentBytes <= RECENT_BYTES) break;
+      this.recent.delete(oldest);
+      this.recentBytes -= bytes.length;
+    }
+    return payload;
+  }
+
+  /** Runs `produce` then `send` now, or behind the encodings still waiting. */
+  private inOrder(
+    produce: () => Buffer | Promise<Buffer>,
+    send: (payload: Buffer) => void | Promise<void>,
+    event: StoredEvent | null,
+  ): void {
     if (this.chain) {
-      this.queueBehind(() => this.encode(event), send);
+      this.queueBehind(produce, send);
       return;
     }
     let payload: Buffer | Promise<Buffer>;
     try {
-      payload = this.encode(event);
+      payload = produce();
     } catch (error) {
       this.fail(error, event);
       return;
     }
-    if (payload instanceof Promise) this.queueBehind(() => payload, send);
-    else send(payload);
+    if (payload instanceof Promise) {
+      this.queueBehind(() => payload, send);
+      return;
+    }
+    // A fan-out that yields: later events wait until it is over.
+    const sending = send(payload);
+    if (sending)
+      this.queueBehind(
+        () => sending.then(() => Buffer.alloc(0)),
+        () => undefined,
+      );
   }
 
-  private queueBehind(encode: () => Buffer | Promise<Buffer>, send: (payload: Buffer) => void): void {
+  private queueBehind(
+    encode: () => Buffer | Promise<Buffer>,
+    send: (payload: Buffer) => void | Promise<void>,
+  ): void {
     this.pending++;
     const previous = this.chain ?? Promise.resolve();
     this.chain = previous
       .then(encode)
-      .then(send, (error: unknown) => this.fail(error, null))
+      .then(send)
+      .catch((error: unknown) => this.fail(error, null))
       .finally(() => {
         if (--this.pending === 0) this.chain = null;
       });

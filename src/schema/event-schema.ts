@@ -18,7 +18,7 @@ import { ProposalRef, VoteRef } from './consensus-schema.js';
 import { ElectionRef } from './election-schema.js';
 import { AlertRef, FleetStatsRef } from './system-schema.js';
 import { TaskRef, TaskStatus } from './task-schema.js';
-import { isStreamPosition, type StreamItem, type StreamPosition } from '../realtime/stream-position.js';
+import { isStreamPosition, type StreamItem, type StreamPosition } from '../realtime/subscription.js';
 import { z } from 'zod';
 
 export const EventType = builder.enumType('EventType', { values: EVENT_TYPES });
@@ -180,7 +180,8 @@ const StreamPositionRef = builder.objectRef<StreamPosition>('StreamPosition').im
   fields: (t) => ({
     cursor: t.exposeID('cursor', {
       nullable: true,
-      description: 'The id to resume from. Null only while the log has never held an event.',
+      description:
+        'The id to resume from: never past the newest event the caller may read. Null when the log holds no event the caller may read among its newest 1 000.',
     }),
     live: t.exposeBoolean('live', {
       description: 'False on the first position of a `since` replay; true once live events follow.',

@@ -16,10 +16,14 @@ import { Readable } from 'node:stream';
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { FrameSink } from '../realtime/connection-queue.js';
+import type { ConnectionKind } from '../realtime/realtime-api.js';
 import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
 import type { ColonyContext } from '../schema/context.js';
 import { toClientError } from '../schema/errors.js';
-import { groupingFor } from './subscription-grouping.js';
+import { groupingFor } from './grouping.js';
+
+/** An SSE response is one subscription: a connection from its subscription to its end. */
+export const SSE_RESPONSE: ConnectionKind = { transport: 'sse', singleSubscription: true };
 
 /** How often an idle stream sends a comment, so that proxies and browsers keep it open (Yoga's). */
 export const SSE_PING_MS = 12_000;
@@ -45,6 +49,8 @@ export class SseChannel {
   private res: ServerResponse | null;
   private lastWrite = Date.now();
   private done = false;
+  /** While it is a hub stream's response: a comment when idle (see `ping`). */
+  private pinger: NodeJS.Timeout | null = null;
 
   constructor(res: ServerResponse | undefined) {
     this.res = res ?? null;
@@ -101,14 +107,15 @@ export class SseChannel {
   /** Nothing more is written: the stream ended, or the response closed. */
   finish(): void {
     this.done = true;
-    channels.delete(this);
+    if (this.pinger) clearInterval(this.pinger);
+    this.pinger = null;
   }
 
   /** The response for a stream that its group now delivers; it ends when the stream ends. */
   respond(stream: AsyncIterator<unknown>, fetchAPI: { Response: typeof Response }): Response {
-    if (!this.done) {
-      channels.add(this);
-      ensurePinging();
+    if (!this.done && !this.pinger) {
+      this.pinger = setInterval(() => this.ping(Date.now()), Math.min(SSE_PING_MS, 1_000));
+      this.pinger.unref();
     }
     // Iterating a grouped stream only waits for its end (or the error it ends in).
     stream.next().then(
@@ -124,33 +131,16 @@ export class SseChannel {
   }
 }
 
-const channels = new Set<SseChannel>();
-let pinger: NodeJS.Timeout | null = null;
-
-/** One timer for every open SSE response, running only while there is one. */
-function ensurePinging(): void {
-  if (pinger) return;
-  pinger = setInterval(
-    () => {
-      if (channels.size === 0) {
-        clearInterval(pinger ?? undefined);
-        pinger = null;
-        return;
-      }
-      const now = Date.now();
-      for (const channel of channels) channel.ping(now);
-    },
-    Math.min(SSE_PING_MS, 1_000),
-  );
-  pinger.unref();
-}
-
 /** What an SSE request's context carries for this plugin (set by the context factory). */
 export interface SseRequestState {
   connection: HubConnection;
   channel: SseChannel;
 }
 
+/**
+ * Each SSE request's connection and channel, by the operation handle its context carries: keyed by
+ * an object made for that one request, so nothing in it is shared between requests or apps.
+ */
 const requests = new WeakMap<ClientConnectionKey, SseRequestState>();
 type ClientConnectionKey = object;
 
@@ -164,7 +154,7 @@ export function openSseConnection(
   res: ServerResponse | undefined,
 ): { operation: ColonyContext['connection']; connection: HubConnection } {
   const channel = new SseChannel(res);
-  const connection = hub.connect('sse', () => channel.abort(), channel.sink);
+  const connection = hub.connect(SSE_RESPONSE, () => channel.abort(), channel.sink);
   const operation = hub.operation(connection);
   requests.set(operation as ClientConnectionKey, { connection, channel });
   // Whatever ends the response (the client, a proxy, the server) ends its subscriptions.
@@ -175,27 +165,22 @@ export function openSseConnection(
   return { operation, connection };
 }
 
-/** SSE requests whose subscription a group delivers, and the channel it writes into. */
-const grouped = new WeakMap<Request, SseChannel>();
-
 /**
  * Hands an SSE subscription's hub stream to its group, and answers it with the channel's body.
  * `mask` treats each event's errors as every other result's.
  */
 export function useGroupedSse(hub: RealtimeHub, mask: (result: ExecutionResult) => ExecutionResult): Plugin {
+  /** This app's SSE requests whose subscription a group delivers, and the channel it writes into. */
+  const grouped = new WeakMap<Request, SseChannel>();
   return {
     onSubscribe() {
       return {
         onSubscribeResult({ args, result }) {
-          const context = args.contextValue as unknown as ColonyContext & {
-            params?: { query?: string };
-            request?: Request;
-          };
+          const context = args.contextValue as unknown as ColonyContext & { request?: Request };
           const state = context.connection && requests.get(context.connection as ClientConnectionKey);
-          const query = context.params?.query;
-          if (!state || !context.request || typeof query !== 'string' || !isAsyncIterable(result)) return;
+          if (!state || !context.request || !isAsyncIterable(result)) return;
           const { rootValue: _root, ...rest } = args as ExecutionArgs;
-          const stream = hub.deliverDirect(context.connection!, FRAMING, groupingFor(rest, query, mask));
+          const stream = hub.deliverDirect(context.connection!, FRAMING, groupingFor(rest, mask));
           if (stream) grouped.set(context.request, state.channel);
         },
       };

@@ -31,6 +31,3 @@ export class WriteBatch {
     for (const stream of held) stream.uncork();
   };
 }
-
-/** One batch for the process: every transport's sockets flush at the end of the same turn. */
-export const writeBatch = new WriteBatch();

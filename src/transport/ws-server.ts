@@ -10,12 +10,13 @@
  * group of identical subscriptions, straight to the socket.
  */
 import type { IncomingMessage, Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { Socket as NetSocket, type Socket } from 'node:net';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../logger.js';
 import type { FrameSink } from '../realtime/connection-queue.js';
+import type { ConnectionKind } from '../realtime/realtime-api.js';
 import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
 import type { Framing } from '../realtime/subscription-group.js';
 import type { ColonyContext } from '../schema/context.js';
@@ -24,8 +25,8 @@ import { AuthError, connectionParamsToken, type TokenVerifier } from '../auth/to
 import type { Limits } from '../config.js';
 import { ConnectionsPerSubject, SubscribeGuard, TOO_MANY_CONNECTIONS } from './limits-ws.js';
 import { isRenewalDocument } from './limits-renewal.js';
-import { groupingFor } from './subscription-grouping.js';
-import { writeBatch, type WriteBatch } from './write-batch.js';
+import { groupingFor } from './grouping.js';
+import { WriteBatch } from './write-batch.js';
 import type { AgentPresence } from './agent-presence.js';
 import type { ServerContext } from './yoga.js';
 import { TOKEN_CLOSE_CODE, WsSession } from './ws-session.js';
@@ -64,10 +65,12 @@ export interface WsServer {
 interface EnvelopedRoot {
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
-  /** The operation's id and text, for its frames and its group. */
+  /** The operation's id, for its frames. */
   id: string;
-  query: string;
 }
+
+/** A WebSocket is a connection from its opening to its close, whatever its subscriptions. */
+export const WEBSOCKET: ConnectionKind = { transport: 'ws', singleSubscription: false };
 
 const SUFFIX = Buffer.from('}');
 const TEXT = { binary: false } as const;
@@ -79,16 +82,17 @@ function nextFraming(id: string): Framing {
 
 /**
  * The socket as the hub's queue sees it: `ws` writes at once and buffers what the kernel refuses;
- * the frames of one turn of the event loop leave together (write-batch.ts).
+ * the frames of one turn of the event loop leave together (write-batch.ts). `raw` is the TCP socket
+ * the upgrade request came on, which `ws` goes on writing to.
  */
-function frameSink(socket: WebSocket, batch: WriteBatch): FrameSink {
-  const raw = (socket as unknown as { _socket?: Socket })._socket;
+function frameSink(socket: WebSocket, raw: Socket | null, batch: WriteBatch): FrameSink {
   return {
     write: (frame) => {
       if (raw) batch.hold(raw);
       socket.send(frame, TEXT);
     },
     bufferedBytes: () => socket.bufferedAmount,
+    holding: () => (raw?.writableCorked ?? 0) > 0,
     onDrain: (callback) => {
       // 'drain' only follows a write that filled the stream's buffer; below that, look again shortly.
       const check = () => {
@@ -118,6 +122,8 @@ export function createWsServer(options: WsServerOptions): WsServer {
   const sessions = new WeakMap<WebSocket, WsSession>();
   const guards = new WeakMap<WebSocket, SubscribeGuard>();
   const mask = createResultMasker(options.logger, options.production ?? false);
+  // This server's sockets flush at the end of each turn (write-batch.ts).
+  const batch = new WriteBatch();
   // Sockets per token subject (WS_MAX_CONNECTIONS_PER_SUB); without auth there is no subject.
   const perSubject = new ConnectionsPerSubject(options.limits.wsMaxConnectionsPerSub);
 
@@ -130,7 +136,7 @@ export function createWsServer(options: WsServerOptions): WsServer {
         const context = args.contextValue as ColonyContext;
         if (!isAsyncIterable(result) || !context.connection) return result as never;
         const { rootValue: _root, ...rest } = args;
-        const grouping = groupingFor(rest, root.query, mask);
+        const grouping = groupingFor(rest, mask);
         const stream = options.hub.deliverDirect(context.connection, nextFraming(root.id), grouping);
         // A stream the hub ends in an error (rights withdrawn) reaches the client with its code.
         return (stream ? withClientErrors(stream) : result) as never;
@@ -224,7 +230,7 @@ export function createWsServer(options: WsServerOptions): WsServer {
           document,
           variableValues: payload.variables ?? null,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe, id, query: payload.query } satisfies EnvelopedRoot,
+          rootValue: { execute, subscribe, id } satisfies EnvelopedRoot,
         };
         const errors = validate(args.schema, args.document);
         if (errors.length) return errors;
@@ -239,11 +245,12 @@ export function createWsServer(options: WsServerOptions): WsServer {
   // log and asks for a 1011 close. A socket's error is a client's protocol fault (oversized or
   // malformed frame) or a failed write, and `ws` is already closing it with the fitting code (1009,
   // 1002, 1007...), so one log line at info is all that is left to do.
-  wss.on('connection', (socket: WebSocket) => {
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    const raw = request.socket instanceof NetSocket ? request.socket : null;
     const connection = options.hub.connect(
-      'ws',
+      WEBSOCKET,
       (code, reason) => socket.close(code, reason),
-      frameSink(socket, writeBatch),
+      frameSink(socket, raw, batch),
     );
     connections.set(socket, connection);
     guards.set(

@@ -3,7 +3,7 @@
  * taken yet stays buffered until the test lets it drain.
  */
 import { describe, expect, it } from 'vitest';
-import { ConnectionQueue, type FrameSink } from '../../src/realtime/connection-queue.js';
+import { ConnectionQueue, REPLAY_WINDOW, type FrameSink } from '../../src/realtime/connection-queue.js';
 
 /** A socket whose peer reads only when told to. */
 class SlowSocket implements FrameSink {
@@ -122,5 +122,25 @@ describe('a connection queue', () => {
     q.socket.drain();
     await done;
     expect(drained).toBe(true);
+  });
+});
+
+describe('a replay on a connection queue', () => {
+  it('goes on while its frames are only held for the end of the turn, up to the window', () => {
+    const q = queueOf(1 << 20);
+    let held = true;
+    Object.assign(q.socket, { holding: () => held });
+    expect(q.queue.readyForReplay()).toBe(true);
+    q.queue.pushReplayed(bytes(REPLAY_WINDOW - 1));
+    expect(q.queue.readyForReplay()).toBe(true);
+    q.queue.pushReplayed(bytes(1));
+    expect(q.queue.readyForReplay()).toBe(false);
+    // The kernel took nothing at the end of the turn: the replay waits for the drain.
+    held = false;
+    q.socket.drain();
+    q.queue.pushReplayed(bytes(1));
+    expect(q.queue.readyForReplay()).toBe(false);
+    q.socket.drain();
+    expect(q.queue.readyForReplay()).toBe(true);
   });
 });

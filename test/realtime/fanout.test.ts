@@ -20,6 +20,8 @@ import { startApp, type TestApp } from '../support/app.js';
 import { untilSubscribed } from '../support/subscriptions.js';
 import { hsToken, SECRET } from '../support/tokens.js';
 
+/** A WebSocket's kind of connection, as ws-server.ts declares it. */
+const WS = { transport: 'ws', singleSubscription: false } as const;
 let t: TestApp | null = null;
 const cleanup: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -279,7 +281,7 @@ describe('rights in the group key', () => {
         bufferedBytes: () => 0,
         onDrain: (callback) => setImmediate(callback),
       };
-      const connection = hub.connect('ws', null, sink);
+      const connection = hub.connect(WS, null, sink);
       const operation = hub.operation(connection);
       await hub.open({ rooms: null, types: null, since: null, connection: operation, access });
       const context = { access, connection: operation };
@@ -405,6 +407,41 @@ describe('fan-out over SSE', () => {
     await t.ok(Broadcast, { room: 'mixed', data: 'after' });
     expect(await sseB.waitFor(4)).toEqual(await ws.waitFor('w', 4));
     expect(sseA.payloads()).toHaveLength(3);
+  });
+
+  it('gives eventStream subscribers over SSE and graphql-ws the same event bytes, and each its own positions', async () => {
+    t = await startApp();
+    const newest = (await t.ok(Broadcast, { room: 'elsewhere', data: 0 })).broadcast.id;
+    const query =
+      'subscription { eventStream(rooms: ["stream"]) { __typename ... on StreamPosition { cursor live } ... on Event { id payload { ... on CustomEventPayload { data } } } } }';
+    const sse = await rawSse(t.graphqlUrl, query);
+    const [a, b] = [await rawClient(t.wsUrl), await rawClient(t.wsUrl)];
+    a.subscribe('a', query);
+    b.subscribe('another-id', query);
+    await untilSubscribed(stats(t), 3);
+    const position = JSON.stringify({
+      data: { eventStream: { __typename: 'StreamPosition', cursor: newest, live: true } },
+    });
+    for (let i = 0; i < 3; i++) await t.ok(Broadcast, { room: 'stream', data: { i, s: 'line\nbreak' } });
+    const [fromSse, fromA, fromB] = await Promise.all([
+      sse.waitFor(4),
+      a.waitFor('a', 4),
+      b.waitFor('another-id', 4),
+    ]);
+    expect(fromA[0]).toBe(position);
+    expect(fromB).toEqual(fromA);
+    expect(fromSse).toEqual(fromA);
+    expect(
+      fromA
+        .slice(1)
+        .map(
+          (p) =>
+            (JSON.parse(p) as { data: { eventStream: { payload: { data: { i: number } } } } }).data
+              .eventStream.payload.data.i,
+        ),
+    ).toEqual([0, 1, 2]);
+    // One group for the three: the room has one routing target.
+    expect((await stats(t)()).rooms).toEqual([{ room: 'stream', subscribers: 3 }]);
   });
 
   it('ends each SSE stream with `complete` when the server closes', async () => {

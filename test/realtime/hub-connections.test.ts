@@ -22,6 +22,9 @@ import {
 import { errorOf } from '../domain/fleet.js';
 
 const logger = pino({ level: 'silent' });
+/** The two kinds of connection, as the WebSocket and SSE transports declare them. */
+const WS = { transport: 'ws', singleSubscription: false } as const;
+const SSE = { transport: 'sse', singleSubscription: true } as const;
 const cleanup: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
@@ -137,8 +140,8 @@ function setup(options: { maxQueuedBytes?: number; maxReplays?: number } = {}) {
 describe('connections', () => {
   it('count a WebSocket from its opening and an SSE response from its first subscription, and each end once', async () => {
     const s = setup();
-    const ws = s.hub.connect('ws', null);
-    const sse = s.hub.connect('sse', null);
+    const ws = s.hub.connect(WS, null);
+    const sse = s.hub.connect(SSE, null);
     expect(await s.hub.stats()).toMatchObject({
       activeConnections: 1,
       totalConnections: 1,
@@ -165,13 +168,13 @@ describe('connections', () => {
       totalDisconnections: 2,
     });
     // An SSE response that never subscribed was never a connection, and its end counts nothing.
-    s.hub.connect('sse', null).release();
+    s.hub.connect(SSE, null).release();
     expect((await s.hub.stats()).totalDisconnections).toBe(2);
   });
 
   it('count an SSE response once however many streams it opens', async () => {
     const s = setup();
-    const sse = s.hub.connect('sse', null);
+    const sse = s.hub.connect(SSE, null);
     await s.open(sse);
     await s.open(sse);
     expect(await s.hub.stats()).toMatchObject({
@@ -227,7 +230,7 @@ describe('connections', () => {
 
   it('keep a WebSocket open while one of its subscriptions ends, and end them all with it', async () => {
     const s = setup();
-    const ws = s.hub.connect('ws', null);
+    const ws = s.hub.connect(WS, null);
     const only = await s.open(ws);
     await only.return!();
     expect(await s.hub.stats()).toMatchObject({ activeConnections: 1, activeSubscriptions: 0 });
@@ -278,8 +281,8 @@ describe('connections', () => {
 
   it('are refused once the hub closes, which ends every stream', async () => {
     const s = setup();
-    const stream = await s.open(s.hub.connect('ws', null));
-    const grouped = await s.subscribe(s.hub.connect('ws', null, new Socket()), 'g');
+    const stream = await s.open(s.hub.connect(WS, null));
+    const grouped = await s.subscribe(s.hub.connect(WS, null, new Socket()), 'g');
     s.hub.close();
     s.hub.close();
     expect(await stream.next()).toEqual({ value: undefined, done: true });
@@ -293,7 +296,7 @@ describe('grouped delivery', () => {
   it('encodes an event once per group and writes it framed to every member socket', async () => {
     const s = setup();
     const sockets = [new Socket(), new Socket(), new Socket()];
-    const [a, b, c] = sockets.map((socket) => s.hub.connect('ws', null, socket));
+    const [a, b, c] = sockets.map((socket) => s.hub.connect(WS, null, socket));
     const subs = [await s.subscribe(a!, 'a'), await s.subscribe(b!, 'b')];
     // Other read rights: another group, even for the same document.
     await s.subscribe(c!, 'c', { access: onlyRoom('r') });
@@ -311,8 +314,8 @@ describe('grouped delivery', () => {
   it('keeps a group for its other members when one leaves, and makes a new one after the last', async () => {
     const s = setup();
     const [x, y] = [new Socket(), new Socket()];
-    const one = await s.subscribe(s.hub.connect('ws', null, x), 'x');
-    const two = await s.subscribe(s.hub.connect('ws', null, y), 'y');
+    const one = await s.subscribe(s.hub.connect(WS, null, x), 'x');
+    const two = await s.subscribe(s.hub.connect(WS, null, y), 'y');
     await one.stream.return!();
     expect(await one.direct!.next()).toEqual({ value: undefined, done: true });
     await s.say(['r']);
@@ -320,7 +323,7 @@ describe('grouped delivery', () => {
     await two.stream.return!();
     await s.say(['r']);
     expect(y.frames).toEqual(['y:1;']);
-    await s.subscribe(s.hub.connect('ws', null, y), 'z');
+    await s.subscribe(s.hub.connect(WS, null, y), 'z');
     await s.say(['r']);
     expect(y.frames).toEqual(['y:1;', 'z:3;']);
     expect(s.encoders.made).toBe(2);
@@ -328,9 +331,9 @@ describe('grouped delivery', () => {
 
   it('is not taken up without a socket, for a stream its caller iterates, or for an operation with no stream', async () => {
     const s = setup();
-    const plain = s.hub.connect('ws', null);
+    const plain = s.hub.connect(WS, null);
     expect((await s.subscribe(plain, 'p')).direct).toBeNull();
-    const ws = s.hub.connect('ws', null, new Socket());
+    const ws = s.hub.connect(WS, null, new Socket());
     expect((await s.subscribe(ws, 'e', { exclusive: true })).direct).toBeNull();
     const idle = s.hub.operation(ws);
     expect(
@@ -346,7 +349,7 @@ describe('grouped delivery', () => {
     const s = setup();
     const [since] = await s.say(['r'], ['r'], ['x'], ['r']);
     const socket = new Socket();
-    await s.subscribe(s.hub.connect('ws', null, socket), 's', { since: since! });
+    await s.subscribe(s.hub.connect(WS, null, socket), 's', { since: since! });
     await s.say(['r']);
     for (let i = 0; i < 10 && socket.frames.length < 3; i++) await settle();
     expect(socket.frames).toEqual(['s:2;', 's:4;', 's:5;']);
@@ -358,7 +361,7 @@ describe('grouped delivery', () => {
     const s = setup({ maxReplays: 1 });
     const [since] = await s.say(['r'], ['r'], ['r']);
     const socket = new Socket(false);
-    const ws = s.hub.connect('ws', null, socket);
+    const ws = s.hub.connect(WS, null, socket);
     await s.subscribe(ws, 'one', { since: since! });
     await settle();
     expect(socket.frames).toEqual(['one:2;']);
@@ -367,7 +370,7 @@ describe('grouped delivery', () => {
     expect(refused.code).toBe('RATE_LIMITED');
     expect(refused.details).toMatchObject({ reason: 'TOO_MANY_REPLAYS', limit: 1 });
     // Another connection has slots of its own.
-    await s.subscribe(s.hub.connect('ws', null, new Socket()), 'other', { since: since! });
+    await s.subscribe(s.hub.connect(WS, null, new Socket()), 'other', { since: since! });
     for (let i = 0; i < 10 && socket.frames.length < 2; i++) {
       socket.drain();
       await settle();
@@ -381,15 +384,107 @@ describe('grouped delivery', () => {
   });
 });
 
+describe('a grouped eventStream', () => {
+  /** Encodes an event as `n`, a position as `@cursor/live`; counts the encodings run. */
+  const streamGrouping =
+    (runs: { events: number; positions: number }): Grouping =>
+    (access) => ({
+      key: `stream|${access.key}`,
+      encoder: () => (root: StoredEvent) => {
+        const position = root as unknown as { kind?: string; cursor: string | null; live: boolean };
+        if (position.kind === 'position') {
+          runs.positions++;
+          return Buffer.from(`@${JSON.stringify(position.cursor)}/${position.live}`);
+        }
+        runs.events++;
+        return Buffer.from(String((root.payload as unknown as { data: { n: number } }).data.n));
+      },
+    });
+
+  async function subscribeStream(
+    s: ReturnType<typeof setup>,
+    socket: Socket,
+    name: string,
+    runs: { events: number; positions: number },
+    more: Partial<EventStreamRequest> = {},
+    heartbeatMs = 0,
+  ) {
+    const connection = s.hub.connect(WS, null, socket);
+    const operation = s.hub.operation(connection);
+    const stream = await s.hub.openPositioned(
+      { rooms: ['r'], types: null, since: null, access: READ_ALL, connection: operation, ...more },
+      heartbeatMs,
+    );
+    const direct = s.hub.deliverDirect(
+      operation,
+      { prefix: Buffer.from(`${name}:`), suffix: Buffer.from(';') },
+      streamGrouping(runs),
+    );
+    return { stream, direct };
+  }
+
+  it('writes positions as frames of their own and encodes each event once for the whole group', async () => {
+    const s = setup();
+    const [first] = await s.say(['r']);
+    const runs = { events: 0, positions: 0 };
+    const sockets = [new Socket(), new Socket(), new Socket()];
+    const subs = [];
+    for (const [i, socket] of sockets.entries()) subs.push(await subscribeStream(s, socket, `s${i}`, runs));
+    for (const sub of subs) expect(sub.direct).toBe(sub.stream);
+    await s.say(['r'], ['x'], ['r']);
+    expect(sockets.map((x) => x.frames)).toEqual(
+      [0, 1, 2].map((i) => [`s${i}:@${JSON.stringify(first)}/true;`, `s${i}:2;`, `s${i}:4;`]),
+    );
+    // One execution per event for the group, one for the template of a live position.
+    expect(runs).toEqual({ events: 2, positions: 1 });
+    // Positions are not deliveries of events.
+    expect((await s.hub.stats()).messagesDelivered).toBe(6);
+  });
+
+  it('replays after `since` between its two positions, then goes on live in its group', async () => {
+    const s = setup();
+    const [since, , , last] = await s.say(['r'], ['r'], ['x'], ['r']);
+    const runs = { events: 0, positions: 0 };
+    const socket = new Socket();
+    await subscribeStream(s, socket, 's', runs, { since: since! });
+    for (let i = 0; i < 10 && socket.frames.length < 4; i++) await settle();
+    await s.say(['r']);
+    expect(socket.frames).toEqual([
+      `s:@${JSON.stringify(since)}/false;`,
+      's:2;',
+      's:4;',
+      `s:@${JSON.stringify(last)}/true;`,
+      's:5;',
+    ]);
+    expect(s.replays).toEqual(['started']);
+    expect(s.hub.replaysInFlight).toBe(0);
+  });
+
+  it('sends its position while idle, once its socket has taken everything', async () => {
+    const s = setup();
+    const runs = { events: 0, positions: 0 };
+    const socket = new Socket(false);
+    await subscribeStream(s, socket, 's', runs, {}, 20);
+    const [mine] = await s.say(['r']);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    // The socket still holds the first frames: no heartbeat is written behind them.
+    expect(socket.frames).toEqual(['s:@null/true;', 's:1;']);
+    socket.drain();
+    for (let i = 0; i < 200 && socket.frames.length < 3; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(socket.frames[2]).toBe(`s:@${JSON.stringify(mine)}/true;`);
+    expect(runs.positions).toBe(1);
+  });
+});
+
 describe('a slow consumer', () => {
   it('is closed once, with 4008, when its socket holds more than the bound, and its subscriptions end', async () => {
     const s = setup({ maxQueuedBytes: 10 });
     const socket = new Socket(false);
     const closes: [number, string][] = [];
-    const ws = s.hub.connect('ws', (code, reason) => closes.push([code, reason]), socket);
+    const ws = s.hub.connect(WS, (code, reason) => closes.push([code, reason]), socket);
     const { direct } = await s.subscribe(ws, 'slow');
     const fast = new Socket();
-    await s.subscribe(s.hub.connect('ws', null, fast), 'fast');
+    await s.subscribe(s.hub.connect(WS, null, fast), 'fast');
     await s.say(['r'], ['r'], ['r'], ['r']);
     expect(closes).toEqual([[SLOW_CONSUMER.code, SLOW_CONSUMER.reason]]);
     expect(s.slow).toEqual(['ws']);
@@ -401,7 +496,7 @@ describe('a slow consumer', () => {
   it('is closed when the streams it iterates itself hold more than the bound, not before', async () => {
     const s = setup({ maxQueuedBytes: 600 });
     const closes: number[] = [];
-    const ws = s.hub.connect('ws', (code) => closes.push(code));
+    const ws = s.hub.connect(WS, (code) => closes.push(code));
     const stream = await s.open(ws);
     await s.say(['r']);
     expect(closes).toEqual([]);
@@ -418,7 +513,7 @@ describe('renewed rights', () => {
   it('end a subscription to rooms no longer granted, and move one to every room into the group of its new rights', async () => {
     const s = setup();
     const socket = new Socket();
-    const ws = s.hub.connect('ws', null, socket);
+    const ws = s.hub.connect(WS, null, socket);
     const named = await s.subscribe(ws, 'named', { rooms: ['a'] });
     await s.subscribe(ws, 'all', { rooms: null });
     // Frames of one operation, in order (the two groups' frames interleave in routing order).

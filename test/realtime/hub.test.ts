@@ -15,6 +15,8 @@ import { RealtimeHub, SLOW_CONSUMER } from '../../src/realtime/realtime-hub.js';
 import { errorOf } from '../domain/fleet.js';
 
 const logger = pino({ level: 'silent' });
+/** The two kinds of connection, as the WebSocket and SSE transports declare them. */
+const WS = { transport: 'ws', singleSubscription: false } as const;
 let engines = 0;
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -211,7 +213,7 @@ describe('the realtime hub', () => {
     expect((await all.next()).value).toEqual(sent);
 
     // Its connection closes.
-    const connection = h.hub.connect('ws', null);
+    const connection = h.hub.connect(WS, null);
     const onConnection = await h.hub.open({
       rooms: ['c'],
       types: null,
@@ -260,11 +262,11 @@ describe('the realtime hub', () => {
     const closes: { code: number; reason: string }[] = [];
     let closed!: () => void;
     const closedOnce = new Promise<void>((resolve) => (closed = resolve));
-    const idle = h.hub.connect('ws', (code, reason) => {
+    const idle = h.hub.connect(WS, (code, reason) => {
       closes.push({ code, reason });
       closed();
     });
-    const reader = h.hub.connect('ws', null);
+    const reader = h.hub.connect(WS, null);
     const never = await h.hub.open({
       rooms: ['flood'],
       types: null,

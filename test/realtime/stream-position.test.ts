@@ -45,16 +45,6 @@ async function setup({ heartbeatMs = 0, retention = 20_000 } = {}) {
         logger,
       })
     : createMemoryEngine({ retention, clock: systemClock });
-  const hub = new RealtimeHub({
-    engine,
-    instanceId: 'streams-test',
-    maxQueuedBytesPerConnection: 1 << 20,
-    logger,
-  });
-  cleanup.push(
-    () => engine.close(),
-    () => hub.close(),
-  );
   // The engine's log, with the reads counted and a hook that runs right after the next `lastId` is
   // read (and may make it answer an older id): the moments a stream's open can race with commits.
   const reads = { readAfter: 0 };
@@ -73,6 +63,17 @@ async function setup({ heartbeatMs = 0, retention = 20_000 } = {}) {
       return answer === undefined ? id : answer;
     },
   };
+  // The hub reads the log through the same wrapper: its reads are counted and hooked too.
+  const hub = new RealtimeHub({
+    engine: { ...engine, log },
+    instanceId: 'streams-test',
+    maxQueuedBytesPerConnection: 1 << 20,
+    logger,
+  });
+  cleanup.push(
+    () => engine.close(),
+    () => hub.close(),
+  );
   const streams = createEventStreams({ realtime: hub, log, heartbeatMs });
   let n = 0;
   /**

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { READ_ALL, type ReadAccess } from '../../src/domain/access/read-access.js';
 import type { EventType, StoredEvent } from '../../src/domain/events/event-types.js';
+import { performance } from 'node:perf_hooks';
 import { ConnectionQueue, type FrameSink } from '../../src/realtime/connection-queue.js';
 import {
   groupKey,
@@ -218,5 +219,103 @@ describe('a subscription group', () => {
     expect(m.socket.frames).toEqual(['<m:3-0>']);
     group.deliver(event('4-0'));
     expect(m.socket.frames).toEqual(['<m:3-0>', '<m:4-0>']);
+  });
+});
+
+describe('recent encodings', () => {
+  it('are shared by members that replay the same events, the newest 256 of them', () => {
+    const { calls, encode } = counting();
+    const { group } = groupOf(encode);
+    const [one, two] = [member('one'), member('two')];
+    group.deliver(event('1-0'));
+    for (const m of [one, two]) {
+      group.deliverTo(m.m, event('1-0'), true);
+      group.deliverTo(m.m, event('2-0'), true);
+    }
+    expect(calls).toEqual(['1-0', '2-0']);
+    expect(two.socket.frames).toEqual(['<two:1-0>', '<two:2-0>']);
+    // Older than the newest 256: encoded again.
+    for (let i = 3; i < 3 + 256; i++) group.deliver(event(`${i}-0`));
+    group.deliverTo(one.m, event('2-0'), true);
+    group.deliverTo(one.m, event('258-0'), true);
+    expect(calls.slice(-2)).toEqual(['258-0', '2-0']);
+  });
+});
+
+describe('a large fan-out', () => {
+  /** A socket whose every write costs the CPU `micros` (a real socket's send does). */
+  class BusySocket extends Socket {
+    constructor(private readonly micros: number) {
+      super();
+    }
+    override write(frame: Buffer): void {
+      const until = performance.now() + this.micros / 1000;
+      while (performance.now() < until);
+      super.write(frame);
+    }
+  }
+
+  it('yields to the event loop in slices, keeps each member in order, and skips one that left', async () => {
+    const { group } = groupOf(counting().encode);
+    // 3000 writes of 10 µs: 30 ms of work, several slices of FAN_OUT_SLICE_MS.
+    const members = Array.from({ length: 3000 }, (_, i) => {
+      const socket = new BusySocket(10);
+      const m: Member = {
+        queue: new ConnectionQueue(
+          socket,
+          { messagesDelivered: 0 },
+          { maxBytes: 1 << 20, onOverflow: () => {} },
+        ),
+        floor: null,
+        prefix: Buffer.from(`<${i}:`),
+        suffix: Buffer.from('>'),
+      };
+      group.members.add(m);
+      return { m, socket };
+    });
+    const written = () => members.filter((x) => x.socket.frames.length > 0).length;
+    const progress: number[] = [];
+    setImmediate(() => progress.push(written()));
+    group.deliver(event('1-0'));
+    expect(group.idle).toBe(false);
+    // Delivered while the first is still being written: it waits behind it.
+    group.deliver(event('2-0'));
+    const leaving = members.at(-1)!;
+    group.members.delete(leaving.m);
+    while (!group.idle) await settle();
+    // Another turn ran in the middle of the first fan-out.
+    expect(progress).toHaveLength(1);
+    expect(progress[0]).toBeGreaterThan(0);
+    expect(progress[0]).toBeLessThan(members.length);
+    for (const [i, x] of members.slice(0, -1).entries())
+      expect(x.socket.frames).toEqual([`<${i}:1-0>`, `<${i}:2-0>`]);
+    expect(leaving.socket.frames).toEqual([]);
+  });
+
+  it('gives a member that joins while events wait behind it each of them once, in order', async () => {
+    const { group } = groupOf(counting().encode);
+    for (let i = 0; i < 3000; i++) {
+      group.members.add({
+        queue: new ConnectionQueue(
+          new BusySocket(10),
+          { messagesDelivered: 0 },
+          { maxBytes: 1 << 20, onOverflow: () => {} },
+        ),
+        floor: null,
+        prefix: Buffer.from(''),
+        suffix: Buffer.from(''),
+      });
+    }
+    // Two events routed while the member is not in the group yet: the first is written a slice at
+    // a time, the second waits behind it; its own stream had both, and hands them over as it joins.
+    group.deliver(event('1-0'));
+    group.deliver(event('2-0'));
+    const joining = member('j');
+    group.members.add(joining.m);
+    group.deliverTo(joining.m, event('1-0'), false);
+    group.deliverTo(joining.m, event('2-0'), false);
+    group.deliver(event('3-0'));
+    while (!group.idle) await settle();
+    expect(joining.socket.frames).toEqual(['<j:1-0>', '<j:2-0>', '<j:3-0>']);
   });
 });

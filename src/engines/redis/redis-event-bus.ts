@@ -23,6 +23,7 @@ import type { EventBus, RoomInterest } from '../../domain/ports.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisEventLog } from './redis-event-log.js';
 import { orUnavailable } from './redis-errors.js';
+import { subscribeChannel } from './pubsub-subscribe.js';
 
 /** A pub/sub message, split but not parsed: most copies (one per watched channel) are dropped by id. */
 interface Message {
@@ -173,14 +174,13 @@ export class RedisEventBus implements EventBus {
         // nobody awaits; do not send one to a connection that is down.
         if (this.subscriber.status !== 'ready')
           await orUnavailable(() => Promise.reject(new Error(`subscriber is ${this.subscriber.status}`)));
-        channel.subId = await orUnavailable(() => {
-          const subscribed = this.pubsub.subscribe<Message>(
+        channel.subId = await orUnavailable(() =>
+          subscribeChannel<Message>(
+            this.pubsub,
             name,
             (message) => void this.enqueue(() => this.receive(channel, message)).catch(() => undefined),
-          );
-          this.handlePendingSubscribe(name);
-          return subscribed;
-        });
+          ),
+        );
         // Where the channel stands now: anything later that does not arrive is a gap to fill.
         // Read together (MULTI), so that the sequence and the stream position match.
         const [seq, last] = await orUnavailable(async () => {
@@ -204,20 +204,6 @@ export class RedisEventBus implements EventBus {
       }
     });
     return channel.ready;
-  }
-
-  /**
-   * When SUBSCRIBE fails (the connection dropped between our status check and the write),
-   * graphql-redis-subscriptions 2.7 also rejects an internal promise that nobody awaits, and an
-   * unhandled rejection ends the process. We await the failure ourselves; this marks that internal
-   * one handled. It reads a private field: if a later version renames it, this does nothing.
-   */
-  private handlePendingSubscribe(channel: string): void {
-    const pending = (
-      this.pubsub as unknown as { subsPendingRefsMap?: Map<string, { pending?: { catch?: unknown } }> }
-    ).subsPendingRefsMap?.get(channel)?.pending;
-    if (pending && typeof pending.catch === 'function')
-      (pending.catch as (onRejected: () => void) => unknown)(() => undefined);
   }
 
   async unwatch(room: RoomInterest): Promise<void> {

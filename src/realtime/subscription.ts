@@ -1,0 +1,403 @@
+/**
+ * One subscription (`events` or `eventStream`, over any transport), as `open` returns it to the
+ * schema layer: one state machine, replaying → live, with one cursor and one filter.
+ *
+ * It starts as its own routing target and queues what arrives (buffering while a replay is read).
+ * From there it goes one of two ways: a transport that can take frames hands it to a group (what it
+ * queued is flushed into the connection's queue and the group delivers from then on, positions
+ * included, written by the hub for this subscription alone), or it is iterated, item by item, by a
+ * caller that has no connection queue.
+ *
+ * A positioned stream (`eventStream`) also says where it stands: a `StreamPosition` right after its
+ * live side is registered, one when a `since` replay reaches the point where the live side took
+ * over, and one on each idle heartbeat. Its cursor is a promise: resume with `since: cursor` and
+ * every matching event after it arrives, none before it again.
+ */
+import type { ReadAccess } from '../domain/access/read-access.js';
+import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
+import type { LogReplay } from './replay.js';
+import { wanted } from './room-check.js';
+import type { RoutedTarget } from './room-index.js';
+
+/** Where a stream stands: resuming with `since: cursor` misses nothing and repeats nothing. */
+export interface StreamPosition {
+  readonly kind: 'position';
+  /** Null only while the log has never held an event. */
+  readonly cursor: string | null;
+  /** False while a `since` replay is still to come; true once live events flow. */
+  readonly live: boolean;
+}
+
+export type StreamItem = StoredEvent | StreamPosition;
+
+export function isStreamPosition(item: StreamItem): item is StreamPosition {
+  return (item as StreamPosition).kind === 'position';
+}
+
+export function later(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  // Stryker disable next-line EqualityOperator: equal ids are the same id, whichever is returned
+  return compareEventIds(a, b) >= 0 ? a : b;
+}
+
+/** What a stream needs from the hub. */
+export interface StreamOwner {
+  /** An event was handed to an iterating consumer. */
+  delivered(): void;
+  /** `bytes` more (or fewer) wait in an iterated stream of this connection. */
+  queued(stream: Subscription, bytes: number): void;
+  ended(stream: Subscription): void;
+  /** A positioned stream begins its heartbeats: call `beat` every so often until it ends. */
+  beating(stream: Subscription, heartbeatMs: number): void;
+}
+
+/** How a grouped positioned stream writes its positions, and whether its connection is idle. */
+export interface PositionWriter {
+  write(position: StreamPosition): void;
+  /** Nothing of this subscription waits to be sent: a heartbeat now covers every routed event. */
+  idle(): boolean;
+  /** The newest event written for it by its group, and when. */
+  lastSent(): { id: string | null; at: number };
+}
+
+/** A positioned stream's setup: where it started, and where a `since` replay turns live. */
+export interface PositionPlan {
+  heartbeatMs: number;
+  /** The newest log id before the live side registered: where its replay or catch-up starts. */
+  start: string | null;
+  /**
+   * The newest event at or before `start` that the caller may read: the first cursor of a stream
+   * without `since`. A cursor never points past what its reader may read, so that it reveals nothing
+   * of rooms the reader lacks (null when none is readable).
+   */
+  startCursor: string | null;
+  /**
+   * The newest id a heartbeat can claim one beat later (every event up to it routed by then): the
+   * newest event the caller may read, or null when none is found near the end of the log.
+   */
+  settle: (access: ReadAccess) => Promise<string | null>;
+}
+
+const sizes = new WeakMap<StoredEvent, number>();
+/** An event's size as JSON, computed once per event whatever the number of iterated streams. */
+function sizeOf(item: StreamItem): number {
+  if (isStreamPosition(item)) return 0;
+  let size = sizes.get(item);
+  if (size === undefined) {
+    size = Buffer.byteLength(JSON.stringify(item));
+    sizes.set(item, size);
+  }
+  return size;
+}
+
+export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamItem> {
+  readonly size = 1;
+  private queue: StreamItem[] = [];
+  /** Bytes of this stream counted against the connection's budget now. */
+  private countedBytes = 0;
+  /** The replay (`since`, or a positioned stream's catch-up), read page by page as the client consumes it. */
+  private replay: LogReplay | null = null;
+  /** A replayed event read past the live mark, handed out right after the live position. */
+  private held: StoredEvent | null = null;
+  /** A positioned `since` replay: where it turns live (the live position is sent there). */
+  private liveMark: { start: string | null; since: string } | null = null;
+  /** The live position's cursor: the newest readable event at the start. */
+  private readableMark: string | null = null;
+  private waiter: {
+    resolve: (result: IteratorResult<StreamItem>) => void;
+    reject: (error: unknown) => void;
+  } | null = null;
+  private done = false;
+  /** Why the stream ended, when it ended in an error the client is to receive. */
+  private failure: Error | null = null;
+  /** While replaying, live events wait here (counted against the connection's budget). */
+  private buffered: StoredEvent[] | null = null;
+  /** Live events at or before this id were already replayed (or precede the cursor). */
+  private replayedUpTo: string | null = null;
+  /** A positioned stream's newest cursor sent, and its heartbeat state. */
+  private cursor: string | null = null;
+  private settled: string | null = null;
+  private idleSince = Date.now();
+  private writer: PositionWriter | null = null;
+  /** Whether the hub counts it among the active subscriptions (once its rooms are watched). */
+  counted = false;
+  /** Whether what waits in its queue counts against the connection's budget. */
+  budgeted = true;
+  /**
+   * Delivered by its group (replay included): iterating it then only waits for its end, and must not
+   * take events (the transport iterates it to learn when it ends).
+   */
+  grouped = false;
+
+  constructor(
+    readonly rooms: readonly string[] | null,
+    readonly types: ReadonlySet<EventType> | null,
+    /** Replaced when the connection's rights are renewed. */
+    public access: ReadAccess,
+    private readonly owner: StreamOwner,
+    private readonly plan: PositionPlan | null = null,
+  ) {}
+
+  get ended(): boolean {
+    return this.done;
+  }
+
+  get floor(): string | null {
+    return this.replayedUpTo;
+  }
+
+  get positioned(): boolean {
+    return this.plan !== null;
+  }
+
+  /** Its types, and (for a subscription to every room) a room the caller may read. */
+  wants(event: StoredEvent): boolean {
+    return wanted(event, this.rooms, this.types, this.access);
+  }
+
+  /**
+   * A positioned stream's first position: at `since` (not live: a replay follows), or at its start.
+   * Heartbeats begin.
+   */
+  announce(since: string | null): void {
+    const plan = this.plan;
+    if (!plan) return;
+    this.cursor = since ?? plan.startCursor;
+    this.settled = plan.startCursor;
+    this.queue.push({ kind: 'position', cursor: this.cursor, live: since === null });
+    if (since !== null) this.liveMark = { start: plan.start, since };
+    this.readableMark = plan.startCursor;
+    if (plan.heartbeatMs > 0) this.owner.beating(this, plan.heartbeatMs);
+  }
+
+  startBuffering(): void {
+    this.buffered = [];
+  }
+
+  /** What a replay hands out: the events this subscription would have received live. */
+  replayed(event: StoredEvent): boolean {
+    return this.wants(event);
+  }
+
+  /** Serves `replay` ahead of the live events buffered since startBuffering. */
+  beginReplay(replay: LogReplay): void {
+    this.replay = replay;
+  }
+
+  /** No replay after all: the live events buffered meanwhile follow what is queued. */
+  endBuffering(upTo: string | null): void {
+    this.finishReplay(upTo, null);
+  }
+
+  get replaying(): boolean {
+    return this.replay !== null;
+  }
+
+  /**
+   * The next replayed item (an event, or the live position where a `since` replay reaches the live
+   * side's start), or null once the replay is drained (then the buffered live events follow).
+   */
+  async nextReplayed(): Promise<StreamItem | null> {
+    const replay = this.replay;
+    if (!replay || this.done) return null;
+    const event = this.held ?? (await replay.next());
+    this.held = null;
+    if (this.done) return null;
+    const mark = this.liveMark;
+    if (mark && (!event || mark.start === null || compareEventIds(event.id, mark.start) > 0)) {
+      this.liveMark = null;
+      this.held = event;
+      const cursor = later(this.readableMark, mark.since);
+      this.cursor = later(this.cursor, cursor);
+      return { kind: 'position', cursor, live: true };
+    }
+    if (event) return event;
+    this.finishReplay(replay.lastId, replay.lastReadable);
+    return null;
+  }
+
+  /** The replay is drained: the buffered live events that came after it, then live ones. */
+  private finishReplay(lastId: string | null, lastReadable: string | null): void {
+    this.replay = null;
+    this.replayedUpTo = lastId;
+    // What the filter skipped still moves a position's cursor (nothing up to there is left to send),
+    // as far as the last event its reader may read.
+    if (this.plan) this.cursor = later(this.cursor, lastReadable);
+    const waiting = this.buffered ?? [];
+    this.buffered = null;
+    for (const event of waiting) {
+      // Already counted against the budget as it was buffered.
+      if (lastId === null || compareEventIds(event.id, lastId) > 0) this.queue.push(event);
+      else this.count(-sizeOf(event));
+    }
+    if (this.queue.length) this.wakeWaiter();
+  }
+
+  private count(bytes: number): void {
+    const change = Math.max(bytes, -this.countedBytes);
+    if (change === 0) return;
+    this.countedBytes += change;
+    this.owner.queued(this, change);
+  }
+
+  /** A live event routed here. */
+  deliver(event: StoredEvent): void {
+    if (this.done) return;
+    if (this.buffered) {
+      this.buffered.push(event);
+      // A replay lasts as long as its client takes to read it: what piles up meanwhile is bounded
+      // like any slow reader's queue.
+      this.count(sizeOf(event));
+      return;
+    }
+    if (this.replayedUpTo !== null && compareEventIds(event.id, this.replayedUpTo) <= 0) return;
+    this.enqueue(event);
+  }
+
+  private enqueue(item: StreamItem): void {
+    if (this.waiter && !this.grouped) {
+      const { resolve } = this.waiter;
+      this.waiter = null;
+      resolve(this.take(item));
+      return;
+    }
+    this.queue.push(item);
+    if (this.budgeted) this.count(sizeOf(item));
+  }
+
+  /** Hands an item to the iterating consumer, moving the cursor. */
+  private take(item: StreamItem): IteratorResult<StreamItem> {
+    this.idleSince = Date.now();
+    if (isStreamPosition(item)) this.cursor = later(this.cursor, item.cursor);
+    else {
+      if (this.plan) this.cursor = later(this.cursor, item.id);
+      this.owner.delivered();
+    }
+    return { value: item, done: false };
+  }
+
+  private wakeWaiter(): void {
+    if (!this.waiter || this.grouped) return;
+    const item = this.queue.shift();
+    if (!item) return;
+    this.count(-sizeOf(item));
+    const { resolve } = this.waiter;
+    this.waiter = null;
+    resolve(this.take(item));
+  }
+
+  /**
+   * Hands over what waits (positions, replayed and live events), for a group to deliver; the stream
+   * then only ends, when the client completes or the connection closes.
+   */
+  takeQueued(): StreamItem[] {
+    const taken = this.queue;
+    this.count(-this.countedBytes);
+    this.queue = [];
+    return taken;
+  }
+
+  /** From now on the hub writes this grouped stream's positions (heartbeats) through `writer`. */
+  attach(writer: PositionWriter): void {
+    this.writer = writer;
+  }
+
+  /** A grouped stream's position was written (the first one, or the live one of a replay). */
+  wrote(position: StreamPosition): void {
+    this.cursor = later(this.cursor, position.cursor);
+    this.idleSince = Date.now();
+  }
+
+  /** Sends its position if it has been idle for a heartbeat (the hub calls this every so often). */
+  async beat(): Promise<void> {
+    const plan = this.plan;
+    if (!plan || this.done || this.replay || this.queue.length) return;
+    // Only while nothing of it waits: every routed event has then been sent.
+    const writer = this.grouped ? this.writer : null;
+    if (this.grouped ? !writer?.idle() : !this.waiter) return;
+    const sent = writer?.lastSent() ?? { id: null, at: 0 };
+    const now = Date.now();
+    if (now - Math.max(this.idleSince, sent.at) < plan.heartbeatMs) return;
+    this.idleSince = now;
+    this.cursor = later(this.cursor, sent.id);
+    const cursor = later(this.cursor, this.settled);
+    try {
+      this.settled = await plan.settle(this.access);
+    } catch {
+      // The engine being down is reported by /ready; this heartbeat keeps the cursor it had.
+    }
+    if (this.done) return;
+    this.cursor = later(this.cursor, cursor);
+    const position: StreamPosition = { kind: 'position', cursor, live: true };
+    if (writer) writer.write(position);
+    else this.enqueue(position);
+  }
+
+  async next(): Promise<IteratorResult<StreamItem>> {
+    if (this.grouped) return this.untilEnd();
+    for (;;) {
+      if (this.done) return this.untilEnd();
+      const item = this.queue.shift();
+      if (item) {
+        this.count(-sizeOf(item));
+        return this.take(item);
+      }
+      if (!this.replay) return this.untilEnd();
+      const replayed = await this.nextReplayed();
+      if (replayed) return this.take(replayed);
+    }
+  }
+
+  private untilEnd(): Promise<IteratorResult<StreamItem>> {
+    if (this.failure) {
+      const failure = this.failure;
+      this.failure = null;
+      return Promise.reject(failure);
+    }
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  /** Ends the stream with an error for the client (its rights no longer cover it). */
+  fail(error: Error): void {
+    if (this.done) return;
+    const waiter = this.waiter;
+    this.waiter = null;
+    this.end();
+    if (waiter) waiter.reject(error);
+    else this.failure = error;
+  }
+
+  /** Ends the stream: the client unsubscribed, its connection closed, or the hub is closing. */
+  end(): void {
+    if (this.done) return;
+    this.done = true;
+    this.count(-this.countedBytes);
+    this.queue.length = 0;
+    this.buffered = null;
+    this.held = null;
+    this.replay?.release();
+    this.replay = null;
+    this.writer = null;
+    this.waiter?.resolve({ value: undefined, done: true });
+    this.waiter = null;
+    this.owner.ended(this);
+  }
+
+  return(): Promise<IteratorResult<StreamItem>> {
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<StreamItem>> {
+    this.end();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<StreamItem> {
+    return this;
+  }
+}
