@@ -106,6 +106,8 @@ describe('the colony process', { timeout: 120_000 }, () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       await openSocket(port).then((s) => s.terminate());
+      // The log line with the server's pid may reach the pipe after the socket opened.
+      await expect.poll(() => /"pid":(\d+)/.test(output), { timeout: 10_000 }).toBe(true);
       const server = Number(/"pid":(\d+)/.exec(output)?.[1]);
       expect(server).not.toBe(child.pid);
       process.kill(-child.pid!, 'SIGINT');
