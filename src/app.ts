@@ -95,6 +95,7 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     onSlowConsumer: (connection) => metrics.slowConsumersClosed.inc({ transport: connection.transport }),
     maxReplaysPerConnection: config.limits.wsMaxReplays,
     onReplay: (outcome) => metrics.replays.inc({ outcome }),
+    onDropped: (policy, reason, count) => metrics.eventsDropped.inc({ policy, reason }, count),
   });
   const realtime = hub;
   const colony = createColony({

@@ -5,6 +5,7 @@
 import type { ReadAccess } from '../domain/access/read-access.js';
 import type { EventType, StoredEvent } from '../domain/events/event-types.js';
 import type { StreamPosition } from './subscription.js';
+import type { OverflowPolicy } from './overflow.js';
 
 /** A connection's transport, as a label for logs and metrics (the hub never branches on it). */
 export type Transport = 'ws' | 'sse';
@@ -39,6 +40,8 @@ export interface EventStreamRequest {
   connection: ClientConnection | null;
   /** What the caller may read: nothing outside it is registered, replayed or delivered. */
   access: ReadAccess;
+  /** What the subscription loses when its client falls behind (overflow.ts); default DISCONNECT. */
+  overflow?: OverflowPolicy;
   /**
    * The caller iterates the stream itself (it interleaves items of its own, as `eventStream` does):
    * the hub never hands it to a group for direct delivery. Default false.
@@ -59,6 +62,21 @@ export interface RealtimeStats {
   rooms: RoomStat[];
   eventsPublished: number;
   messagesDelivered: number;
+  /** Events dropped for subscriptions whose overflow policy drops rather than disconnects. */
+  eventsDropped: number;
+  /** This instance's connections and what each one's queue holds now (absent: none reported). */
+  connectionQueues?: ConnectionQueueStat[];
+}
+
+/** What one connection's queue holds now: written and not yet sent, and held in its lanes. */
+export interface ConnectionQueueStat {
+  id: string;
+  transport: Transport;
+  subscriptions: number;
+  /** Bytes waiting for it: in the socket's buffer and in its lanes. */
+  queuedBytes: number;
+  /** Frames held in its lanes (subscriptions that drop rather than close). */
+  heldFrames: number;
 }
 
 export interface RealtimeApi {
