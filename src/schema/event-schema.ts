@@ -20,7 +20,7 @@ import { AlertRef, FleetStatsRef } from './system-schema.js';
 import { TaskRef, TaskStatus } from './task-schema.js';
 import { isStreamPosition, type StreamItem, type StreamPosition } from '../realtime/subscription.js';
 import { z } from 'zod';
-import type { OVERFLOW_POLICIES} from '../realtime/overflow.js';
+import type { OVERFLOW_POLICIES } from '../realtime/overflow.js';
 import { isEventsDropped, type EventsDropped } from '../realtime/overflow.js';
 
 export const EventType = builder.enumType('EventType', { values: EVENT_TYPES });
