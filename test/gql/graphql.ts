@@ -287,6 +287,7 @@ export type ClientStreamSubscription = { eventStream:
         | { data: unknown }
         | Record<PropertyKey, never>
        }
+    | { __typename: 'EventsDropped' }
     | { __typename: 'StreamPosition', cursor: string | null, live: boolean }
    };
 
@@ -299,6 +300,7 @@ export type StreamSubscriptionVariables = Exact<{
 
 export type StreamSubscription = { eventStream:
     | { __typename: 'Event', id: string, type: EventType, rooms: Array<string> }
+    | { __typename: 'EventsDropped' }
     | { __typename: 'StreamPosition', cursor: string | null, live: boolean }
    };
 

@@ -147,6 +147,7 @@ export type DashboardStreamSubscription = { eventStream:
         | { __typename: 'ProposalEventPayload', proposal: { id: string, topic: string, status: ProposalStatus, threshold: number, approvalRate: number, voterIds: Array<string>, voterCount: number, expiresAt: string, votes: Array<{ approve: boolean, agent: { id: string, name: string } }> } }
         | { __typename: 'TaskEventPayload', task: { id: string, title: string, priority: number, status: TaskStatus, progress: number | null, progressMessage: string | null, error: string | null, reason: string | null, updatedAt: string, assignee: { id: string, name: string } | null } }
        }
+    | { __typename: 'EventsDropped' }
     | { __typename: 'StreamPosition', cursor: string | null, live: boolean }
    };
 
