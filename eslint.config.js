@@ -10,6 +10,7 @@ export default tseslint.config(
       'coverage/',
       'tmp/',
       'dashboard/dist/',
+      'client/dist/',
       'dashboard/src/gql/',
       'reports/',
       '.stryker-tmp/',

@@ -7,7 +7,7 @@ import { Server as NetServer, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Colony } from './domain/api.js';
 import { createColony } from './domain/colony.js';
-import type { Engine, Store } from './domain/ports.js';
+import type { Clock, Engine, Store } from './domain/ports.js';
 import { systemClock } from './domain/ports.js';
 import type { Config } from './config.js';
 import { createMemoryEngine } from './engines/memory/memory-engine.js';
@@ -20,6 +20,7 @@ import { buildSchema } from './schema/index.js';
 import { isDashboardPath, serveDashboard } from './transport/dashboard.js';
 import { createMetrics } from './transport/metrics.js';
 import { createWsServer, type WsServer } from './transport/ws-server.js';
+import { AgentPresence } from './transport/agent-presence.js';
 import { createYogaServer } from './transport/yoga.js';
 
 export interface StopOptions {
@@ -40,15 +41,15 @@ export interface App {
   readonly realtime: RealtimeHub;
 }
 
-async function createEngine(config: Config, logger: Logger): Promise<Engine> {
+async function createEngine(config: Config, logger: Logger, clock: Clock): Promise<Engine> {
   const redis = config.engine.redis;
-  if (!redis) return createMemoryEngine({ retention: config.engine.retention, clock: systemClock });
+  if (!redis) return createMemoryEngine({ retention: config.engine.retention, clock });
   // Loaded only when configured, so the embedded default never opens a Redis client.
   const { createRedisEngine } = await import('./engines/redis/redis-engine.js');
   return createRedisEngine({
     ...redis,
     retention: config.engine.retention,
-    clock: systemClock,
+    clock,
     instanceId: config.instanceId,
     logger,
   });
@@ -59,8 +60,10 @@ function countingStore(store: Store, count: (n: number) => void): Store {
   return {
     get: (kind, id) => store.get(kind, id),
     list: (kind, query) => store.list(kind, query),
+    listDue: (kind, upTo, limit) => store.listDue(kind, upTo, limit),
     count: (kind, where) => store.count(kind, where),
     setVersions: (keys) => store.setVersions(keys),
+    time: () => store.time(),
     idempotency: (key) => store.idempotency(key),
     commit: async (commit) => {
       const events = await store.commit(commit);
@@ -83,10 +86,23 @@ function refuseUpgrade(this: Server, _req: IncomingMessage, socket: Duplex): voi
   socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
 }
 
-export async function buildApp(config: Config, { logger }: { logger: Logger }): Promise<App> {
-  const engine = await createEngine(config, logger);
+export async function buildApp(
+  config: Config,
+  {
+    logger,
+    clock = systemClock,
+  }: {
+    logger: Logger;
+    /** This instance's clock (timestamps); lease deadlines use the engine's own (Store.time). */
+    clock?: Clock;
+  },
+): Promise<App> {
+  const engine = await createEngine(config, logger, clock);
   let hub: RealtimeHub | null = null;
-  const metrics = createMetrics(() => hub);
+  const metrics = createMetrics(
+    () => hub,
+    () => colony.liveness.countLive(),
+  );
   hub = new RealtimeHub({
     engine,
     instanceId: config.instanceId,
@@ -100,9 +116,10 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
   const realtime = hub;
   const colony = createColony({
     store: countingStore(engine.store, (n) => realtime.countPublished(n)),
-    clock: systemClock,
+    clock,
     source: config.instanceId,
     idempotencyTtlMs: config.idempotencyTtlS * 1000,
+    lease: config.lease,
   });
   const verifier = config.auth ? createTokenVerifier(config.auth) : null;
   if (!verifier)
@@ -133,6 +150,13 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
       config.limits.mutationBurst,
       Math.max(1, Math.round(config.limits.mutationBurst / config.limits.mutationRatePerS)),
     ),
+    // Cost points per caller, in the same kind of window.
+    costLimiter: engine.limiter(
+      'cost',
+      config.limits.costBurst,
+      Math.max(1, Math.round(config.limits.costBurst / config.limits.costRatePerS)),
+    ),
+    onRefused: (limit) => metrics.refused.inc({ limit }),
     closing: () => closing,
   });
 
@@ -170,6 +194,11 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
   // Node's default, stated because deploy/nginx.conf depends on it: a proxy must close an idle
   // upstream connection before the server does (nginx's upstream keepalive_timeout is 4 s).
   server.keepAliveTimeout = 5_000;
+  const presence = new AgentPresence({
+    liveness: colony.liveness,
+    instanceId: config.instanceId,
+    logger,
+  });
   const ws: WsServer = createWsServer({
     server,
     yoga,
@@ -182,8 +211,15 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
     limits: config.limits,
     onRefused: (limit) => metrics.refused.inc({ limit }),
     production: config.production,
+    presence,
   });
-  const jobs = startJobs({ colony, engine, logger, ...config.jobs });
+  const jobs = startJobs({
+    colony,
+    engine,
+    logger,
+    ...config.jobs,
+    onLeasesExpired: (n) => metrics.leaseExpirations.inc(n),
+  });
 
   let stopping: Promise<void> | null = null;
   const stop = ({ drainMs = 0 }: StopOptions = {}) => {
@@ -220,6 +256,8 @@ export async function buildApp(config: Config, { logger }: { logger: Logger }): 
       server.on('upgrade', refuseUpgrade);
       // A client that never answers the close frame holds ws.dispose() for ws's 30 s close timeout.
       await Promise.race([ws.dispose(), expired]);
+      // The closed agent connections' leases start their grace before the engine goes.
+      await presence.close();
       realtime.close();
       jobs.stop();
       // 4. In-flight requests finish; every response now carries `Connection: close`. When drained,

@@ -1,7 +1,8 @@
 /** The entry point as an operator runs it: configuration errors, and shutdown on a signal. */
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { connect } from 'node:net';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +60,71 @@ describe('the colony process', { timeout: 120_000 }, () => {
     expect(await p.exited).toBe(1);
     for (const name of ['PORT', 'EVENT_RETENTION', 'LOG_LEVEL', 'REDIS_URL'])
       expect(p.stderr()).toContain(name);
+    // Each says what form is expected, not only that it is wrong.
+    expect(p.stderr()).toContain('REDIS_URL: must be redis:// or rediss://');
+  });
+
+  it('says in one line that the port is in use, and exits 1', async () => {
+    const holder = createServer().listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const p = run({ PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+      expect(await p.exited).toBe(1);
+      expect(p.stderr().trim().split('\n')).toEqual([
+        `Port ${port} is already in use on 127.0.0.1: stop what holds it, or start with PORT set to another port.`,
+      ]);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('on Ctrl-C in a terminal (SIGINT to tsx and the server, relayed again) drains once and exits 0', async () => {
+    const port = await freePort();
+    // `npm start` is tsx, which runs the server in a child process. detached: a process group of
+    // its own, as a terminal's foreground job is, so that one kill reaches both, as Ctrl-C does.
+    const child = spawn(
+      fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url)),
+      ['src/main.ts'],
+      {
+        cwd: root,
+        detached: true,
+        env: {
+          ...process.env,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'info',
+          METRICS_INTERVAL_MS: '0',
+          SHUTDOWN_DRAIN_MS: '500',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += String(chunk)));
+    child.stderr.on('data', (chunk) => (output += String(chunk)));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await openSocket(port).then((s) => s.terminate());
+      const server = Number(/"pid":(\d+)/.exec(output)?.[1]);
+      expect(server).not.toBe(child.pid);
+      process.kill(-child.pid!, 'SIGINT');
+      // What tsx (or npm) does when the server's own report of the signal is slow: the same SIGINT
+      // relayed to it once more.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      process.kill(server, 'SIGINT');
+      expect(await exited).toBe(0);
+      expect(output).toContain('draining: /ready answers 503');
+      expect(output).toContain('"msg":"stopped"');
+      expect(output).not.toContain('second signal');
+      expect(output.match(/"msg":"shutting down"/g)).toHaveLength(1);
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   });
 
   it('on SIGTERM without a drain closes WebSockets with 1001 and exits 0', async () => {

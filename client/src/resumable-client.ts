@@ -151,6 +151,8 @@ export function createResumableClient(options: ResumableClientOptions): Resumabl
   let lastClose: { code: number; reason: string } | null = null;
 
   const setState = (next: ConnectionState) => {
+    // One report per change: a drop is seen both as `closed` and as the retry's `connecting`.
+    if (JSON.stringify(next) === JSON.stringify(state)) return;
     state = next;
     for (const listener of stateListeners) listener(next);
   };
@@ -198,7 +200,9 @@ export function createResumableClient(options: ResumableClientOptions): Resumabl
         }
         dropped = true;
         for (const sub of active) sub.resuming = { waiting: sub.usesPositions, caughtUp: 0 };
-        setState({ status: 'reconnecting', attempt: attempt || 1, closed: lastClose });
+        // A retry that failed is reported by the next attempt's `connecting`, not here again.
+        if (state.status !== 'reconnecting')
+          setState({ status: 'reconnecting', attempt: attempt || 1, closed: lastClose });
       },
     },
   });

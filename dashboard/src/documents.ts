@@ -1,13 +1,19 @@
 /** Every operation the dashboard sends, typed by codegen from Colony's schema (see ../codegen.ts). */
 import { graphql } from './gql/index.js';
 
+/*
+ * What the dashboard reads, kept small so that every document fits the default limits with room to
+ * spare (the tests run the page with GRAPHQL_MAX_COST at a quarter of its default): counts come from
+ * the server, lists come a page (25) at a time per column, the first screen asks for no JSON field,
+ * and the live stream carries one event at a time.
+ */
+
 export const AgentCardFields = graphql(`
   fragment AgentCard on Agent {
     id
     name
     type
     status
-    capabilities
     activeTaskCount
     updatedAt
   }
@@ -20,13 +26,12 @@ export const TaskCardFields = graphql(`
     priority
     status
     progress
-    progressMessage
     error
-    reason
     updatedAt
     assignee {
       id
       name
+      activeTaskCount
     }
   }
 `);
@@ -37,7 +42,6 @@ export const ProposalCardFields = graphql(`
     topic
     status
     threshold
-    approvalRate
     voterIds
     voterCount
     expiresAt
@@ -51,8 +55,27 @@ export const ProposalCardFields = graphql(`
   }
 `);
 
-export const FeedEventFields = graphql(`
-  fragment FeedEvent on Event {
+export const FleetCountsFields = graphql(`
+  fragment FleetCounts on FleetStats {
+    term
+    leader {
+      id
+      name
+    }
+    agentsByStatus {
+      status
+      count
+    }
+    tasksByStatus {
+      status
+      count
+    }
+  }
+`);
+
+/** One line of the event feed: what happened to what, without the records' full snapshots. */
+export const FeedLineFields = graphql(`
+  fragment FeedLine on Event {
     id
     type
     rooms
@@ -61,12 +84,17 @@ export const FeedEventFields = graphql(`
       __typename
       ... on AgentEventPayload {
         agent {
-          ...AgentCard
+          id
+          name
+          status
         }
       }
       ... on TaskEventPayload {
         task {
-          ...TaskCard
+          id
+          title
+          status
+          progress
         }
       }
       ... on ElectionEventPayload {
@@ -81,7 +109,10 @@ export const FeedEventFields = graphql(`
       }
       ... on ProposalEventPayload {
         proposal {
-          ...ProposalCard
+          id
+          topic
+          status
+          voterCount
         }
       }
       ... on AlertEventPayload {
@@ -92,54 +123,128 @@ export const FeedEventFields = graphql(`
           at
         }
       }
-      ... on CustomEventPayload {
-        data
+    }
+  }
+`);
+
+/** A live event: its feed line, plus the snapshot of what changed, to update the views. */
+export const StreamEventFields = graphql(`
+  fragment StreamEvent on Event {
+    ...FeedLine
+    payload {
+      __typename
+      ... on AgentEventPayload {
+        agent {
+          ...AgentCard
+        }
+      }
+      ... on TaskEventPayload {
+        task {
+          ...TaskCard
+        }
+      }
+      ... on ProposalEventPayload {
+        proposal {
+          ...ProposalCard
+        }
       }
     }
   }
 `);
 
-export const DashboardQuery = graphql(`
-  query Dashboard {
-    agents(first: 100) {
-      edges {
-        node {
-          ...AgentCard
-        }
-      }
-    }
-    tasks(first: 100) {
-      edges {
-        node {
-          ...TaskCard
-        }
-      }
-    }
+/** The first screen's figures: counts, leader, the first open proposals. */
+export const DashboardOverview = graphql(`
+  query DashboardOverview {
     fleet {
-      term
-      leader {
-        id
-        name
-      }
+      ...FleetCounts
     }
-    proposals(status: OPEN, first: 50) {
+    proposals(status: OPEN, first: 3) {
+      pageInfo {
+        hasNextPage
+      }
       edges {
         node {
           ...ProposalCard
         }
       }
     }
-    alerts: eventLog(types: [ALERT_TRIGGERED], last: 20) {
+  }
+`);
+
+/** The latest alerts. */
+export const DashboardAlerts = graphql(`
+  query DashboardAlerts {
+    eventLog(types: [ALERT_TRIGGERED], last: 10) {
       edges {
         node {
-          ...FeedEvent
+          id
+          payload {
+            __typename
+            ... on AlertEventPayload {
+              alert {
+                id
+                level
+                message
+                at
+              }
+            }
+          }
         }
       }
     }
-    feed: eventLog(last: 60) {
+  }
+`);
+
+/** The latest events, for the feed. */
+export const DashboardFeed = graphql(`
+  query DashboardFeed {
+    eventLog(last: 25) {
       edges {
         node {
-          ...FeedEvent
+          ...FeedLine
+        }
+      }
+    }
+  }
+`);
+
+/** The counts again, after changes: a few fields, asked at most a few times a second. */
+export const DashboardCounts = graphql(`
+  query DashboardCounts {
+    fleet {
+      ...FleetCounts
+    }
+  }
+`);
+
+/** One page of one agent column. */
+export const DashboardAgents = graphql(`
+  query DashboardAgents($status: AgentStatus!, $after: String) {
+    agents(status: $status, first: 25, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          ...AgentCard
+        }
+      }
+    }
+  }
+`);
+
+/** One page of one task column. */
+export const DashboardTasks = graphql(`
+  query DashboardTasks($status: TaskStatus!, $after: String) {
+    tasks(status: $status, first: 25, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          ...TaskCard
         }
       }
     }
@@ -155,7 +260,7 @@ export const DashboardStream = graphql(`
         live
       }
       ... on Event {
-        ...FeedEvent
+        ...StreamEvent
       }
     }
   }

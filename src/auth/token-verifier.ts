@@ -21,6 +21,8 @@ import type { AuthConfig } from '../config.js';
 const HS_ALGORITHMS = ['HS256'];
 const JWKS_ALGORITHMS = ['RS256', 'ES256'];
 const MAX_TOKEN_LENGTH = 8192;
+/** TOKEN_MAX_LIFETIME_S's default: a day. */
+export const DEFAULT_MAX_LIFETIME_S = 86_400;
 
 /** Why a token was refused; the message is safe to show the caller. */
 export class AuthError extends Error {
@@ -70,7 +72,15 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
       } catch (error) {
         throw toAuthError(error);
       }
-      return identityOf(payload);
+      const identity = identityOf(payload);
+      // A token that stays valid for ever cannot be withdrawn; a far `exp` (1e15) also overflows Date.
+      const maxLifetimeS = config.maxLifetimeS ?? DEFAULT_MAX_LIFETIME_S;
+      if (identity.exp !== null && identity.exp - Date.now() / 1000 > maxLifetimeS + config.clockToleranceS) {
+        throw new AuthError(
+          `The token expires more than ${maxLifetimeS} s from now (TOKEN_MAX_LIFETIME_S): ask for a shorter-lived one.`,
+        );
+      }
+      return identity;
     },
   };
 }

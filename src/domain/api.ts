@@ -14,6 +14,7 @@ import type {
   Election,
   FleetStats,
   Json,
+  Lease,
   Page,
   PageRequest,
   Proposal,
@@ -62,6 +63,20 @@ export interface AgentsApi {
   perform(id: string, action: AgentAction): Promise<Agent>;
 }
 
+/** Who reports a worker's step, and on which assignment. */
+export interface WorkerFence {
+  /**
+   * Task.attempt as the worker was given it: when the task was requeued or assigned again since,
+   * the step is refused with CONFLICT (reason LEASE_LOST) and changes nothing.
+   */
+  attempt?: number | null;
+  /**
+   * The agent reporting, when the caller is that agent's own token (not an operator): the task must
+   * be assigned to it, else FORBIDDEN (reason NOT_THIS_AGENT).
+   */
+  agentId?: string | null;
+}
+
 export interface TasksApi {
   get(id: string): Promise<Task | null>;
   list(
@@ -71,10 +86,11 @@ export interface TasksApi {
   create(input: CreateTaskInput): Promise<Task>;
   /** Without agentId: the least-loaded ACTIVE agent holding every required capability. */
   assign(id: string, agentId?: string | null): Promise<Task>;
-  start(id: string): Promise<Task>;
-  reportProgress(id: string, progress: number, message?: string | null): Promise<Task>;
-  complete(id: string, result?: Json): Promise<Task>;
-  fail(id: string, error: string): Promise<Task>;
+  /** The worker's steps, fenced by `fence` (see WorkerFence). */
+  start(id: string, fence?: WorkerFence): Promise<Task>;
+  reportProgress(id: string, progress: number, message?: string | null, fence?: WorkerFence): Promise<Task>;
+  complete(id: string, result?: Json, fence?: WorkerFence): Promise<Task>;
+  fail(id: string, error: string, fence?: WorkerFence): Promise<Task>;
   cancel(id: string, reason?: string | null): Promise<Task>;
 }
 
@@ -91,6 +107,43 @@ export interface ConsensusApi {
   vote(proposalId: string, agentId: string, approve: boolean): Promise<Proposal>;
   /** Expires every OPEN proposal whose time has come; returns how many this call expired. */
   expireDue(): Promise<number>;
+}
+
+/** An open connection that holds (or held) an agent's lease: which instance, which connection. */
+export interface LeaseHolderRef {
+  instanceId: string;
+  connectionId: string;
+}
+
+/** A live agent and the lease that keeps it so. */
+export interface LiveAgent {
+  agent: Agent;
+  lease: Lease;
+}
+
+export interface LivenessApi {
+  /** The agent's lease, if it ever held one. */
+  lease(agentId: string): Promise<Lease | null>;
+  /**
+   * Renews the agent's lease (begins one on the first call) for `ttlMs`, or the TTL it holds, or
+   * AGENT_LEASE_MS. Refused (CONFLICT) for an OFFLINE agent (AGENT_OFFLINE, or LEASE_EXPIRED when its
+   * lease ran out) and for a lease whose deadline has passed even if no sweep has run yet.
+   */
+  heartbeat(agentId: string, ttlMs?: number | null): Promise<Agent>;
+  /**
+   * A connection that names the agent opened (or is still open and answering pings): renews, for
+   * `ttlMs` when given (the connection asked for it), else for the TTL the lease holds.
+   */
+  attach(agentId: string, holder: LeaseHolderRef, ttlMs?: number | null): Promise<Lease>;
+  /** The connection closed: the lease ends AGENT_LEASE_GRACE_MS later unless another one holds it. */
+  detach(agentId: string, holder: LeaseHolderRef): Promise<Lease | null>;
+  /** Takes every agent whose lease ran out for dead, once cluster-wide; returns how many this call did. */
+  expireDue(): Promise<number>;
+  /** The agents whose leases hold now, with them. */
+  /** How many agents' leases hold now. */
+  countLive(): Promise<number>;
+  /** Live agents in creation order, a page at a time (`after`: the last agent id of the page before). */
+  presence(page: { first: number; after?: string | null }): Promise<LiveAgent[]>;
 }
 
 export interface SystemApi {
@@ -113,6 +166,7 @@ export interface Colony {
   elections: ElectionsApi;
   consensus: ConsensusApi;
   system: SystemApi;
+  liveness: LivenessApi;
   /**
    * The same services for one request that carried an idempotency key: each change it makes is
    * stored with the key and its outcome, atomically, and the same request sent again with the key

@@ -51,6 +51,12 @@ export interface Task {
   error: string | null;
   /** Why it was cancelled, when it was. */
   reason: string | null;
+  /**
+   * How many times the task has been assigned: each assignment's number, the fence of a worker's
+   * reports (a report naming an older attempt is refused with LEASE_LOST). 0 until the first
+   * assignment; absent on records stored before leases existed, which reads as 0.
+   */
+  attempt?: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -93,6 +99,37 @@ export interface Alert {
   message: string;
   details: Json | null;
   at: string;
+}
+
+export const LEASE_STATES = ['HELD', 'EXPIRED', 'RELEASED'] as const;
+/** HELD: the agent proves it is alive; EXPIRED: it stopped proving it; RELEASED: it went OFFLINE on request. */
+export type LeaseState = (typeof LEASE_STATES)[number];
+
+/** An open connection that holds an agent's lease (presence by connection). */
+export interface LeaseHolder {
+  instanceId: string;
+  connectionId: string;
+  since: string;
+  /**
+   * When its instance last renewed the lease for it (every third of the TTL while it is open). One
+   * not renewed for a whole TTL is stale (its instance died without closing it) and is dropped.
+   */
+  renewedAt: string;
+}
+
+/**
+ * An agent's liveness lease, in a record of its own (id = the agent's id) so that renewing it never
+ * changes the agent's version: a renewal does not make assignments and elections run again. Its
+ * times come from the engine's one clock (Redis TIME on the Redis engine).
+ */
+export interface Lease {
+  id: string;
+  state: LeaseState;
+  ttlMs: number;
+  /** While HELD: when it ends unless renewed; once EXPIRED: when it ended. */
+  expiresAt: string;
+  lastSeenAt: string;
+  holders: LeaseHolder[];
 }
 
 /** The one fleet-wide record of leadership. Its version serialises elections across instances. */

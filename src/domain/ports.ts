@@ -4,7 +4,7 @@
  * every engine.
  */
 import type { EventDraft, StoredEvent } from './events/event-types.js';
-import type { Agent, Alert, Coordination, Election, Proposal, Task } from './model.js';
+import type { Agent, Alert, Coordination, Election, Lease, Proposal, Task } from './model.js';
 
 /** What a store holds, by kind. */
 export interface DocMap {
@@ -14,6 +14,7 @@ export interface DocMap {
   proposal: Proposal;
   alert: Alert;
   coordination: Coordination;
+  lease: Lease;
 }
 export type Kind = keyof DocMap;
 
@@ -28,9 +29,25 @@ export const INDEXES = {
   proposal: ['status'],
   alert: [],
   coordination: [],
+  lease: ['state'],
 } as const satisfies { [K in Kind]: readonly (keyof DocMap[K] & string)[] };
 export type IndexField<K extends Kind> = (typeof INDEXES)[K][number];
 export type Where<K extends Kind> = Partial<Record<IndexField<K>, string>>;
+
+/**
+ * Ordered indexes: per kind, a score computed from each record (null: the record is not in the
+ * index). `Store.listDue` reads a kind's indexed records in score order, up to a bound. Leases are
+ * indexed at their deadline while HELD, so that a sweep reads only what is due.
+ */
+export const SCORES: { [K in Kind]?: (doc: DocMap[K]) => number | null } = {
+  lease: (lease) => (lease.state === 'HELD' ? Date.parse(lease.expiresAt) : null),
+};
+
+/** The record's score in its kind's ordered index: null when it is not in it, undefined when the kind has none. */
+export function scoreOf<K extends Kind>(kind: K, doc: DocMap[K]): number | null | undefined {
+  const score = SCORES[kind] as ((doc: DocMap[K]) => number | null) | undefined;
+  return score ? score(doc) : undefined;
+}
 
 /**
  * A set a transaction can guard: every record of a kind (`agent:*`), or those whose indexed field
@@ -81,6 +98,12 @@ export interface Commit {
   expect: { kind: Kind; id: string; version: number }[];
   /** Sets (see `setKey`) the transaction listed or counted, and the version read (0: never changed). */
   sets?: { key: string; version: number }[];
+  /**
+   * Conditions on the engine's own clock (ms since the epoch), checked at commit like the versions:
+   * the engine's now must be at or after `notBefore` and before `before`. This is how a lease's
+   * expiry is decided by one clock (Redis TIME in the commit script), never by an instance's.
+   */
+  clock?: { notBefore?: number; before?: number };
   /** Records to write; `version` is the new version (the expected one + 1). */
   put: { kind: Kind; id: string; doc: DocMap[Kind]; version: number }[];
   /** Records to remove (each must also appear in `expect`). */
@@ -118,10 +141,20 @@ export interface Store {
   get<K extends Kind>(kind: K, id: string): Promise<Versioned<DocMap[K]> | null>;
   /** Records of a kind, oldest first (ids sort in creation order), filtered by indexed fields. */
   list<K extends Kind>(kind: K, query: ListQuery<K>): Promise<Versioned<DocMap[K]>[]>;
+  /**
+   * Records of a kind that has an ordered index (see SCORES) whose score is at most `upTo`, lowest
+   * score first, at most `limit` of them. Empty for a kind without one.
+   */
+  listDue<K extends Kind>(kind: K, upTo: number, limit: number): Promise<Versioned<DocMap[K]>[]>;
   /** How many records of a kind match the indexed fields. */
   count<K extends Kind>(kind: K, where?: Where<K>): Promise<number>;
   /** The current version of each set (see `setKey`), 0 for a set never changed. */
   setVersions(keys: string[]): Promise<number[]>;
+  /**
+   * The engine's clock, ms since the epoch: the one clock lease deadlines are set and decided by,
+   * whichever instance asks (Redis TIME on the Redis engine; the engine's clock in memory).
+   */
+  time(): Promise<number>;
   /** The stored outcome of an idempotency key, or null when it is unknown or expired. */
   idempotency(key: string): Promise<IdempotencyRecord | null>;
   /**
@@ -194,13 +227,18 @@ export interface Presence {
   all(): Promise<RealtimeSnapshot[]>;
 }
 
-/** The answer of a rate limiter: allowed, or how long until the key may try again. */
-export type RateDecision = { allowed: true } | { allowed: false; retryAfterMs: number };
+/**
+ * The answer of a rate limiter: allowed, or how long until the key may try again; with what is left
+ * of the key's window and when it starts again, where the store says so.
+ */
+export type RateDecision = (
+  { allowed: true; remaining?: number } | { allowed: false; retryAfterMs: number; remaining?: number }
+) & { resetAfterMs?: number };
 
 /** A rate limit per key, shared by every instance of a shared engine. */
 export interface RateLimiter {
-  /** Takes one of the key's points for the current window. */
-  take(key: string): Promise<RateDecision>;
+  /** Takes `points` (default 1) of the key's points for the current window. */
+  take(key: string, points?: number): Promise<RateDecision>;
 }
 
 export interface HealthReport {

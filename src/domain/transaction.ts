@@ -29,6 +29,10 @@ export class Tx {
   private readonly reads = new Map<string, { kind: Kind; id: string; version: number }>();
   private readonly sets = new Map<string, number>();
   private readonly writes = new Map<string, { kind: Kind; id: string; doc: DocMap[Kind] | null }>();
+  /** The engine's now, read once per run, and the clock conditions the decisions took on it. */
+  private engineNow: number | null = null;
+  private notBefore: number | undefined;
+  private before: number | undefined;
   readonly events: EventDraft[] = [];
 
   constructor(private readonly store: Store) {}
@@ -74,6 +78,25 @@ export class Tx {
     keys.forEach((k, i) => this.sets.set(k, versions[i] ?? 0));
   }
 
+  /** The engine's clock (see `Store.time`), read once per run of the transaction. */
+  async time(): Promise<number> {
+    this.engineNow ??= await this.store.time();
+    return this.engineNow;
+  }
+
+  /**
+   * Whether a deadline on the engine's clock is still ahead, with the answer guarded at commit: the
+   * commit fails (and the transaction runs again) unless the engine's now, when it lands, is still
+   * before it (true) or still at or past it (false). So a lease is expired or renewed by one clock,
+   * the engine's, never by comparing two instances' clocks.
+   */
+  async isBefore(deadlineMs: number): Promise<boolean> {
+    const ahead = (await this.time()) < deadlineMs;
+    if (ahead) this.before = Math.min(this.before ?? Infinity, deadlineMs);
+    else this.notBefore = Math.max(this.notBefore ?? -Infinity, deadlineMs);
+    return ahead;
+  }
+
   /** Makes the commit fail if this listed record changed before it lands. */
   guard<K extends Kind>(kind: K, record: Versioned<DocMap[K]> & { doc: { id: string } }): DocMap[K] {
     const k = key(kind, record.doc.id);
@@ -115,6 +138,12 @@ export class Tx {
       timestamp,
       source,
     };
+    if (this.notBefore !== undefined || this.before !== undefined) {
+      commit.clock = {
+        ...(this.notBefore !== undefined ? { notBefore: this.notBefore } : {}),
+        ...(this.before !== undefined ? { before: this.before } : {}),
+      };
+    }
     for (const [k, w] of this.writes) {
       const version = this.reads.get(k)?.version ?? 0;
       if (w.doc === null) commit.del.push({ kind: w.kind, id: w.id });
@@ -134,7 +163,9 @@ export class Tx {
 
   /** Whether the transaction read anything a commit could re-check. */
   get hasReads(): boolean {
-    return this.reads.size > 0 || this.sets.size > 0;
+    return (
+      this.reads.size > 0 || this.sets.size > 0 || this.notBefore !== undefined || this.before !== undefined
+    );
   }
 }
 

@@ -25,6 +25,8 @@ export const LIMITS = {
   proposalValueBytes: 16 * 1024,
   broadcastBytes: 64 * 1024,
   pageSize: 100,
+  /** Candidates an election keeps (the likeliest leaders first), and votes a proposal lists. */
+  listed: 100,
   id: 64,
   /** Levels of nesting in any JSON input: `{"a":[1]}` is two. Redis' Lua decoder stops at 1000. */
   jsonDepth: 32,
@@ -182,3 +184,19 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.ou
     problems: result.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })),
   });
 }
+
+/** The attempt a worker names to fence its reports: a whole number from 1 (see Task.attempt). */
+export const attemptSchema = z
+  .number({ message: 'attempt must be a whole number of at least 1' })
+  .int({ message: 'attempt must be a whole number of at least 1' })
+  .min(1, { message: 'attempt must be a whole number of at least 1' })
+  .nullish();
+
+/** A lease TTL an agent asks for, within the bounds the deployment allows. */
+export const leaseTtlSchema = (min: number, max: number) =>
+  z
+    .number({ message: `ttlMs must be a whole number from ${min} to ${max}` })
+    .int({ message: `ttlMs must be a whole number from ${min} to ${max}` })
+    .min(min, { message: `ttlMs must be a whole number from ${min} to ${max}` })
+    .max(max, { message: `ttlMs must be a whole number from ${min} to ${max}` })
+    .nullish();

@@ -1,5 +1,5 @@
 /**
- * The app's timers: proposal expiry, METRICS_UPDATED and HEALTH_CHANGED. Every instance runs them;
+ * The app's timers: lease expiry, proposal expiry, METRICS_UPDATED and HEALTH_CHANGED. Every instance runs them;
  * the domain's version checks make each expiry and each metrics tick happen once cluster-wide. A
  * failing run is logged and retried on the next tick; it never throws out of the timer.
  */
@@ -12,6 +12,10 @@ export interface JobsOptions {
   engine: Engine;
   logger: Logger;
   proposalSweepMs: number;
+  /** How often this instance looks for leases that ran out (LEASE_SWEEP_MS). */
+  leaseSweepMs: number;
+  /** Told how many agents each lease sweep of this instance took for dead (for a metric). */
+  onLeasesExpired?: (count: number) => void;
   /** 0 turns METRICS_UPDATED off. */
   metricsIntervalMs: number;
   healthPollMs?: number;
@@ -52,6 +56,18 @@ export function startJobs(options: JobsOptions): { stop(): void; observeHealth(r
       options.proposalSweepMs,
       () => colony.consensus.expireDue(),
       (err) => logger.warn({ err }, 'proposal expiry sweep failed; retrying on the next tick'),
+    ),
+  );
+
+  // Every instance sweeps; the commit decides each expiry on the engine's clock, exactly once.
+  stops.push(
+    every(
+      options.leaseSweepMs,
+      async () => {
+        const expired = await colony.liveness.expireDue();
+        if (expired) options.onLeasesExpired?.(expired);
+      },
+      (err) => logger.warn({ err }, 'lease expiry sweep failed; retrying on the next tick'),
     ),
   );
 

@@ -4,6 +4,7 @@
  */
 import type { ReadAccess } from '../domain/access/read-access.js';
 import type { EventType, StoredEvent } from '../domain/events/event-types.js';
+import type { RealtimeSnapshot } from '../domain/ports.js';
 import type { StreamPosition } from './subscription.js';
 import type { OverflowPolicy } from './overflow.js';
 
@@ -54,19 +55,14 @@ export interface RoomStat {
   subscribers: number;
 }
 
-export interface RealtimeStats {
-  activeConnections: number;
-  totalConnections: number;
-  totalDisconnections: number;
-  activeSubscriptions: number;
+/** The cluster's figures: every instance's counters (declared once, in RealtimeSnapshot) summed. */
+export type RealtimeStats = Omit<RealtimeSnapshot, 'rooms' | 'eventsDropped'> & {
   rooms: RoomStat[];
-  eventsPublished: number;
-  messagesDelivered: number;
   /** Events dropped for subscriptions whose overflow policy drops rather than disconnects. */
   eventsDropped: number;
   /** This instance's connections and what each one's queue holds now (absent: none reported). */
   connectionQueues?: ConnectionQueueStat[];
-}
+};
 
 /** What one connection's queue holds now: written and not yet sent, and held in its lanes. */
 export interface ConnectionQueueStat {

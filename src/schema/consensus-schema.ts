@@ -1,6 +1,6 @@
 import { approvalRate } from '../domain/consensus/consensus-rules.js';
 import { PROPOSAL_STATUSES, type Proposal, type Vote } from '../domain/model.js';
-import { proposeConsensusInput } from '../domain/validation.js';
+import { LIMITS, proposeConsensusInput } from '../domain/validation.js';
 import { AgentRef } from './agent-schema.js';
 import { builder } from './builder.js';
 import { pageArgs, toConnection } from './paging.js';
@@ -34,7 +34,11 @@ ProposalRef.implement({
       description: 'Approvals divided by the number of voters.',
       resolve: (p) => approvalRate(p),
     }),
-    votes: t.field({ type: [VoteRef], resolve: (p) => p.votes }),
+    votes: t.field({
+      type: [VoteRef],
+      description: `The first ${LIMITS.listed} votes cast, oldest first (voterCount and approvalRate count them all).`,
+      resolve: (p) => p.votes.slice(0, LIMITS.listed),
+    }),
     voterIds: t.idList({ resolve: (p) => p.voterIds }),
     voterCount: t.int({ resolve: (p) => p.voterIds.length }),
     createdAt: t.field({ type: 'DateTime', resolve: (p) => p.createdAt }),

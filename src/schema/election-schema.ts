@@ -1,4 +1,5 @@
 import type { Election } from '../domain/model.js';
+import { LIMITS } from '../domain/validation.js';
 import { AgentRef } from './agent-schema.js';
 import { builder } from './builder.js';
 import { pageArgs, toConnection } from './paging.js';
@@ -16,7 +17,12 @@ ElectionRef.implement({
       nullable: true,
       resolve: (e) => e.candidates.find((a) => a.id === e.leaderId) ?? null,
     }),
-    candidates: t.field({ type: [AgentRef], resolve: (e) => e.candidates }),
+    candidates: t.field({
+      type: [AgentRef],
+      description: `The ACTIVE agents it weighed, leader first, as they were then: at most ${LIMITS.listed}.`,
+      // Older terms may have stored more.
+      resolve: (e) => e.candidates.slice(0, LIMITS.listed),
+    }),
     startedAt: t.field({ type: 'DateTime', resolve: (e) => e.startedAt }),
     decidedAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.decidedAt }),
   }),

@@ -46,6 +46,12 @@ const AgentEventPayloadRef = builder.objectRef<AgentEventPayload>('AgentEventPay
         'The action performed (AGENT_ACTION and the AGENT_STATUS_CHANGED it causes; null otherwise).',
       resolve: (p) => p.action,
     }),
+    reason: t.string({
+      nullable: true,
+      description:
+        'Why the status changed when no action did it: LEASE_EXPIRED (the agent stopped proving it is alive). Null otherwise.',
+      resolve: (p) => p.reason ?? null,
+    }),
   }),
 });
 const TaskEventPayloadRef = builder.objectRef<TaskEventPayload>('TaskEventPayload').implement({
@@ -61,6 +67,12 @@ const TaskEventPayloadRef = builder.objectRef<TaskEventPayload>('TaskEventPayloa
       nullable: true,
       description: 'The status before the change; null for TASK_CREATED and TASK_PROGRESS.',
       resolve: (p) => p.previousStatus,
+    }),
+    reason: t.string({
+      nullable: true,
+      description:
+        'TASK_REQUEUED: why its assignee let it go (LEASE_EXPIRED, AGENT_PAUSED, AGENT_STOPPED, AGENT_DELETED). Null otherwise.',
+      resolve: (p) => p.reason ?? null,
     }),
   }),
 });
@@ -277,6 +289,9 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   broadcast: t.field({
     type: EventRef,
+    // Admin alone (which includes operator): without skipping the Mutation type's operator scope, a
+    // viewer would be told it needs the operator role, and then, as an operator, the admin role.
+    skipTypeScopes: true,
     authScopes: { admin: true },
     description: 'A CUSTOM event to one room (1–128 characters of letters, digits and `:_.-`).',
     args: {

@@ -8,6 +8,7 @@ import './consensus-schema.js';
 import './system-schema.js';
 import './event-schema.js';
 import './session-schema.js';
+import './liveness-schema.js';
 
 let schema: GraphQLSchema | null = null;
 

@@ -21,3 +21,6 @@ export const DEFAULT_PAGE_SIZE = 20;
 export function pageArgs(args: { first?: number | null; after?: string | null }) {
   return { first: args.first ?? DEFAULT_PAGE_SIZE, after: args.after ?? null };
 }
+
+/** The connections `presence` lists per live agent (the cost rule prices the list at this bound). */
+export const MAX_LISTED_CONNECTIONS = 20;

@@ -9,7 +9,8 @@ export const SessionRef = builder.objectRef<Identity>('Session').implement({
     sub: t.exposeString('sub', { description: "The token's subject." }),
     roles: t.exposeStringList('roles', { description: 'viewer, operator and/or admin.' }),
     rooms: t.exposeStringList('rooms', {
-      description: 'Extra readable rooms the token grants: exact names, or prefixes ending in `*`.',
+      description:
+        'Extra readable rooms the token grants: exact names, prefixes ending in `*`, or `*` alone for every room.',
     }),
     expiresAt: t.field({
       type: 'DateTime',

@@ -3,6 +3,11 @@ import { TASK_STATUSES } from '../domain/model.js';
 import { createTaskInput } from '../domain/validation.js';
 import { AgentRef } from './agent-schema.js';
 import { builder } from './builder.js';
+import type { ColonyContext } from './context.js';
+import type { WorkerFence } from '../domain/api.js';
+import { agentOfSubject } from '../domain/access/agent-identity.js';
+import { hasRole } from '../domain/access/room-rights.js';
+import { forbidden } from '../domain/errors.js';
 import { pageArgs, toConnection } from './paging.js';
 
 /** A task, and (inside an event payload) its assignee as it was when the event happened. */
@@ -35,6 +40,11 @@ TaskRef.implement({
     result: t.field({ type: 'JSON', nullable: true, resolve: (task) => task.result }),
     error: t.exposeString('error', { nullable: true }),
     reason: t.exposeString('reason', { nullable: true, description: 'Why it was cancelled.' }),
+    attempt: t.int({
+      description:
+        'How many times it has been assigned: the number of the current (or last) assignment. A worker passes it to startTask, reportTaskProgress, completeTask and failTask; once the task was requeued or assigned again, they are refused with CONFLICT (reason LEASE_LOST).',
+      resolve: (task) => task.attempt ?? 0,
+    }),
     createdAt: t.field({ type: 'DateTime', resolve: (task) => task.createdAt }),
     updatedAt: t.field({ type: 'DateTime', resolve: (task) => task.updatedAt }),
   }),
@@ -81,6 +91,23 @@ builder.queryFields((t) => ({
   }),
 }));
 
+/**
+ * Who reports a worker's step: an operator (or anyone while auth is off), or an agent's own token
+ * (sub `agent:<id>`), for the tasks assigned to that agent only (the service checks, atomically).
+ */
+function workerFence(ctx: ColonyContext, field: string, attempt: number | null | undefined): WorkerFence {
+  if (hasRole(ctx.identity, 'operator')) return { attempt };
+  const agentId = agentOfSubject(ctx.identity);
+  if (agentId) return { attempt, agentId };
+  throw forbidden(
+    `Mutation.${field} needs the operator role, or the assigned agent's own token (sub "agent:<id>").`,
+    { reason: 'ROLE_REQUIRED', requiredRoles: ['operator'] },
+  );
+}
+
+/** The worker's steps: open to an agent's own token too (see workerFence). */
+const WORKER_STEP = { skipTypeScopes: true, authScopes: { authenticated: true } } as const;
+
 builder.mutationFields((t) => ({
   createTask: t.field({
     type: TaskRef,
@@ -97,32 +124,70 @@ builder.mutationFields((t) => ({
       ctx.colony.tasks.assign(String(args.id), args.agentId == null ? null : String(args.agentId)),
   }),
   startTask: t.field({
+    ...WORKER_STEP,
     type: TaskRef,
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (_, args, ctx) => ctx.colony.tasks.start(String(args.id)),
+    args: {
+      id: t.arg.id({ required: true }),
+      attempt: t.arg.int({
+        description:
+          'The Task.attempt the worker was given: refused with LEASE_LOST once it no longer holds the task.',
+      }),
+    },
+    resolve: (_, args, ctx) =>
+      ctx.colony.tasks.start(String(args.id), workerFence(ctx, 'startTask', args.attempt)),
   }),
   reportTaskProgress: t.field({
+    ...WORKER_STEP,
     type: TaskRef,
     description: 'RUNNING tasks only; progress 0..1 and never lower than before. Publishes TASK_PROGRESS.',
     args: {
       id: t.arg.id({ required: true }),
       progress: t.arg.float({ required: true }),
       message: t.arg.string(),
+      attempt: t.arg.int({
+        description:
+          'The Task.attempt the worker was given: refused with LEASE_LOST once it no longer holds the task.',
+      }),
     },
-    resolve: (_, args, ctx) => ctx.colony.tasks.reportProgress(String(args.id), args.progress, args.message),
+    resolve: (_, args, ctx) =>
+      ctx.colony.tasks.reportProgress(
+        String(args.id),
+        args.progress,
+        args.message,
+        workerFence(ctx, 'reportTaskProgress', args.attempt),
+      ),
   }),
   completeTask: t.field({
+    ...WORKER_STEP,
     type: TaskRef,
     args: {
       id: t.arg.id({ required: true }),
       result: t.arg({ type: 'JSON', description: 'At most 64 KiB as JSON and 32 levels deep.' }),
+      attempt: t.arg.int({
+        description:
+          'The Task.attempt the worker was given: refused with LEASE_LOST once it no longer holds the task.',
+      }),
     },
-    resolve: (_, args, ctx) => ctx.colony.tasks.complete(String(args.id), args.result ?? undefined),
+    resolve: (_, args, ctx) =>
+      ctx.colony.tasks.complete(
+        String(args.id),
+        args.result ?? undefined,
+        workerFence(ctx, 'completeTask', args.attempt),
+      ),
   }),
   failTask: t.field({
+    ...WORKER_STEP,
     type: TaskRef,
-    args: { id: t.arg.id({ required: true }), error: t.arg.string({ required: true }) },
-    resolve: (_, args, ctx) => ctx.colony.tasks.fail(String(args.id), args.error),
+    args: {
+      id: t.arg.id({ required: true }),
+      error: t.arg.string({ required: true }),
+      attempt: t.arg.int({
+        description:
+          'The Task.attempt the worker was given: refused with LEASE_LOST once it no longer holds the task.',
+      }),
+    },
+    resolve: (_, args, ctx) =>
+      ctx.colony.tasks.fail(String(args.id), args.error, workerFence(ctx, 'failTask', args.attempt)),
   }),
   cancelTask: t.field({
     type: TaskRef,

@@ -2,15 +2,13 @@
  * Which web pages may call the API from a browser. One list, ALLOWED_ORIGINS, for HTTP, SSE and the
  * WebSocket upgrade (ws-server.ts checks it there): a request whose Origin is not listed is refused
  * with 403 before anything runs. Without the list any origin may call, but never with credentials.
- * Cross-site request forgery is Yoga's CSRF prevention: a request executes only with a content type
- * a browser preflights (JSON) or with the `x-graphql-yoga-csrf` header, so a form or a plain GET from
- * another site cannot run anything.
+ * Cross-site request forgery: csrf.ts (a POST executes only with a content type a browser preflights,
+ * or the `x-graphql-yoga-csrf` header; a GET runs queries only).
  */
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { CORSOptions, Plugin } from 'graphql-yoga';
+import { CSRF_HEADER, useCsrfRule } from './csrf.js';
 
-/** The header that lets a request without a preflighted content type execute (GET, curl). */
-export const CSRF_HEADER = 'x-graphql-yoga-csrf';
+export { CSRF_HEADER };
 
 /** Whether a request from `origin` (absent for non-browser clients) may be served. */
 export function originAllowed(origin: string | null | undefined, allowed: string[] | null): boolean {
@@ -47,6 +45,7 @@ export function httpProtections(allowed: string[] | null): Plugin[] {
         );
       },
     },
-    useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+    // What it protects, and why a GET passes: csrf.ts.
+    useCsrfRule(),
   ];
 }

@@ -5,6 +5,7 @@
  * the rate anyway, a whole burst of refusals, is closed with 4429.
  */
 import { GraphQLError } from 'graphql';
+import { RENEWAL_BURST, RENEWAL_RATE_PER_S } from './limits-renewal.js';
 
 /** The close code for a client that floods the server with subscribe messages. */
 export const SUBSCRIBE_FLOOD = { code: 4429, reason: 'Too many subscribe messages' } as const;
@@ -46,7 +47,11 @@ export interface SubscribeLimits {
 
 export type Admission =
   | { ok: true }
-  | { ok: false; limit: 'ws_max_subscriptions' | 'ws_subscribe_rate'; errors: GraphQLError[] }
+  | {
+      ok: false;
+      limit: 'ws_max_subscriptions' | 'ws_subscribe_rate' | 'ws_renewal_rate';
+      errors: GraphQLError[];
+    }
   | { ok: false; limit: 'ws_subscribe_flood'; errors: GraphQLError[]; close: typeof SUBSCRIBE_FLOOD };
 
 /** One socket's subscribe guard. */
@@ -54,14 +59,39 @@ export class SubscribeGuard {
   private readonly rate: TokenBucket;
   /** Refusals a client may ignore before it is closed. */
   private readonly patience: TokenBucket;
+  /** `renewSession`, which no other bound applies to. */
+  private readonly renewals = new TokenBucket(RENEWAL_RATE_PER_S, RENEWAL_BURST);
 
   constructor(private readonly limits: SubscribeLimits) {
     this.rate = new TokenBucket(limits.ratePerS, limits.burst);
     this.patience = new TokenBucket(limits.ratePerS, limits.burst);
   }
 
-  /** Called for each subscribe message; `inFlight` counts the operations open, this one included. */
-  admit(inFlight: number): Admission {
+  /**
+   * Called for each subscribe message; `inFlight` counts the operations open, this one included.
+   * A renewal (limits-renewal.ts) passes the cap and the subscribe rate, so that a socket at either
+   * can renew its token before it expires; it has a small rate of its own.
+   */
+  admit(inFlight: number, renewal = false): Admission {
+    if (renewal) {
+      if (this.renewals.take()) return { ok: true };
+      return {
+        ok: false,
+        limit: 'ws_renewal_rate',
+        errors: [
+          new GraphQLError(
+            `Too many renewals on this connection: at most ${RENEWAL_BURST} at once and ${RENEWAL_RATE_PER_S} a second.`,
+            {
+              extensions: {
+                code: 'RATE_LIMITED',
+                reason: 'RENEWAL_RATE',
+                retryAfterMs: this.renewals.waitMs(),
+              },
+            },
+          ),
+        ],
+      };
+    }
     if (!this.rate.take()) {
       if (!this.patience.take()) {
         const error = new GraphQLError(`${SUBSCRIBE_FLOOD.reason}: closing the connection.`, {
@@ -102,5 +132,40 @@ export class SubscribeGuard {
       };
     }
     return { ok: true };
+  }
+}
+
+/** The close code for a socket over its identity's WS_MAX_CONNECTIONS_PER_SUB. */
+export const TOO_MANY_CONNECTIONS = {
+  code: 4429,
+  reason: 'Too many connections for this identity (WS_MAX_CONNECTIONS_PER_SUB)',
+} as const;
+
+/**
+ * How many connections each token subject holds open on this instance (sockets, or SSE streams):
+ * at most `max`. Over it the new one is refused and the old ones live on.
+ */
+export class ConnectionsPerSubject {
+  private readonly open = new Map<string, number>();
+
+  constructor(readonly max: number) {}
+
+  /** A release function (idempotent), or null when `sub` already holds `max`. */
+  acquire(sub: string): (() => void) | null {
+    const held = this.open.get(sub) ?? 0;
+    if (held >= this.max) return null;
+    this.open.set(sub, held + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(sub) ?? 1) - 1;
+      if (left > 0) this.open.set(sub, left);
+      else this.open.delete(sub);
+    };
+  }
+
+  held(sub: string): number {
+    return this.open.get(sub) ?? 0;
   }
 }

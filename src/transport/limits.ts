@@ -16,9 +16,44 @@ import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-type
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Limits } from '../config.js';
+import { AGENT_STATUSES, TASK_STATUSES } from '../domain/model.js';
 import { LIMITS } from '../domain/validation.js';
-import { DEFAULT_PAGE_SIZE } from '../schema/paging.js';
-import { costLimitRule } from '../schema/cost-limit.js';
+import { DEFAULT_PAGE_SIZE, MAX_LISTED_CONNECTIONS } from '../schema/paging.js';
+import { costLimitRule, type CostModel } from '../schema/cost-limit.js';
+
+/**
+ * How Colony's fields are priced (cost-limit.ts): a point per KiB a field may hold, pages as served,
+ * and the two plain lists at the cap their resolvers apply.
+ */
+export const COST_MODEL: CostModel = {
+  defaultListSize: DEFAULT_PAGE_SIZE,
+  maxListSize: LIMITS.pageSize,
+  listBounds: {
+    'Election.candidates': LIMITS.listed,
+    'Proposal.votes': LIMITS.listed,
+    // One entry per status.
+    'FleetStats.agentsByStatus': AGENT_STATUSES.length,
+    'FleetStats.tasksByStatus': TASK_STATUSES.length,
+    'AgentPresence.connections': MAX_LISTED_CONNECTIONS,
+  },
+  // Lists of objects nothing caps (`RealtimeStats.rooms`, admin only) are priced as a full page.
+  unboundedListSize: LIMITS.pageSize,
+  fieldBytes: {
+    'Agent.metadata': LIMITS.metadataBytes,
+    'Agent.capabilities': LIMITS.capabilities * LIMITS.capability,
+    'Task.input': LIMITS.taskInputBytes,
+    'Task.result': LIMITS.taskResultBytes,
+    'Task.error': LIMITS.taskError,
+    'Task.requiredCapabilities': LIMITS.capabilities * LIMITS.capability,
+    'Proposal.value': LIMITS.proposalValueBytes,
+    'Alert.details': LIMITS.alertDetailsBytes,
+    'Alert.message': LIMITS.alertMessage,
+    'CustomEventPayload.data': LIMITS.broadcastBytes,
+    'HealthEventPayload.checks': 1024,
+  },
+  defaultJsonBytes: LIMITS.broadcastBytes,
+  bytesPerPoint: 1024,
+};
 
 /** A refusal that names the limit (from armor's message, without its misleading "Syntax Error:"). */
 function limitError(message: string, reason: string, setting: string, limit: number): GraphQLError {
@@ -97,10 +132,8 @@ export function costControls(limits: Limits): Plugin[] {
         );
         addValidationRule(
           costLimitRule({
+            ...COST_MODEL,
             maxCost: limits.maxCost,
-            defaultListSize: DEFAULT_PAGE_SIZE,
-            maxListSize: LIMITS.pageSize,
-            unboundedListSize: 10,
             setting: 'GRAPHQL_MAX_COST',
           }),
         );
@@ -123,6 +156,38 @@ export function withoutSuggestions<E extends Error>(error: E): E | GraphQLError 
     path: error.path,
     originalError: error.originalError,
     extensions: error.extensions,
+  });
+}
+
+/**
+ * Drops `extensions.originalError`, which Yoga's request parser sets itself (an invalid JSON body
+ * answers the SyntaxError's name, message and, in development, its stack): no response carries it.
+ */
+export function withoutOriginalError(error: GraphQLError): GraphQLError {
+  if (!error.extensions || !('originalError' in error.extensions)) return error;
+  const { originalError: _dropped, ...extensions } = error.extensions;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions,
+  });
+}
+
+/**
+ * Gives a code to an error that has none: graphql-js's own errors outside any field (variables it
+ * could not coerce, such as an Int out of range) are the request's fault, BAD_USER_INPUT; one inside
+ * a field (a null for a non-null field) is the server's, INTERNAL_SERVER_ERROR.
+ */
+export function withCode(error: GraphQLError): GraphQLError {
+  if (error.extensions?.code) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: { ...error.extensions, code: error.path ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT' },
   });
 }
 

@@ -11,6 +11,8 @@ export interface AppMetrics {
   eventsDropped: Counter<'policy' | 'reason'>;
   /** Requests refused by a limit, by limit. */
   refused: Counter<'limit'>;
+  /** Agents this instance's lease sweeps took for dead. */
+  leaseExpirations: Counter;
 }
 
 /** The route of a request URL for a label: the GraphQL endpoint or `other`, never a query string. */
@@ -30,9 +32,22 @@ export function roomLabel(room: string): string {
   return prefix ? `${prefix}*` : 'other';
 }
 
-export function createMetrics(hub: () => RealtimeHub | null): AppMetrics {
+export function createMetrics(
+  hub: () => RealtimeHub | null,
+  liveAgents: () => Promise<number> = async () => 0,
+): AppMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client's gauges of open handles, requests and resources end in _total, which Prometheus
+  // keeps for counters (the same figures stay, by type, in nodejs_active_handles and its siblings);
+  // and "min" in nodejs_eventloop_lag_min_seconds reads as an abbreviated unit to promtool's lint.
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+    'nodejs_eventloop_lag_min_seconds',
+  ])
+    registry.removeSingleMetric(name);
   const figure = (name: string, help: string, read: (s: ReturnType<RealtimeHub['snapshot']>) => number) =>
     new Gauge({
       name,
@@ -43,17 +58,31 @@ export function createMetrics(hub: () => RealtimeHub | null): AppMetrics {
         if (h) this.set(read(h.snapshot()));
       },
     });
+  // The hub counts these itself (src/realtime); exposed as Prometheus counters, which only go up:
+  // set to the hub's count on every scrape.
+  const total = (name: string, help: string, read: (s: ReturnType<RealtimeHub['snapshot']>) => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const h = hub();
+        if (!h) return;
+        this.reset();
+        this.inc(read(h.snapshot()));
+      },
+    });
   figure(
     'colony_realtime_active_connections',
     'WebSocket and SSE connections open on this instance.',
     (s) => s.activeConnections,
   );
-  figure(
+  total(
     'colony_realtime_connections_total',
     'Connections opened on this instance since it started.',
     (s) => s.totalConnections,
   );
-  figure(
+  total(
     'colony_realtime_disconnections_total',
     'Connections closed on this instance since it started.',
     (s) => s.totalDisconnections,
@@ -63,8 +92,8 @@ export function createMetrics(hub: () => RealtimeHub | null): AppMetrics {
     'Event subscriptions open on this instance.',
     (s) => s.activeSubscriptions,
   );
-  figure('colony_events_published_total', 'Events committed by this instance.', (s) => s.eventsPublished);
-  figure(
+  total('colony_events_published_total', 'Events committed by this instance.', (s) => s.eventsPublished);
+  total(
     'colony_messages_delivered_total',
     'Events handed to subscribers on this instance.',
     (s) => s.messagesDelivered,
@@ -119,5 +148,20 @@ export function createMetrics(hub: () => RealtimeHub | null): AppMetrics {
     labelNames: ['limit'],
     registers: [registry],
   });
-  return { registry, slowConsumersClosed, replays, refused, eventsDropped };
+  new Gauge({
+    name: 'colony_live_agents',
+    help: 'Agents whose liveness lease holds now, across the fleet.',
+    registers: [registry],
+    async collect() {
+      // While the engine is away the last figure stays: a scrape must not fail for it.
+      const live = await liveAgents().catch(() => null);
+      if (live !== null) this.set(live);
+    },
+  });
+  const leaseExpirations = new Counter({
+    name: 'colony_lease_expirations_total',
+    help: "Agents this instance's lease sweeps took for dead (OFFLINE, reason LEASE_EXPIRED).",
+    registers: [registry],
+  });
+  return { registry, slowConsumersClosed, replays, refused, eventsDropped, leaseExpirations };
 }

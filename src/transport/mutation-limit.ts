@@ -1,5 +1,6 @@
 /**
- * A rate limit on mutations per caller, held in the engine so that on Redis it is one limit for the
+ * A rate limit on mutations per caller, counted per mutation field (30 aliased `createAgent`s in one
+ * document are 30 mutations; `renewSession` is none, so that a token can always be renewed), held in the engine so that on Redis it is one limit for the
  * whole cluster. The caller is the token's subject when there is one, else the client's address
  * (the peer address: behind a proxy every client shares the proxy's, so put the limit there too).
  */
@@ -8,6 +9,7 @@ import { GraphQLError, getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { RateLimiter } from '../domain/ports.js';
 import type { ColonyContext } from '../schema/context.js';
+import { RENEWAL_FIELD, rootFields } from './limits-renewal.js';
 
 /** Who a mutation is counted against. */
 export function callerKey(context: Partial<ColonyContext> & { req?: IncomingMessage }): string {
@@ -18,9 +20,12 @@ export function callerKey(context: Partial<ColonyContext> & { req?: IncomingMess
 export function useMutationRateLimit(limiter: RateLimiter, setting: string): Plugin {
   return {
     async onExecute({ args, setResultAndStopExecution }) {
-      if (getOperationAST(args.document, args.operationName)?.operation !== 'mutation') return;
+      const operation = getOperationAST(args.document, args.operationName);
+      if (operation?.operation !== 'mutation') return;
+      const mutations = rootFields(operation).filter((name) => name !== RENEWAL_FIELD).length;
+      if (mutations === 0) return;
       const context = args.contextValue as Partial<ColonyContext> & { req?: IncomingMessage };
-      const decision = await limiter.take(callerKey(context));
+      const decision = await limiter.take(callerKey(context), mutations);
       if (decision.allowed) return;
       const retryAfterS = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
       const overHttp = !context.connection || context.connection.transport !== 'ws';
@@ -29,6 +34,7 @@ export function useMutationRateLimit(limiter: RateLimiter, setting: string): Plu
           new GraphQLError(`Too many mutations: try again in ${retryAfterS} s (${setting}).`, {
             extensions: {
               code: 'RATE_LIMITED',
+              reason: 'MUTATION_RATE',
               retryAfterMs: decision.retryAfterMs,
               // Yoga turns this into the HTTP status and header, and strips it from the body.
               ...(overHttp ? { http: { status: 429, headers: { 'retry-after': String(retryAfterS) } } } : {}),

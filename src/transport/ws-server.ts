@@ -23,9 +23,11 @@ import type { ColonyContext } from '../schema/context.js';
 import { withClientErrors } from '../schema/errors.js';
 import { AuthError, connectionParamsToken, type TokenVerifier } from '../auth/token-verifier.js';
 import type { Limits } from '../config.js';
-import { SubscribeGuard } from './limits-ws.js';
+import { ConnectionsPerSubject, SubscribeGuard, TOO_MANY_CONNECTIONS } from './limits-ws.js';
+import { isRenewalDocument } from './limits-renewal.js';
 import { groupingFor } from './grouping.js';
 import { WriteBatch } from './write-batch.js';
+import type { AgentPresence } from './agent-presence.js';
 import type { ServerContext } from './yoga.js';
 import { TOKEN_CLOSE_CODE, WsSession } from './ws-session.js';
 import { createResultMasker, GRAPHQL_PATH } from './yoga.js';
@@ -45,9 +47,14 @@ export interface WsServerOptions {
   /** NODE_ENV=production: errors of each event's execution lose their suggestions, as on HTTP. */
   production?: boolean;
   /** WS_MAX_SUBSCRIPTIONS and the subscribe rate (limits-ws.ts). */
-  limits: Pick<Limits, 'wsMaxSubscriptions' | 'wsSubscribeRatePerS' | 'wsSubscribeBurst'>;
+  limits: Pick<
+    Limits,
+    'wsMaxSubscriptions' | 'wsSubscribeRatePerS' | 'wsSubscribeBurst' | 'wsMaxConnectionsPerSub'
+  >;
   /** Called when a limit refuses a subscribe message (for a metric). */
   onRefused?: (limit: string) => void;
+  /** Agent presence: a connection_init naming an agent holds its lease (agent-presence.ts). */
+  presence?: AgentPresence;
 }
 
 export interface WsServer {
@@ -117,6 +124,8 @@ export function createWsServer(options: WsServerOptions): WsServer {
   const mask = createResultMasker(options.logger, options.production ?? false);
   // This server's sockets flush at the end of each turn (write-batch.ts).
   const batch = new WriteBatch();
+  // Sockets per token subject (WS_MAX_CONNECTIONS_PER_SUB); without auth there is no subject.
+  const perSubject = new ConnectionsPerSubject(options.limits.wsMaxConnectionsPerSub);
 
   const disposable = useServer<Record<string, unknown>, { connection?: HubConnection }>(
     {
@@ -149,6 +158,29 @@ export function createWsServer(options: WsServerOptions): WsServer {
           );
           sessions.set(socket, session);
           socket.once('close', () => session.dispose());
+          const sub = session.identity?.sub;
+          if (sub) {
+            const release = perSubject.acquire(sub);
+            if (!release) {
+              options.onRefused?.('ws_max_connections_per_sub');
+              socket.close(TOO_MANY_CONNECTIONS.code, TOO_MANY_CONNECTIONS.reason);
+              return false;
+            }
+            // A client that left while its token was being verified has closed already.
+            if (socket.readyState === socket.CLOSED) release();
+            else socket.once('close', release);
+          }
+          // Agent presence (docs/liveness.md): a connection_init naming an agent holds its lease.
+          const refusal = await options.presence?.open(
+            socket,
+            ctx.connectionParams,
+            session.identity,
+            connection.id,
+          );
+          if (refusal) {
+            socket.close(refusal.code, refusal.reason);
+            return false;
+          }
           return true;
         } catch (error) {
           if (!(error instanceof AuthError)) throw error;
@@ -159,7 +191,12 @@ export function createWsServer(options: WsServerOptions): WsServer {
       },
       onSubscribe: async (ctx, id, payload) => {
         // Before any work: graphql-ws has already registered this id in ctx.subscriptions.
-        const admission = guards.get(ctx.extra.socket)?.admit(Object.keys(ctx.subscriptions).length);
+        const admission = guards
+          .get(ctx.extra.socket)
+          ?.admit(
+            Object.keys(ctx.subscriptions).length,
+            isRenewalDocument(payload.query, payload.operationName),
+          );
         if (admission && !admission.ok) {
           options.onRefused?.(admission.limit);
           if ('close' in admission) {

@@ -1,10 +1,11 @@
 /** The HTTP GraphQL pipeline (queries, mutations, SSE subscriptions, GraphiQL), shared with WebSocket. */
-import { createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { ServerResponse } from 'node:http';
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
-import { AuthError, bearerToken, type TokenVerifier } from '../auth/token-verifier.js';
+import { authenticateRequest, useAuthenticationFirst } from '../auth/http-authentication.js';
+import type { TokenVerifier } from '../auth/token-verifier.js';
 import { expiresInMs } from '../auth/expiry.js';
 import type { Identity } from '../domain/access/identity.js';
 import { readAccessFor } from '../domain/access/room-rights.js';
@@ -16,8 +17,17 @@ import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
 import { colonyForRequest, type ColonyContext, type Session } from '../schema/context.js';
 import type { EventStreams } from '../realtime/stream-position.js';
 import { toClientError } from '../schema/errors.js';
-import { costControls, productionHardening, withoutSuggestions } from './limits.js';
+import {
+  COST_MODEL,
+  costControls,
+  productionHardening,
+  withCode,
+  withoutOriginalError,
+  withoutSuggestions,
+} from './limits.js';
+import { chargeResponseBytes, ExpensiveGate, useExecutionLimits } from './limits-execution.js';
 import { corsOptions, httpProtections } from './limits-http.js';
+import { ConnectionsPerSubject } from './limits-ws.js';
 import { renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { routeLabel, type AppMetrics } from './metrics.js';
 import { useMutationRateLimit } from './mutation-limit.js';
@@ -28,7 +38,7 @@ export const GRAPHQL_PATH = '/graphql';
 
 const LIVE = `# Tab 1 of the tour: press ▶ here, then run CreateAgent from a second browser tab.
 subscription Live {
-  events {
+  events(rooms: ["agents"]) {
     id
     type
     rooms
@@ -37,7 +47,6 @@ subscription Live {
       __typename
       ... on AgentEventPayload { agent { id name status } previousAgentStatus: previousStatus action }
       ... on TaskEventPayload { task { id title status progress assignee { id name } } previousTaskStatus: previousStatus }
-      ... on CustomEventPayload { data }
     }
   }
 }
@@ -49,7 +58,10 @@ mutation CreateAgent {
 }
 `;
 
-/** What a new GraphiQL tab opens on: both operations of the tour; ▶ asks which one to run. */
+/**
+ * Both operations of the tour in one document: GraphiQL's fallback when it has no tabs to show. A
+ * tab opened with **+** starts empty (GraphiQL's own behaviour), as the README says.
+ */
 export const DEFAULT_QUERY = `${LIVE}\n${CREATE_AGENT}`;
 
 /**
@@ -76,6 +88,10 @@ export interface YogaDeps {
   allowedOrigins: string[] | null;
   /** Mutations per caller (see mutation-limit.ts). */
   mutationLimiter: RateLimiter;
+  /** Cost points per caller (see limits-execution.ts); null: no budget. */
+  costLimiter?: RateLimiter | null;
+  /** Called when a limit refuses an operation (for a metric). */
+  onRefused?: (limit: string) => void;
   /**
    * True once the server is closing. A subscription that arrives then (on a connection accepted just
    * before) ends at once, like the streams already open, and its client resumes on another instance.
@@ -110,31 +126,18 @@ export interface ServerContext {
   res?: ServerResponse;
 }
 
-/**
- * The identity an HTTP request (a query, a mutation, an SSE subscription) proves with its
- * `Authorization: Bearer` header. Refused with 401 and an UNAUTHENTICATED error before anything runs.
- */
-async function authenticateRequest(
-  verifier: TokenVerifier | null,
-  request: Request,
-): Promise<Identity | null> {
-  if (!verifier) return null;
-  const token = bearerToken(request.headers.get('authorization'));
-  const refuse = (message: string) =>
-    new GraphQLError(message, {
+function tooManyStreams(max: number): GraphQLError {
+  return new GraphQLError(
+    `This identity already has ${max} event streams open (SSE_MAX_STREAMS_PER_SUB): close one first.`,
+    {
       extensions: {
-        code: 'UNAUTHENTICATED',
-        http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="colony"' } },
+        code: 'RATE_LIMITED',
+        reason: 'TOO_MANY_STREAMS',
+        limit: max,
+        http: { status: 429, headers: { 'retry-after': '1' } },
       },
-    });
-  if (token === null) throw refuse('Authentication required: send `Authorization: Bearer <token>`.');
-  if (!token) throw refuse('The Authorization header must be `Bearer <token>`.');
-  try {
-    return await verifier.verify(token);
-  } catch (error) {
-    if (error instanceof AuthError) throw refuse(error.message);
-    throw error;
-  }
+    },
+  );
 }
 
 /** Ends an SSE stream when the token that opened it expires (a socket is closed with 4403 instead). */
@@ -163,13 +166,18 @@ export function createErrorMasker(logger: Logger, production: boolean): (error: 
     const { error: sent, unexpected } = toClientError(error);
     if (unexpected) logger.error({ err: error }, 'unexpected error in a GraphQL operation');
     // Variable coercion ("Did you mean the enum value…?") happens at execution, past validation.
-    return production ? withoutSuggestions(sent) : sent;
+    const clean = withCode(withoutOriginalError(sent));
+    return production ? withoutSuggestions(clean) : clean;
   };
 }
 
 export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerContext, ColonyContext> {
+  const identities = new WeakMap<Request, Identity | null>();
+  // SSE streams per token subject (SSE_MAX_STREAMS_PER_SUB); without auth there is no subject.
+  const streamsPerSubject = new ConnectionsPerSubject(deps.limits.sseMaxStreamsPerSub);
   return createYoga<ServerContext, ColonyContext>({
-    schema: deps.schema,
+    // Every resolver charges the bytes it adds to its operation's RESPONSE_MAX_BYTES budget.
+    schema: chargeResponseBytes(deps.schema),
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     // GraphiQL's assets are served by Colony itself (no CDN, see graphiql.ts), and its subscriptions
@@ -210,9 +218,21 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
           session: session ?? null,
         };
       }
-      const identity = await authenticateRequest(deps.verifier, request);
+      const identity = identities.has(request)
+        ? (identities.get(request) ?? null)
+        : await authenticateRequest(deps.verifier, request);
       // An SSE subscription is a connection of its own; it counts once its stream starts.
       const sse = request.headers.get('accept')?.includes('text/event-stream');
+      if (sse && identity) {
+        const release = streamsPerSubject.acquire(identity.sub);
+        if (!release) {
+          deps.onRefused?.('sse_max_streams_per_sub');
+          throw tooManyStreams(streamsPerSubject.max);
+        }
+        // A client that has gone already frees its place at once.
+        if (res && !res.closed) res.once('close', release);
+        else release();
+      }
       const stream = sse ? openSseConnection(deps.hub, res) : null;
       if (stream) endAtExpiry(stream.connection, identity, deps.clockToleranceS);
       return {
@@ -226,6 +246,7 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       };
     },
     plugins: [
+      useAuthenticationFirst(deps.verifier, identities),
       useNestingLimit(),
       ...httpProtections(deps.allowedOrigins),
       // GraphiQL's assets, only where GraphiQL is on.
@@ -238,29 +259,70 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
         // No label takes a value the client chose: operation names and error paths (aliases) are
         // free text, and every distinct label value is a series kept for ever.
         labels: { operationName: false, path: false },
+        // Named and labelled by Prometheus' conventions (what `promtool check metrics` checks):
+        // durations in seconds with the unit in the name, counters ending in _total, snake_case labels.
+        // Only these three: the plugin's others (phase timings, a summary) repeat what they say
+        // under names and labels that break those conventions.
         metrics: {
+          graphql_envelop_phase_parse: false,
+          graphql_envelop_phase_validate: false,
+          graphql_envelop_phase_context: false,
+          graphql_envelop_phase_execute: false,
+          graphql_envelop_phase_subscribe: false,
+          graphql_envelop_request: false,
+          graphql_envelop_request_time_summary: false,
+          graphql_envelop_deprecated_field: false,
+          graphql_envelop_schema_change: false,
+          graphql_envelop_execute_resolver: false,
           graphql_yoga_http_duration: createHistogram({
             registry: deps.metrics.registry,
             histogram: {
-              name: 'graphql_yoga_http_duration',
-              help: 'Time spent on HTTP connection',
-              labelNames: ['operationType', 'method', 'statusCode', 'url'],
+              name: 'graphql_yoga_http_duration_seconds',
+              help: 'Time spent on an HTTP request, in seconds.',
+              labelNames: ['operation_type', 'method', 'status_code', 'url'],
             },
             // The route, never the query string of a GET.
             fillLabelsFn: (params, { request, response }) => ({
-              operationType: params.operationType || 'unknown',
+              operation_type: params.operationType || 'unknown',
               method: request.method,
-              statusCode: response.status,
+              status_code: response.status,
               url: routeLabel(request.url),
             }),
           }),
-          graphql_envelop_request_duration: true,
-          graphql_envelop_error_result: true,
+          graphql_envelop_request_duration: createHistogram({
+            registry: deps.metrics.registry,
+            histogram: {
+              name: 'graphql_envelop_request_duration_seconds',
+              help: 'Time spent on a GraphQL operation from parse to execute, in seconds.',
+              labelNames: ['operation_type'],
+            },
+            fillLabelsFn: (params) => ({ operation_type: params.operationType || 'unknown' }),
+          }),
+          graphql_envelop_error_result: createCounter({
+            registry: deps.metrics.registry,
+            counter: {
+              name: 'graphql_envelop_error_result_total',
+              help: 'GraphQL results with errors, by the phase that failed.',
+              labelNames: ['operation_type', 'phase'],
+            },
+            fillLabelsFn: (params) => ({
+              operation_type: params.operationType || 'unknown',
+              phase: params.errorPhase ?? 'unknown',
+            }),
+          }),
         },
       }),
       ...costControls(deps.limits),
       ...(deps.production ? productionHardening() : []),
       useMutationRateLimit(deps.mutationLimiter, 'MUTATION_RATE_PER_S, MUTATION_BURST'),
+      useExecutionLimits({
+        model: COST_MODEL,
+        responseMaxBytes: deps.limits.responseMaxBytes,
+        expensiveCost: deps.limits.expensiveCost,
+        gate: new ExpensiveGate(deps.limits.expensiveMaxPerCaller, deps.limits.expensiveMaxTotal),
+        costLimiter: deps.costLimiter ?? null,
+        ...(deps.onRefused ? { onRefused: deps.onRefused } : {}),
+      }),
     ],
   });
 }

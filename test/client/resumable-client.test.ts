@@ -165,10 +165,34 @@ describe('a resumable subscription', () => {
       expect(w.states.map((s) => s.status)).toEqual(
         expect.arrayContaining(['connecting', 'connected', 'reconnecting', 'resumed']),
       );
+      // Each attempt reported once, counting up.
+      const attempts = w.states.flatMap((s) => (s.status === 'reconnecting' ? [s.attempt] : []));
+      expect(attempts).toEqual(attempts.map((_, i) => i + 1));
       w.unsubscribe();
     } finally {
       await client.dispose();
       await other.stop();
+      await app.stop();
+    }
+  });
+
+  it('reports one dropped socket as one reconnect', async () => {
+    const app = await startApp({ STREAM_HEARTBEAT_MS: '0' });
+    const client = createResumableClient({ url: app.wsUrl, webSocketImpl: WebSocket, ...fastRetry });
+    try {
+      const w = watch(client, ['once']);
+      await w.wait(() => (client.state.status === 'connected' && w.items.length ? true : undefined));
+      const before = w.states.length;
+      client.ws.terminate();
+      await w.wait(() => (client.state.status === 'resumed' ? true : undefined));
+      expect(w.states.slice(before)).toEqual([
+        { status: 'reconnecting', attempt: 1, closed: { code: 4499, reason: 'Terminated' } },
+        { status: 'connected' },
+        { status: 'resumed', caughtUp: 0 },
+      ]);
+      w.unsubscribe();
+    } finally {
+      await client.dispose();
       await app.stop();
     }
   });

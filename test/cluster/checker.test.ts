@@ -242,7 +242,8 @@ describe('the randomized two-instance checker', () => {
               string,
               { edges: { node: T }[]; pageInfo: { hasNextPage: boolean; endCursor: string } }
             > = await app.ok(
-              `query ($after: String) { ${field}(first: 100, after: $after) { edges { node { ${selection} } } pageInfo { hasNextPage endCursor } } }`,
+              // 40 a page: a proposal's `votes` are priced at their cap of 100 (GRAPHQL_MAX_COST).
+              `query ($after: String) { ${field}(first: 40, after: $after) { edges { node { ${selection} } } pageInfo { hasNextPage endCursor } } }`,
               {
                 after,
               },

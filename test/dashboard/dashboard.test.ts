@@ -156,6 +156,9 @@ describe('the dashboard', () => {
     await expect
       .poll(() => page.locator('[data-column="PAUSED"]').innerText(), { timeout: 15_000 })
       .toContain('voter-b');
+    // The counts follow from the server.
+    await until(() => page.getByTestId('count-PAUSED').innerText(), '1');
+    await until(() => page.getByTestId('count-ACTIVE').innerText(), '3');
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
   });

@@ -11,7 +11,7 @@ import type { StoredEvent } from '../../src/domain/events/event-types.js';
 import type { Store } from '../../src/domain/ports.js';
 import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
 import { checkHistory } from '../engines/history.js';
-import { codeOf, ManualClock } from './fleet.js';
+import { codeOf, errorOf, ManualClock } from './fleet.js';
 
 /**
  * Two colonies on one memory engine: `colony` lists through a store that, once armed, runs the
@@ -28,7 +28,26 @@ function race() {
     ...engine.store,
     get: (kind, id) => engine.store.get(kind, id),
     count: (kind, where) => engine.store.count(kind, where),
+    listDue: async (kind, upTo, limit) => {
+      const due = await engine.store.listDue(kind, upTo, limit);
+      const meddle = armed;
+      if (meddle && kind === meddle.kind) {
+        armed = null;
+        await meddle.meddle();
+      }
+      return due;
+    },
     setVersions: (keys) => engine.store.setVersions(keys),
+    // Armed with kind 'time': the meddling runs right after the transaction read the engine's clock.
+    time: async () => {
+      const now = await engine.store.time();
+      const meddle = armed;
+      if (meddle && meddle.kind === 'time') {
+        armed = null;
+        await meddle.meddle();
+      }
+      return now;
+    },
     idempotency: (key) => engine.store.idempotency(key),
     commit: (commit) => engine.store.commit(commit),
     list: async (kind, query) => {
@@ -163,5 +182,60 @@ describe('an election racing with a change to the candidates', () => {
     expect(election.leaderId).toBe(late);
     expect(election.candidates.map((c) => c.id).sort()).toEqual([a.id, late].sort());
     expect(r.check()).toEqual([]);
+  });
+});
+
+describe('decisions racing with leases', () => {
+  it('auto-assigns again when the chosen agent’s lease runs out between the read and the commit', async () => {
+    const r = race();
+    const older = await r.other.agents.create({ name: 'older', type: 't' });
+    r.clock.advance(1);
+    const younger = await r.other.agents.create({ name: 'younger', type: 't' });
+    await r.other.liveness.heartbeat(older.id, 1000);
+    const task = await r.other.tasks.create({ title: 't' });
+    // Live when the clock was read; its deadline passes before the assignment commits.
+    r.arm(async () => r.clock.advance(1000), 'time');
+    expect((await r.colony.tasks.assign(task.id)).assigneeId).toBe(younger.id);
+  });
+
+  it('takes as voter only the agents live when it commits: a lease that began after the read counts', async () => {
+    const r = race();
+    const a = await r.other.agents.create({ name: 'a', type: 't' });
+    await r.other.liveness.heartbeat(a.id, 1000);
+    r.clock.advance(1000);
+    const b = await r.other.agents.create({ name: 'b', type: 't' });
+    // a's lease ran out (not yet swept); b begins one while the proposal decides.
+    r.arm((other) => other.liveness.heartbeat(b.id, 1000), 'lease');
+    const proposal = await r.colony.consensus.propose({ topic: 'deploy' });
+    expect(proposal.voterIds).toEqual([b.id]);
+  });
+
+  it('expires a lease once when two sweeps meet, and never one renewed meanwhile', async () => {
+    const r = race();
+    const a = await r.other.agents.create({ name: 'a', type: 't' });
+    await r.other.liveness.heartbeat(a.id, 1000);
+    r.clock.advance(1000);
+    let first = -1;
+    r.arm(async (other) => (first = await other.liveness.expireDue()), 'lease');
+    const later = await r.colony.liveness.expireDue();
+    expect([first, later]).toEqual([1, 0]);
+    expect(r.events.filter((e) => e.type === 'AGENT_STATUS_CHANGED')).toHaveLength(1);
+  });
+
+  it('refuses a renewal whose deadline passes between its look at the clock and its commit, sweep or not', async () => {
+    for (const sweep of [false, true]) {
+      const r = race();
+      const a = await r.other.agents.create({ name: 'a', type: 't' });
+      await r.other.liveness.heartbeat(a.id, 1000);
+      r.clock.advance(999);
+      r.arm(async (other) => {
+        r.clock.advance(1);
+        if (sweep) expect(await other.liveness.expireDue()).toBe(1);
+      }, 'time');
+      const error = await errorOf(r.colony.liveness.heartbeat(a.id));
+      expect(error.details['reason']).toBe('LEASE_EXPIRED');
+      expect(await r.other.liveness.expireDue()).toBe(sweep ? 0 : 1);
+      expect(r.events.filter((e) => e.type === 'AGENT_STATUS_CHANGED')).toHaveLength(1);
+    }
   });
 });

@@ -40,8 +40,10 @@ function withCommit(real: Store, commit: (commit: Commit) => ReturnType<Store['c
   return {
     get: (kind, id) => real.get(kind, id),
     list: (kind, query) => real.list(kind, query),
+    listDue: (kind, upTo, limit) => real.listDue(kind, upTo, limit),
     count: (kind, where) => real.count(kind, where),
     setVersions: (keys) => real.setVersions(keys),
+    time: () => real.time(),
     idempotency: (key) => real.idempotency(key),
     commit,
   };

@@ -16,7 +16,7 @@ let t: TestApp;
 let browser: Browser;
 beforeAll(async () => {
   expect(existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM}: run npm run setup:test`).toBe(true);
-  t = await startApp();
+  t = await startApp({ METRICS_INTERVAL_MS: '100' });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -77,6 +77,10 @@ describe('GraphiQL', () => {
       .poll(() => response.innerText(), { timeout: 15_000, interval: 100 })
       .toContain('AGENT_CREATED');
     expect(await response.innerText()).toContain('scout-1');
+    // Live listens to the agents room only: the fleet's METRICS_UPDATED (every 100 ms here) does not
+    // replace the event the tour promises.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await response.innerText()).toContain('AGENT_CREATED');
 
     // An error from the server reads as a message and a code, without a stack trace.
     await second.locator('.graphiql-query-editor .view-line', { hasText: 'mutation CreateAgent' }).click();
@@ -89,6 +93,10 @@ describe('GraphiQL', () => {
     const text = (await answer.innerText()).replace(/\s+/g, ' ');
     expect(text).toContain('No agent has id');
     expect(text).not.toMatch(/stack|\bat \S+ \(/);
+    // **+** opens an empty tab, as the README says.
+    await second.locator('button.graphiql-tab-add').click();
+    await expect.poll(() => second.getByRole('tab').count()).toBeGreaterThan(2);
+    expect((await second.locator('.graphiql-query-editor').innerText()).trim()).toMatch(/^1?$/);
     // Everything GraphiQL needed came from Colony itself.
     expect(external).toEqual([]);
     await page.screenshot({ path: 'tmp/graphiql-live-event.png' }).catch(() => undefined);

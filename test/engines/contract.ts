@@ -552,6 +552,139 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         });
     });
 
+    describe('clock conditions', () => {
+      const agentPut = (a: Agent) =>
+        commitOf({
+          expect: [{ kind: 'agent', id: a.id, version: 0 }],
+          put: [{ kind: 'agent', id: a.id, doc: a, version: 1 }],
+          events: [custom('r', 1)],
+        });
+
+      it('commits while the engine clock meets the conditions, and refuses with nothing written otherwise', async () => {
+        const e = await make();
+        const now = await e.store.time();
+        expect(Math.abs(now - (await e.store.time()))).toBeLessThan(5_000);
+        const ok = agentDoc();
+        await e.store.commit({ ...agentPut(ok), clock: { notBefore: now, before: now + 60_000 } });
+        expect((await e.store.get('agent', ok.id))?.version).toBe(1);
+        const last = await e.log.lastId();
+        for (const clock of [
+          { before: now },
+          { notBefore: now + 60_000 },
+          { notBefore: now - 1, before: now },
+        ]) {
+          const refused = agentDoc();
+          await expect(e.store.commit({ ...agentPut(refused), clock })).rejects.toBeInstanceOf(
+            VersionConflict,
+          );
+          expect(await e.store.get('agent', refused.id)).toBeNull();
+          expect(await e.store.setVersions(['agent:*'])).toEqual([1]);
+        }
+        expect(await e.log.lastId()).toBe(last);
+      });
+
+      it('answers the same time on every instance of one store', async () => {
+        const e = await make();
+        if (!factory.peer) return;
+        const peer = await factory.peer(e);
+        open.push(peer);
+        const [a, b] = await Promise.all([e.store.time(), peer.store.time()]);
+        expect(Math.abs(a - b)).toBeLessThan(1_000);
+      });
+
+      it('stores and indexes a lease like any record', async () => {
+        const e = await make();
+        const lease = {
+          id: agentDoc().id,
+          state: 'HELD' as const,
+          ttlMs: 1000,
+          expiresAt: now,
+          lastSeenAt: now,
+          holders: [{ instanceId: 'i', connectionId: 'c', since: now, renewedAt: now }],
+        };
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'lease', id: lease.id, version: 0 }],
+            put: [{ kind: 'lease', id: lease.id, doc: lease, version: 1 }],
+          }),
+        );
+        expect(await e.store.list('lease', { where: { state: 'HELD' }, limit: 10 })).toEqual([
+          { doc: lease, version: 1 },
+        ]);
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'lease', id: lease.id, version: 1 }],
+            put: [{ kind: 'lease', id: lease.id, doc: { ...lease, state: 'EXPIRED' }, version: 2 }],
+          }),
+        );
+        expect(await e.store.count('lease', { state: 'HELD' })).toBe(0);
+        expect(await e.store.setVersions(['lease:state:HELD', 'lease:state:EXPIRED'])).toEqual([2, 1]);
+      });
+    });
+
+    describe('ordered index', () => {
+      const at = (ms: number) => new Date(Date.parse(now) + ms).toISOString();
+      const leaseDoc = (ms: number, state: 'HELD' | 'EXPIRED' = 'HELD') => ({
+        id: agentDoc().id,
+        state,
+        ttlMs: 1000,
+        expiresAt: at(ms),
+        lastSeenAt: now,
+        holders: [],
+      });
+
+      it('lists the leases due by a bound, earliest first, and follows every change to them', async () => {
+        const e = await make();
+        const late = leaseDoc(3000);
+        const early = leaseDoc(1000);
+        const expired = leaseDoc(0, 'EXPIRED');
+        await e.store.commit(
+          commitOf({
+            expect: [late, early, expired].map((l) => ({ kind: 'lease' as const, id: l.id, version: 0 })),
+            put: [late, early, expired].map((l) => ({
+              kind: 'lease' as const,
+              id: l.id,
+              doc: l,
+              version: 1,
+            })),
+          }),
+        );
+        const ids = async (ms: number, limit = 10) =>
+          (await e.store.listDue('lease', Date.parse(at(ms)), limit)).map((r) => r.doc.id);
+        expect(await ids(999)).toEqual([]);
+        expect(await ids(1000)).toEqual([early.id]);
+        expect(await ids(5000)).toEqual([early.id, late.id]);
+        expect(await ids(5000, 1)).toEqual([early.id]);
+        expect((await e.store.listDue('lease', Date.parse(at(5000)), 10))[0]).toEqual({
+          doc: early,
+          version: 1,
+        });
+        // Renewed later, then no longer HELD, then gone: each change moves it in the index.
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'lease', id: early.id, version: 1 }],
+            put: [{ kind: 'lease', id: early.id, doc: { ...early, expiresAt: at(4000) }, version: 2 }],
+          }),
+        );
+        expect(await ids(5000)).toEqual([late.id, early.id]);
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'lease', id: early.id, version: 2 }],
+            put: [{ kind: 'lease', id: early.id, doc: { ...early, state: 'EXPIRED' }, version: 3 }],
+          }),
+        );
+        await e.store.commit(
+          commitOf({
+            expect: [{ kind: 'lease', id: late.id, version: 1 }],
+            del: [{ kind: 'lease', id: late.id }],
+          }),
+        );
+        expect(await ids(5000)).toEqual([]);
+        // A kind without an ordered index has nothing due.
+        expect(await e.store.listDue('agent', Date.parse(at(5000)), 10)).toEqual([]);
+      });
+    });
+
     describe('presence', () => {
       it('returns the live reports and drops each once its time runs out', async () => {
         let t = Date.parse('2026-01-01T00:00:00.000Z');

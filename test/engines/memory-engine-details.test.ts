@@ -394,3 +394,25 @@ describe('the engine', () => {
     await engine.close();
   });
 });
+
+describe('clock conditions on the memory engine', () => {
+  it('takes its own clock as the engine clock, a deadline reached at exactly its ms', async () => {
+    const clock = new Clockwork();
+    const e = createMemoryEngine({ retention: 10, clock });
+    expect(await e.store.time()).toBe(T0);
+    const put = (id: string, conditions: Commit['clock']) =>
+      e.store.commit(
+        commitOf({
+          expect: [{ kind: 'agent', id, version: 0 }],
+          put: [{ kind: 'agent', id, doc: agentDoc(id), version: 1 }],
+          clock: conditions,
+        }),
+      );
+    await expect(put('a', { before: T0 })).rejects.toThrow(/clock/);
+    await expect(put('b', { notBefore: T0 + 1 })).rejects.toThrow(/clock/);
+    await put('c', { notBefore: T0, before: T0 + 1 });
+    clock.ms += 1;
+    await put('d', { notBefore: T0 + 1 });
+    expect((await e.store.list('agent', { limit: 10 })).map((r) => r.doc.id)).toEqual(['c', 'd']);
+  });
+});

@@ -295,6 +295,7 @@ describe('when Redis stops and comes back', () => {
     const unavailable = { code: 'UNAVAILABLE', message: 'Redis is unavailable; retry shortly.' };
     await expect(a.store.commit(commitOf({ events: [custom('r', 1)] }))).rejects.toMatchObject(unavailable);
     await expect(a.store.get('agent', 'x')).rejects.toMatchObject(unavailable);
+    await expect(a.store.time()).rejects.toMatchObject(unavailable);
     await expect(a.store.list('agent', { limit: 5 })).rejects.toMatchObject(unavailable);
     await expect(a.log.readAfter(before!.id, 5)).rejects.toMatchObject(unavailable);
     await expect(b.bus.watch('other')).rejects.toMatchObject(unavailable);

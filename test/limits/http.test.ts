@@ -1,5 +1,5 @@
 /**
- * Browsers: cross-site forms and plain GETs cannot run anything (Yoga's CSRF prevention), and
+ * Browsers: cross-site forms cannot run anything and a GET runs queries only (src/transport/csrf.ts), and
  * ALLOWED_ORIGINS holds for HTTP, SSE and the WebSocket upgrade alike, with credentials only for the
  * origins it lists. Plus the label values of the metrics: none chosen by a client.
  */
@@ -23,7 +23,7 @@ async function agents(app: TestApp): Promise<number> {
 }
 
 describe('cross-site request forgery', () => {
-  it('runs no mutation from a form-urlencoded, multipart or text/plain POST, nor a GET without the header', async () => {
+  it('runs no mutation from a form-urlencoded, multipart or text/plain POST, nor from a GET', async () => {
     t = await startApp();
     const foreign = { origin: 'https://evil.example' };
     const form = new URLSearchParams({ query: createAgent });
@@ -42,23 +42,28 @@ describe('cross-site request forgery', () => {
         headers: { ...foreign, 'content-type': 'text/plain' },
         body: JSON.stringify({ query: createAgent }),
       }),
-      fetch(`${t.graphqlUrl}?query=${encodeURIComponent('{ agents { edges { node { id } } } }')}`, {
-        headers: foreign,
-      }),
     ];
     for (const res of await Promise.all(attempts)) {
       expect(res.status).toBe(403);
-      const body = (await res.json()) as { errors: { message: string }[] };
+      const body = (await res.json()) as { errors: { message: string; extensions: object }[] };
       expect(body.errors[0]?.message).toMatch(/CSRF/);
+      expect(body.errors[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'CSRF' });
+    }
+    // A mutation over GET is refused before it runs (GraphQL over HTTP), header or not.
+    for (const headers of [foreign, { ...foreign, 'x-graphql-yoga-csrf': '1' }]) {
+      const get = await fetch(`${t.graphqlUrl}?query=${encodeURIComponent(createAgent)}`, { headers });
+      expect(get.status).toBe(405);
     }
     expect(await agents(t)).toBe(0);
     expect((await t.ok(RealtimeStatsQuery)).realtimeStats.eventsPublished).toBe(0);
-    // A JSON POST (preflighted by browsers) and a GET with the header (curl) still work.
+    // A JSON POST (preflighted by browsers) and a GET query, with or without the header, work.
     await t.ok(createAgent as never);
-    const get = await fetch(`${t.graphqlUrl}?query=${encodeURIComponent('{ fleet { term } }')}`, {
-      headers: { 'x-graphql-yoga-csrf': '1' },
-    });
-    expect(await get.json()).toEqual({ data: { fleet: { term: 0 } } });
+    for (const headers of [{}, { 'x-graphql-yoga-csrf': '1' }] as Record<string, string>[]) {
+      const get = await fetch(`${t.graphqlUrl}?query=${encodeURIComponent('{ fleet { term } }')}`, {
+        headers,
+      });
+      expect(await get.json()).toMatchObject({ data: { fleet: { term: 0 } } });
+    }
     await healthWithinOneSecond(t.url);
   });
 });
@@ -148,7 +153,7 @@ describe('metric labels', () => {
     expect(metrics).not.toContain('invented');
     expect(metrics).not.toContain('query=');
     expect(metrics).not.toContain('SomeName');
-    expect(metrics).toMatch(/graphql_yoga_http_duration_count\{[^}]*url="\/graphql"[^}]*\} \d+/);
+    expect(metrics).toMatch(/graphql_yoga_http_duration_seconds_count\{[^}]*url="\/graphql"[^}]*\} \d+/);
     for (const sub of subs) sub.unsubscribe();
   });
 });

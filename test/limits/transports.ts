@@ -127,6 +127,26 @@ export async function healthWithinOneSecond(url: string): Promise<number> {
   return performance.now() - started;
 }
 
+/** Runs `work` while /health is asked every 20 ms; each answer must come within 1 s. */
+export async function whileHealthy<T>(url: string, work: () => Promise<T>): Promise<T> {
+  let running = true;
+  let probes = 0;
+  const probing = (async () => {
+    while (running) {
+      await healthWithinOneSecond(url);
+      probes++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  try {
+    return await work();
+  } finally {
+    running = false;
+    await probing;
+    if (probes === 0) await healthWithinOneSecond(url);
+  }
+}
+
 /**
  * Stops reading a socket for real: `ws` resumes its socket itself once its parser drains, so pausing
  * is not enough with large messages; its data listener is taken off until `resume` is called.

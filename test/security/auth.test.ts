@@ -228,6 +228,8 @@ describe('roles', () => {
       [v, CREATE, undefined, false, 'operator'],
       [v, 'mutation { triggerElection { term } }', undefined, false, 'operator'],
       [v, 'mutation { raiseAlert(level: INFO, message: "m") { id } }', undefined, false, 'operator'],
+      // The role actually required, not the Mutation type's operator first.
+      [v, BROADCAST, { room: 'x' }, false, 'admin'],
       [o, read, undefined, true],
       [o, CREATE, undefined, true],
       [o, BROADCAST, { room: 'x' }, false, 'admin'],

@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import WebSocket from 'ws';
 import { buildApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
+import type { Clock } from '../../src/domain/ports.js';
 
 export interface TestApp {
   app: App;
@@ -24,7 +25,10 @@ export interface TestApp {
 
 let apps = 0;
 
-export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startApp(
+  env: Record<string, string> = {},
+  options: { clock?: Clock } = {},
+): Promise<TestApp> {
   // In the `redis` test project every app runs on the project's redis-server, a fleet of its own.
   const redisUrl = inject('redisUrl');
   const engine: Record<string, string> = redisUrl
@@ -35,7 +39,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     'test-instance',
   );
   const logger = pino({ level: env.LOG_LEVEL ?? 'silent' });
-  const app = await buildApp(config, { logger });
+  const app = await buildApp(config, { logger, ...options });
   const { url } = await app.start();
   const graphqlUrl = `${url}/graphql`;
   const wsUrl = graphqlUrl.replace(/^http/, 'ws');

@@ -3,6 +3,7 @@
  * and every app started through `start` is stopped after the test that started it.
  */
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { Clock } from '../../src/domain/ports.js';
 import { startApp, type TestApp } from './app.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 
@@ -10,7 +11,7 @@ export interface RedisApps {
   /** The file's redis-server (set once its `beforeAll` has run). */
   readonly redis: RedisServer;
   /** An app on that server under `prefix` (its own fleet), with `env` on top. */
-  onRedis(prefix: string, env?: Record<string, string>): Promise<TestApp>;
+  onRedis(prefix: string, env?: Record<string, string>, options?: { clock?: Clock }): Promise<TestApp>;
   /** An app with exactly `env` (e.g. on the memory engine), stopped after the test all the same. */
   start(env?: Record<string, string>): Promise<TestApp>;
 }
@@ -26,8 +27,8 @@ export function useRedisApps(): RedisApps {
     await Promise.all(apps.map((a) => a.stop()));
     apps = [];
   });
-  const start = async (env: Record<string, string> = {}) => {
-    const app = await startApp(env);
+  const start = async (env: Record<string, string> = {}, options: { clock?: Clock } = {}) => {
+    const app = await startApp(env, options);
     apps.push(app);
     return app;
   };
@@ -37,6 +38,7 @@ export function useRedisApps(): RedisApps {
       return redis;
     },
     start,
-    onRedis: (prefix, env = {}) => start({ REDIS_URL: redis!.url, REDIS_KEY_PREFIX: prefix, ...env }),
+    onRedis: (prefix, env = {}, options = {}) =>
+      start({ REDIS_URL: redis!.url, REDIS_KEY_PREFIX: prefix, ...env }, options),
   };
 }

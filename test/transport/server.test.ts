@@ -70,7 +70,7 @@ describe('the HTTP surface', () => {
       headers: { accept: 'application/graphql-response+json', 'x-graphql-yoga-csrf': '1' },
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ data: { fleet: { term: 0 } } });
+    expect(await res.json()).toMatchObject({ data: { fleet: { term: 0 } } });
     const mutation = await fetch(
       `${t.graphqlUrl}?query=${encodeURIComponent('mutation { triggerElection { id } }')}`,
       {

@@ -22,6 +22,8 @@ import {
   updateAgentInput,
 } from '../validation.js';
 import { failoverIfLeader } from '../elections/election-service.js';
+import type { EventDraft } from '../events/event-types.js';
+import { endLease, restartLease } from '../liveness/leases.js';
 import { applyAction } from './agent-rules.js';
 import { z } from 'zod';
 
@@ -33,22 +35,28 @@ export async function getAgentOrThrow(tx: Tx, id: string): Promise<Agent> {
   return agent;
 }
 
+/** Why an agent let its tasks go, as TASK_REQUEUED says. */
+export type RequeueReason = 'LEASE_EXPIRED' | 'AGENT_PAUSED' | 'AGENT_STOPPED' | 'AGENT_DELETED';
+
 /**
- * Returns the agent's tasks in `statuses` to PENDING, each with a TASK_REQUEUED event, and gives back
- * the agent with its active-task count lowered to match.
+ * Returns the agent's tasks in `statuses` to PENDING, and gives back the agent with its active-task
+ * count lowered to match and the TASK_REQUEUED events (one per task), for the caller to emit where
+ * its order of events wants them.
  */
-async function requeueTasks(
+export async function requeueTasks(
   tx: Tx,
   agent: Agent,
   statuses: readonly ('ASSIGNED' | 'RUNNING')[],
   now: string,
-): Promise<Agent> {
+  reason: RequeueReason,
+): Promise<{ agent: Agent; events: EventDraft[] }> {
   const held = await tx.list('task', { where: { assigneeId: agent.id }, limit: 100_000 });
-  let released = 0;
+  const events: EventDraft[] = [];
   for (const record of held) {
     // Only the tasks it changes are guarded: a finished task of this agent is no reason to retry.
     if (!(statuses as readonly string[]).includes(record.doc.status)) continue;
     const task = tx.guard('task', record);
+    // The attempt stays: the next assignment raises it, which fences off this assignee's reports.
     const requeued = {
       ...task,
       status: 'PENDING' as const,
@@ -58,14 +66,13 @@ async function requeueTasks(
       updatedAt: now,
     };
     tx.put('task', requeued);
-    tx.emit({
+    events.push({
       type: 'TASK_REQUEUED',
       rooms: rooms.ofTask(requeued, agent.id),
-      payload: { kind: 'task', task: requeued, assignee: null, previousStatus: task.status },
+      payload: { kind: 'task', task: requeued, assignee: null, previousStatus: task.status, reason },
     });
-    released++;
   }
-  return { ...agent, activeTaskCount: Math.max(0, agent.activeTaskCount - released) };
+  return { agent: { ...agent, activeTaskCount: Math.max(0, agent.activeTaskCount - events.length) }, events };
 }
 
 export class AgentService implements AgentsApi {
@@ -154,7 +161,15 @@ export class AgentService implements AgentsApi {
       const now = this.now();
       const agent = await getAgentOrThrow(tx, id);
       // The payload and the answer show the agent as it last was: holding nothing any more.
-      const gone = await requeueTasks(tx, agent, ['ASSIGNED', 'RUNNING'], now);
+      const { agent: gone, events } = await requeueTasks(
+        tx,
+        agent,
+        ['ASSIGNED', 'RUNNING'],
+        now,
+        'AGENT_DELETED',
+      );
+      events.forEach((event) => tx.emit(event));
+      await endLease(tx, id, 'delete');
       tx.delete('agent', id);
       tx.emit({
         type: 'AGENT_DELETED',
@@ -177,8 +192,21 @@ export class AgentService implements AgentsApi {
       let updated: Agent = { ...agent, status, updatedAt: now };
       // An agent that leaves ACTIVE keeps what it is running but hands back what it has not started.
       // Stryker disable next-line ConditionalExpression,LogicalOperator: an agent not ACTIVE holds no ASSIGNED task (it handed them back on leaving ACTIVE), so requeueing finds none
-      if (agent.status === 'ACTIVE' && status !== 'ACTIVE')
-        updated = await requeueTasks(tx, updated, ['ASSIGNED'], now);
+      if (agent.status === 'ACTIVE' && status !== 'ACTIVE') {
+        const released = await requeueTasks(
+          tx,
+          updated,
+          ['ASSIGNED'],
+          now,
+          action === 'PAUSE' ? 'AGENT_PAUSED' : 'AGENT_STOPPED',
+        );
+        updated = released.agent;
+        released.events.forEach((event) => tx.emit(event));
+      }
+      // An agent that goes OFFLINE on request gives its lease up; one that starts again holds a
+      // fresh one if it held one before (so that it is not taken for dead as it comes back).
+      if (status === 'OFFLINE') await endLease(tx, id, 'release');
+      if (agent.status === 'OFFLINE' && status === 'ACTIVE') await restartLease(tx, id);
       tx.put('agent', updated);
       tx.emit({
         type: 'AGENT_ACTION',

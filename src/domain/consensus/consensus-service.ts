@@ -15,6 +15,7 @@ import {
 } from '../validation.js';
 import { getAgentOrThrow } from '../agents/agent-service.js';
 import { decide } from './consensus-rules.js';
+import { liveOnly } from '../liveness/leases.js';
 import { z } from 'zod';
 
 function emit(
@@ -24,6 +25,27 @@ function emit(
   vote: Vote | null,
 ) {
   tx.emit({ type, rooms: [rooms.coordination], payload: { kind: 'proposal', proposal, vote } });
+}
+
+/**
+ * An agent taken for dead no longer blocks a quorum: it leaves the voters of every OPEN proposal it
+ * has not voted on, and each such proposal is decided again on the voters left (CONSENSUS_DECIDED when
+ * that decides it). A vote it cast stays. A proposal left with no voter at all EXPIRES: nobody could
+ * approve it. One already past its expiry is left to the expiry sweep.
+ */
+export async function dropVoter(tx: Tx, now: string, agentId: string): Promise<void> {
+  const open = await tx.list('proposal', { where: { status: 'OPEN' }, limit: 100_000 });
+  for (const record of open) {
+    const proposal = record.doc;
+    if (!proposal.voterIds.includes(agentId) || proposal.votes.some((v) => v.agent.id === agentId)) continue;
+    if (now >= proposal.expiresAt) continue;
+    tx.guard('proposal', record);
+    const fewer = { ...proposal, voterIds: proposal.voterIds.filter((id) => id !== agentId) };
+    const status: ProposalStatus = fewer.voterIds.length ? decide(fewer) : 'EXPIRED';
+    const updated: Proposal = status === 'OPEN' ? fewer : { ...fewer, status, decidedAt: now };
+    tx.put('proposal', updated);
+    if (status !== 'OPEN') emit(tx, 'CONSENSUS_DECIDED', updated, null);
+  }
 }
 
 export class ConsensusService implements ConsensusApi {
@@ -57,9 +79,13 @@ export class ConsensusService implements ConsensusApi {
     const data = parseInput(proposeConsensusInput, input);
     const { value } = await this.runner.run(async (tx) => {
       const now = this.now();
-      const active = await tx.list('agent', { where: { status: 'ACTIVE' }, limit: 100_000 });
+      // The voters are the agents ACTIVE and live now: one whose lease ran out counts for nothing.
+      const active = await liveOnly(
+        tx,
+        await tx.list('agent', { where: { status: 'ACTIVE' }, limit: 100_000 }),
+      );
       if (!active.length) {
-        throw conflict('No agent is ACTIVE, so nobody could vote. Start or resume an agent first.', {
+        throw conflict('No agent is ACTIVE and live, so nobody could vote. Start or resume an agent first.', {
           reason: 'NO_VOTERS',
         });
       }

@@ -8,6 +8,7 @@ import type { Store } from '../ports.js';
 import type { Tx, TransactionRunner } from '../transaction.js';
 import { LIMITS, optionalText, pageSchema, parseInput } from '../validation.js';
 import { toPage } from '../paging.js';
+import { liveOnly } from '../liveness/leases.js';
 
 const FLEET = 'fleet';
 
@@ -40,12 +41,16 @@ export async function runElection(
   reason: string | null,
   excludedId?: string,
 ): Promise<Election | null> {
-  const listed = await tx.list('agent', { where: { status: 'ACTIVE' }, limit: 100_000 });
+  // Only live agents may lead: one whose lease ran out is about to be taken for dead.
+  const listed = await liveOnly(tx, await tx.list('agent', { where: { status: 'ACTIVE' }, limit: 100_000 }));
   // The leaving leader is still ACTIVE in the store: this transaction only staged its change.
   const candidates = listed
     .map((record) => record.doc)
     .filter((a) => a.id !== excludedId)
-    .sort(byLoadThenAge);
+    .sort(byLoadThenAge)
+    // The leader and the runners-up after it: a fleet of thousands does not make each term hold
+    // thousands of agent copies (and their metadata) in the store, the log and every answer.
+    .slice(0, LIMITS.listed);
   const leader = candidates[0];
   if (!leader) return null;
   // The candidates (with their loads) are recorded and weighed: guard each of them. The list

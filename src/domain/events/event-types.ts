@@ -45,6 +45,8 @@ export interface AgentEventPayload {
   agent: Agent;
   previousStatus: AgentStatus | null;
   action: AgentAction | null;
+  /** Why the status changed when no action did it: LEASE_EXPIRED (absent or null otherwise). */
+  reason?: string | null;
 }
 export interface TaskEventPayload {
   kind: 'task';
@@ -52,6 +54,11 @@ export interface TaskEventPayload {
   /** The assignee as it was at the time of the event (null when unassigned). */
   assignee: Agent | null;
   previousStatus: TaskStatus | null;
+  /**
+   * TASK_REQUEUED: why the assignee let it go (LEASE_EXPIRED, AGENT_PAUSED, AGENT_STOPPED,
+   * AGENT_DELETED); absent or null otherwise.
+   */
+  reason?: string | null;
 }
 export interface ElectionEventPayload {
   kind: 'election';

@@ -1,7 +1,7 @@
-import type { CreateTaskInput, TasksApi } from '../api.js';
+import type { CreateTaskInput, TasksApi, WorkerFence } from '../api.js';
 import { byLoadThenAge, missingCapabilities } from '../agents/agent-rules.js';
 import { getAgentOrThrow } from '../agents/agent-service.js';
-import { badInput, conflict, type DomainError, notFound } from '../errors.js';
+import { badInput, conflict, type DomainError, forbidden, notFound } from '../errors.js';
 import { rooms } from '../events/rooms.js';
 import type { EventTypeOfKind } from '../events/event-types.js';
 import { newId } from '../ids.js';
@@ -9,7 +9,9 @@ import type { Agent, Json, Page, PageRequest, Task, TaskStatus } from '../model.
 import { toPage } from '../paging.js';
 import type { Store } from '../ports.js';
 import type { Tx, TransactionRunner } from '../transaction.js';
+import { isLive, liveOnly } from '../liveness/leases.js';
 import {
+  attemptSchema,
   createTaskInput,
   idSchema,
   LIMITS,
@@ -45,6 +47,22 @@ function noCandidate(task: Task, active: Agent[]): DomainError {
     `${what}, so task ${task.id} cannot be assigned automatically. Start or resume an agent that can do it ` +
       '(or add the capabilities to one), then assign again, or assign it to an agent explicitly.',
     { reason: 'NO_CANDIDATE', requiredCapabilities: required, missingCapabilities: nobodyHas },
+  );
+}
+
+/**
+ * A worker's step names the attempt it was given: when the task has been requeued since (PENDING
+ * again) or assigned again (a higher attempt), the worker no longer holds it, and its report must not
+ * overwrite the new assignee's work.
+ */
+function checkFence(task: Task, attempt: number): void {
+  const current = task.attempt ?? 0;
+  if (attempt === current && task.status !== 'PENDING') return;
+  throw conflict(
+    `Attempt ${attempt} of task ${task.id} no longer holds it: the task was ${
+      attempt === current ? 'requeued' : `assigned again (attempt ${current})`
+    }, most likely because its assignee's lease ran out. Drop this work; do not report it.`,
+    { reason: 'LEASE_LOST', attempt: current, status: task.status },
   );
 }
 
@@ -91,6 +109,7 @@ export class TaskService implements TasksApi {
         result: null,
         error: null,
         reason: null,
+        attempt: 0,
         createdAt: now,
         updatedAt: now,
       };
@@ -112,7 +131,14 @@ export class TaskService implements TasksApi {
         : await this.pickAssignee(tx, task);
       const now = this.now();
       const updatedAgent: Agent = { ...agent, activeTaskCount: agent.activeTaskCount + 1 };
-      const updated: Task = { ...task, status: 'ASSIGNED', assigneeId: agent.id, updatedAt: now };
+      // Each assignment is a new attempt: the number fences off the reports of an earlier assignee.
+      const updated: Task = {
+        ...task,
+        status: 'ASSIGNED',
+        assigneeId: agent.id,
+        attempt: (task.attempt ?? 0) + 1,
+        updatedAt: now,
+      };
       tx.put('agent', updatedAgent);
       tx.put('task', updated);
       this.emit(tx, 'TASK_ASSIGNED', updated, updatedAgent, task.status);
@@ -129,6 +155,11 @@ export class TaskService implements TasksApi {
         status: agent.status,
       });
     }
+    if (!(await isLive(tx, agentId))) {
+      throw conflict(`Agent ${agentId}'s lease has run out; only a live agent can take a task.`, {
+        reason: 'LEASE_EXPIRED',
+      });
+    }
     const missing = missingCapabilities(agent, task.requiredCapabilities);
     if (missing.length) {
       throw conflict(`Agent ${agentId} lacks the capabilities this task requires: ${missing.join(', ')}.`, {
@@ -141,7 +172,11 @@ export class TaskService implements TasksApi {
 
   /** The least-loaded ACTIVE agent holding every required capability, the oldest on a tie. */
   private async pickAssignee(tx: Tx, task: Task): Promise<Agent> {
-    const active = await tx.list('agent', { where: { status: 'ACTIVE' }, limit: 100_000 });
+    // ACTIVE and live: an agent whose lease ran out is about to be taken for dead.
+    const active = await liveOnly(
+      tx,
+      await tx.list('agent', { where: { status: 'ACTIVE' }, limit: 100_000 }),
+    );
     const fit = active
       .filter((r) => missingCapabilities(r.doc, task.requiredCapabilities).length === 0)
       .sort((a, b) => byLoadThenAge(a.doc, b.doc));
@@ -157,11 +192,22 @@ export class TaskService implements TasksApi {
     return tx.guard('agent', chosen);
   }
 
-  async start(id: string): Promise<Task> {
-    return this.step(id, 'start', (task) => ({ ...task, status: 'RUNNING', progress: 0 }), 'TASK_STARTED');
+  async start(id: string, fence?: WorkerFence): Promise<Task> {
+    return this.step(
+      id,
+      'start',
+      (task) => ({ ...task, status: 'RUNNING', progress: 0 }),
+      'TASK_STARTED',
+      fence,
+    );
   }
 
-  async reportProgress(id: string, progress: number, message?: string | null): Promise<Task> {
+  async reportProgress(
+    id: string,
+    progress: number,
+    message?: string | null,
+    fence?: WorkerFence,
+  ): Promise<Task> {
     const value = parseInput(progressSchema, progress);
     const note = parseInput(optionalText('message', LIMITS.text), message) ?? null;
     return this.step(
@@ -177,22 +223,30 @@ export class TaskService implements TasksApi {
         return { ...task, progress: value, progressMessage: note };
       },
       'TASK_PROGRESS',
+      fence,
     );
   }
 
-  async complete(id: string, result?: Json): Promise<Task> {
+  async complete(id: string, result?: Json, fence?: WorkerFence): Promise<Task> {
     const data = parseInput(taskResultSchema, result);
     return this.step(
       id,
       'complete',
       (task) => ({ ...task, status: 'COMPLETED', progress: 1, result: data ?? null }),
       'TASK_COMPLETED',
+      fence,
     );
   }
 
-  async fail(id: string, error: string): Promise<Task> {
+  async fail(id: string, error: string, fence?: WorkerFence): Promise<Task> {
     const message = parseInput(taskErrorSchema, error);
-    return this.step(id, 'fail', (task) => ({ ...task, status: 'FAILED', error: message }), 'TASK_FAILED');
+    return this.step(
+      id,
+      'fail',
+      (task) => ({ ...task, status: 'FAILED', error: message }),
+      'TASK_FAILED',
+      fence,
+    );
   }
 
   async cancel(id: string, reason?: string | null): Promise<Task> {
@@ -211,10 +265,19 @@ export class TaskService implements TasksApi {
     step: 'start' | 'progress' | 'complete' | 'fail' | 'cancel',
     change: (task: Task) => Task,
     type: EventTypeOfKind<'task'>,
+    fence: WorkerFence = {},
   ): Promise<Task> {
     parseInput(idSchema, id);
+    const attempt = parseInput(attemptSchema, fence.attempt);
     const { value } = await this.runner.run(async (tx) => {
       const task = await getTaskOrThrow(tx, id);
+      if (attempt != null) checkFence(task, attempt);
+      if (fence.agentId && task.assigneeId !== fence.agentId) {
+        throw forbidden(
+          `Task ${id} is not assigned to agent ${fence.agentId}: an agent's own token reports on its own tasks only.`,
+          { reason: 'NOT_THIS_AGENT' },
+        );
+      }
       checkStep(step, task.status);
       const updated = { ...change(task), updatedAt: this.now() };
       let assignee = task.assigneeId ? await tx.get('agent', task.assigneeId) : null;

@@ -19,6 +19,7 @@ import {
   type IdempotencyRecord,
   type Kind,
   membershipsOf,
+  scoreOf,
   type ListQuery,
   type Presence,
   type RealtimeSnapshot,
@@ -121,6 +122,20 @@ export class MemoryStore implements Store {
     return out;
   }
 
+  async listDue<K extends Kind>(kind: K, upTo: number, limit: number): Promise<Versioned<DocMap[K]>[]> {
+    // In memory a scan is cheap; the index order is the score's, then the id's.
+    const due: [number, Versioned<DocMap[K]>][] = [];
+    for (const record of this.collection(kind).records.values()) {
+      const score = scoreOf(kind, record.doc as DocMap[K]);
+      if (score !== null && score !== undefined && score <= upTo)
+        due.push([score, record as Versioned<DocMap[K]>]);
+    }
+    due.sort(
+      ([a, ra], [b, rb]) => a - b || ((ra.doc as { id: string }).id < (rb.doc as { id: string }).id ? -1 : 1),
+    );
+    return due.slice(0, limit).map(([, record]) => record);
+  }
+
   async count<K extends Kind>(kind: K, where?: Where<K>): Promise<number> {
     const c = this.collection(kind);
     const w = (where ?? {}) as Record<string, string | undefined>;
@@ -140,6 +155,10 @@ export class MemoryStore implements Store {
 
   async setVersions(keys: string[]): Promise<number[]> {
     return keys.map((key) => this.setVersionMap.get(key) ?? 0);
+  }
+
+  async time(): Promise<number> {
+    return this.clock.now().getTime();
   }
 
   async idempotency(key: string): Promise<IdempotencyRecord | null> {
@@ -169,6 +188,12 @@ export class MemoryStore implements Store {
     }
     for (const s of commit.sets ?? []) {
       if ((this.setVersionMap.get(s.key) ?? 0) !== s.version) throw new VersionConflict(s.key);
+    }
+    if (commit.clock) {
+      const now = this.clock.now().getTime();
+      const { notBefore, before } = commit.clock;
+      if (notBefore !== undefined && now < notBefore) throw new VersionConflict('clock');
+      if (before !== undefined && now >= before) throw new VersionConflict('clock');
     }
     const idempotency = commit.idempotency;
     if (idempotency) {

@@ -16,6 +16,8 @@ export function redisKeys(prefix: string) {
     docs: (kind: Kind) => `${tag}:doc:${kind}`,
     /** ZSET (all scores 0, so ordered by id = creation order) of every id of a kind. */
     index: (kind: Kind) => `${tag}:idx:${kind}`,
+    /** ZSET of the ids of a kind with an ordered index (SCORES), scored as it says. */
+    due: (kind: Kind) => `${tag}:due:${kind}`,
     /** ZSET of the ids whose `field` equals `value`. */
     fieldIndex: (kind: Kind, field: string, value: string) => `${tag}:idx:${kind}:${field}:${value}`,
     /** HASH set key (`agent:status:ACTIVE`, `task:*`) → version: raised when a record joins or leaves. */

@@ -4,6 +4,8 @@ import { IdempotencyKeyTaken, VersionConflict } from '../../domain/errors.js';
 import type { StoredEvent } from '../../domain/events/event-types.js';
 import {
   INDEXES,
+  SCORES,
+  scoreOf,
   type Commit,
   type DocMap,
   type IdempotencyRecord,
@@ -95,10 +97,24 @@ export class RedisStore implements Store {
     );
   }
 
+  async listDue<K extends Kind>(kind: K, upTo: number, limit: number): Promise<Versioned<DocMap[K]>[]> {
+    const ids = await orUnavailable(() =>
+      this.client.zrangebyscore(this.keys.due(kind), '-inf', upTo, 'LIMIT', 0, limit),
+    );
+    if (!ids.length) return [];
+    return (await this.getMany(kind, ids)).filter((r): r is Versioned<DocMap[K]> => r !== null);
+  }
+
   async setVersions(keys: string[]): Promise<number[]> {
     if (!keys.length) return [];
     const versions = await orUnavailable(() => this.client.hmget(this.keys.setVersions, ...keys));
     return versions.map((v) => Number(v ?? 0));
+  }
+
+  /** Redis TIME: the one clock every instance of the fleet shares. */
+  async time(): Promise<number> {
+    const [seconds, micros] = await orUnavailable(() => this.client.time());
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
   async idempotency(key: string): Promise<IdempotencyRecord | null> {
@@ -131,9 +147,13 @@ export class RedisStore implements Store {
     const change = {
       expect: commit.expect.map((e) => [`${e.kind}:${e.id}`, e.version]),
       sets: (commit.sets ?? []).map((s) => [s.key, s.version]),
+      // false: no bound (cjson has no undefined).
+      clock: [commit.clock?.notBefore ?? false, commit.clock?.before ?? false],
       idem: idem ? [idem.key, idem.requestHash, idem.outcome, idem.ttlMs] : false,
       put: commit.put.map((p) => {
         const fields = INDEXES[p.kind] as readonly string[];
+        // The ordered index: 'n' for a kind without one, false to leave it, a number to be in it.
+        const score = scoreOf(p.kind, p.doc);
         return [
           p.kind,
           p.id,
@@ -141,9 +161,10 @@ export class RedisStore implements Store {
           p.version,
           fields,
           fields.map((f) => indexValue(p.doc, f)),
+          score === undefined ? 'n' : (score ?? false),
         ];
       }),
-      del: commit.del.map((d) => [d.kind, d.id, INDEXES[d.kind]]),
+      del: commit.del.map((d) => [d.kind, d.id, INDEXES[d.kind], d.kind in SCORES]),
       events: commit.events.map((e) => {
         const body = { ...e, timestamp: commit.timestamp, source: commit.source };
         return [JSON.stringify(body), e.rooms];

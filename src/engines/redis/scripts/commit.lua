@@ -25,6 +25,19 @@ for _, s in ipairs(change.sets) do
   end
 end
 
+-- clock: { not before, before } in ms, each false when absent: conditions on Redis's own clock, the
+-- one clock of the fleet, so that a lease is renewed or expired by it and never by an instance's.
+if change.clock[1] or change.clock[2] then
+  local time = redis.call('TIME')
+  local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  if change.clock[1] and now_ms < change.clock[1] then
+    return { 'CONFLICT', 'clock' }
+  end
+  if change.clock[2] and now_ms >= change.clock[2] then
+    return { 'CONFLICT', 'clock' }
+  end
+end
+
 -- idem: { key, request hash, outcome JSON, ttl ms }, or false.
 local idem_key = nil
 if change.idem then
@@ -69,7 +82,7 @@ local function unindex(kind, id, fields)
   return memberships(kind, fields, values)
 end
 
--- put: { kind, id, json, version, fields, values } (a value is false when the field is null)
+-- put: { kind, id, json, version, fields, values, score } (a value is false when the field is null)
 for _, w in ipairs(change.put) do
   local was = unindex(w[1], w[2], w[5])
   redis.call('HSET', prefix .. ':doc:' .. w[1], w[2], w[3])
@@ -84,11 +97,20 @@ for _, w in ipairs(change.put) do
   local is = memberships(w[1], w[5], w[6])
   bump_difference(was, is)
   bump_difference(is, was)
+  -- w[7]: the ordered index ('n': the kind has none; false: not in it; a number: its score)
+  if w[7] ~= 'n' then
+    if w[7] then
+      redis.call('ZADD', prefix .. ':due:' .. w[1], w[7], w[2])
+    else
+      redis.call('ZREM', prefix .. ':due:' .. w[1], w[2])
+    end
+  end
 end
 
--- del: { kind, id, fields }
+-- del: { kind, id, fields, whether the kind has an ordered index }
 for _, d in ipairs(change.del) do
   bump_difference(unindex(d[1], d[2], d[3]), {})
+  if d[4] then redis.call('ZREM', prefix .. ':due:' .. d[1], d[2]) end
   redis.call('HDEL', prefix .. ':doc:' .. d[1], d[2])
   redis.call('HDEL', versions, d[1] .. ':' .. d[2])
 end

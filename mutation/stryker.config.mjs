@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Mutation testing of the domain, the memory engine and the realtime hub: `npm run test:mutation`.
- * Every mutant runs against the tests that cover it (vitest.mutation.config.ts: the fast suites only);
+ * Every mutant runs against the tests that cover it (mutation/vitest.mutation.config.ts: the fast suites only);
  * the TypeScript checker first throws out the mutants that would not compile. The report lands in
  * reports/mutation/ (ignored).
  *
@@ -100,10 +100,14 @@ export const strykerPlugins = [
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 const config = {
   packageManager: 'npm',
-  plugins: ['@stryker-mutator/vitest-runner', '@stryker-mutator/typescript-checker', './stryker.config.mjs'],
+  plugins: [
+    '@stryker-mutator/vitest-runner',
+    '@stryker-mutator/typescript-checker',
+    './mutation/stryker.config.mjs',
+  ],
   ignorers: ['messageStrings'],
   testRunner: 'vitest',
-  vitest: { configFile: 'vitest.mutation.config.ts', related: false },
+  vitest: { configFile: 'mutation/vitest.mutation.config.ts', related: false },
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },

@@ -9,7 +9,7 @@ import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
 
-/** A mutation-run config for the given test files (stryker.redis.config.mjs passes its own). */
+/** A mutation-run config for the given test files (mutation/stryker.redis.config.mjs passes its own). */
 export function mutationConfig(include: string[]) {
   return defineConfig({
     resolve: {

@@ -12,8 +12,12 @@ export { strykerPlugins } from './stryker.config.mjs';
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 const config = {
   ...base,
-  plugins: ['@stryker-mutator/vitest-runner', '@stryker-mutator/typescript-checker', './stryker.config.mjs'],
-  vitest: { configFile: 'vitest.mutation-redis.config.ts', related: false },
+  plugins: [
+    '@stryker-mutator/vitest-runner',
+    '@stryker-mutator/typescript-checker',
+    './mutation/stryker.config.mjs',
+  ],
+  vitest: { configFile: 'mutation/vitest.mutation-redis.config.ts', related: false },
   mutate: ['src/engines/redis/**/*.ts'],
   htmlReporter: { fileName: 'reports/mutation-redis/index.html' },
   jsonReporter: { fileName: 'reports/mutation-redis/mutation.json' },
