@@ -173,9 +173,11 @@ export class ConnectionQueue {
 
   /**
    * Whether a replay may write its next frame now: nothing is waiting, or only this turn's frames,
-   * and fewer than REPLAY_WINDOW bytes of them.
+   * and fewer than REPLAY_WINDOW bytes of them, and nothing of the stream's lane.
    */
-  readyForReplay(): boolean {
+  readyForReplay(lane?: Lane): boolean {
+    // What its lane holds (its first position) goes first.
+    if (lane && !lane.empty) return false;
     const buffered = this.sink.bufferedBytes();
     return buffered === 0 || (buffered < REPLAY_WINDOW && (this.sink.holding?.() ?? false));
   }

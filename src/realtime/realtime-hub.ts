@@ -346,7 +346,7 @@ export class RealtimeHub implements RealtimeApi {
     try {
       for (;;) {
         if (stream.ended) return;
-        if (!queue.readyForReplay()) {
+        if (!queue.readyForReplay(this.deliveries.get(stream)?.member.lane)) {
           await queue.drained();
           continue;
         }

@@ -308,9 +308,10 @@ describe('two subscriptions on one paused socket', () => {
 
 describe('COALESCE', () => {
   it.each(['ws', 'sse'] as const)(
-    'over %s keeps the newest progress of each task, and every other event within the bound',
+    'over %s keeps the newest METRICS_UPDATED and the newest progress of each task, within the bound',
     async (transport) => {
-      t = await startApp({ SUBSCRIBER_MAX_QUEUE_BYTES: String(BOUND) });
+      // No timer's METRICS_UPDATED: every one is published here.
+      t = await startApp({ SUBSCRIBER_MAX_QUEUE_BYTES: String(BOUND), METRICS_INTERVAL_MS: '0' });
       const app = t;
       const colony = app.app.colony;
       const agent = await colony.agents.create({ type: 'worker', name: 'coalesced' });
@@ -321,31 +322,43 @@ describe('COALESCE', () => {
         await colony.tasks.start(task.id);
         tasks.push(task);
       }
-      const q = query('eventStream', 'tasks', 'COALESCE');
+      const q = query('eventStream', 'tasks', 'COALESCE').replace(
+        'rooms: ["tasks"]',
+        'rooms: ["tasks", "system"], types: [TASK_PROGRESS, METRICS_UPDATED]',
+      );
       const reader =
         transport === 'ws'
           ? await pausedWs(app, [{ id: 'slow', field: 'eventStream', query: q }])
           : await pausedSse(app, 'eventStream', q);
       // Enough progress to fill the kernel's buffers many times over, then the last of each task.
       const steps = 2000;
-      for (let s = 1; s <= steps; s++)
-        await Promise.all(
-          tasks.map((task) => colony.tasks.reportProgress(task.id, s / steps, 'y'.repeat(500))),
-        );
+      let lastMetrics = '';
+      for (let s = 1; s <= steps; s++) {
+        const [metrics] = await Promise.all([
+          colony.system.publishMetrics(0),
+          ...tasks.map((task) => colony.tasks.reportProgress(task.id, s / steps, 'y'.repeat(500))),
+        ]);
+        if (metrics && compareIds(metrics.id, lastMetrics || '0-0') > 0) lastMetrics = metrics.id;
+      }
       reader.resume();
-      await reader.until('slow', (list) =>
-        tasks.every((task) => events(list).some((e) => e.task?.id === task.id && e.task?.progress === 1)),
+      await reader.until(
+        'slow',
+        (list) =>
+          tasks.every((task) => events(list).some((e) => e.task?.id === task.id && e.task?.progress === 1)) &&
+          events(list).some((e) => e.id === lastMetrics),
       );
       const list = reader.received.get('slow')!;
       const dropped = markers(list);
       expect(dropped.length).toBeGreaterThanOrEqual(1);
       for (const d of dropped) expect(d.reason).toBe('COALESCE');
-      const got = events(list).filter((e) => e.type === 'TASK_PROGRESS');
-      expect(total(dropped) + got.length).toBe(steps * tasks.length);
-      // After the last marker: only the newest progress of each task.
+      expect(total(dropped) + events(list).length).toBe(steps * (tasks.length + 1));
+      // After the last marker: only the newest of each entity (each task's progress, the instance's figures).
       const tail = list.slice(list.indexOf(dropped.at(-1)!) + 1).filter((item) => item.typename === 'Event');
-      expect(tail.map((e) => e.task!.progress)).toEqual([1, 1, 1]);
-      expect(new Set(tail.map((e) => e.task!.id)).size).toBe(3);
+      const progress = tail.filter((e) => e.type === 'TASK_PROGRESS');
+      expect(progress.map((e) => e.task!.progress)).toEqual([1, 1, 1]);
+      expect(new Set(progress.map((e) => e.task!.id)).size).toBe(3);
+      expect(tail.filter((e) => e.type === 'METRICS_UPDATED').map((e) => e.id)).toEqual([lastMetrics]);
+      expect(tail).toHaveLength(4);
       const metrics = await (await fetch(`${app.url}/metrics`)).text();
       expect(metrics).toMatch(/colony_events_dropped_total\{policy="COALESCE",reason="coalesced"\} [1-9]/);
       expect(app.app.realtime.queuedBytes().largest).toBeLessThanOrEqual(BOUND + 64 * 1024);
