@@ -366,3 +366,22 @@ describe('COALESCE', () => {
     120_000,
   );
 });
+
+describe('DISCONNECT, asked for', () => {
+  it.each(['events', 'eventStream'] as const)(
+    'closes a paused %s reader with 4008 as before',
+    async (field) => {
+      t = await startApp({ SUBSCRIBER_MAX_QUEUE_BYTES: String(BOUND) });
+      const app = t;
+      const reader = await pausedWs(app, [{ id: 'slow', field, query: query(field, 'ovf', 'DISCONNECT') }]);
+      const most = await flood(app, 'ovf', PUBLISHED_BYTES / EVENT_BYTES);
+      expect(most).toBeLessThanOrEqual(BOUND + EVENT_BYTES + 1024);
+      reader.resume();
+      while (reader.closed() === null) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(reader.closed()).toBe(4008);
+      expect(markers(reader.received.get('slow')!)).toEqual([]);
+      expect((await depth(app)).eventsDropped).toBe(0);
+    },
+    120_000,
+  );
+});
