@@ -129,6 +129,7 @@ export class ConnectionQueue {
     this.flushing = false;
     if (this.overflowed) return;
     let wrote = true;
+    let any = false;
     while (wrote && this.sink.bufferedBytes() < this.lowWater) {
       wrote = false;
       for (const lane of this.lanes) {
@@ -136,9 +137,12 @@ export class ConnectionQueue {
         const held = lane.shift();
         if (!held) continue;
         this.writeLane(lane, held.frame, held.counted);
-        wrote = true;
+        wrote = any = true;
       }
     }
+    // A sink that says it drained but takes nothing (a socket closing) is not asked again until the
+    // next frame: otherwise this would run every turn until the connection is released.
+    if (!any) return;
     for (const lane of this.lanes) if (!lane.empty) return this.flushSoon();
   };
 
