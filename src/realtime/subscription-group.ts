@@ -147,24 +147,26 @@ export class SubscriptionGroup implements RoutedTarget {
 
   /** A live event: executed once, written to every member. */
   deliver(event: StoredEvent): void {
-    this.run(event, (payload) => this.fanOut(event, payload));
+    // Its members as it is routed: one that joins while it waits (behind an encoding or a fan-out
+    // that yielded) was handed it by its own stream, and must not get it again, nor ahead of that.
+    const members = [...this.members];
+    this.run(event, (payload) => this.fanOut(event, payload, members));
   }
 
   /**
-   * Writes one payload to every member. A large group is written a slice at a time, yielding to the
-   * event loop after FAN_OUT_SLICE_MS of work, so that accepts, pings and other sockets' reads
-   * interleave (a busy Node process accepts one connection per turn); the group's later events wait behind it, so each member
-   * still gets them in order. A member that joins meanwhile was sent this event by its own stream;
-   * one that leaves gets nothing more.
+   * Writes one payload to the members it was routed to. A large group is written a slice at a
+   * time, yielding to the event loop after FAN_OUT_SLICE_MS of work, so that accepts, pings and other
+   * sockets' reads interleave (a busy Node process accepts one connection per turn); the group's
+   * later events wait behind it, so each member still gets them in order. One that left meanwhile
+   * gets nothing more.
    */
-  private fanOut(event: StoredEvent, payload: Buffer): void | Promise<void> {
+  private fanOut(event: StoredEvent, payload: Buffer, members: Member[]): void | Promise<void> {
     const now = Date.now();
     // A small group is written at once: deferring it would only bunch its writes into a later turn.
-    if (this.members.size <= CHECK_EVERY) {
-      for (const member of this.members) this.write(member, event, payload, now);
+    if (members.length <= CHECK_EVERY) {
+      for (const member of members) if (this.members.has(member)) this.write(member, event, payload, now);
       return;
     }
-    const members = [...this.members];
     // At least one chunk per slice, so that a fan-out always moves on.
     const slice = (from: number): number => {
       let at = from;

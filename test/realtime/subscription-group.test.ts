@@ -291,4 +291,31 @@ describe('a large fan-out', () => {
       expect(x.socket.frames).toEqual([`<${i}:1-0>`, `<${i}:2-0>`]);
     expect(leaving.socket.frames).toEqual([]);
   });
+
+  it('gives a member that joins while events wait behind it each of them once, in order', async () => {
+    const { group } = groupOf(counting().encode);
+    for (let i = 0; i < 3000; i++) {
+      group.members.add({
+        queue: new ConnectionQueue(
+          new BusySocket(10),
+          { messagesDelivered: 0 },
+          { maxBytes: 1 << 20, onOverflow: () => {} },
+        ),
+        floor: null,
+        prefix: Buffer.from(''),
+        suffix: Buffer.from(''),
+      });
+    }
+    // Two events routed while the member is not in the group yet: the first is written a slice at
+    // a time, the second waits behind it; its own stream had both, and hands them over as it joins.
+    group.deliver(event('1-0'));
+    group.deliver(event('2-0'));
+    const joining = member('j');
+    group.members.add(joining.m);
+    group.deliverTo(joining.m, event('1-0'), false);
+    group.deliverTo(joining.m, event('2-0'), false);
+    group.deliver(event('3-0'));
+    while (!group.idle) await settle();
+    expect(joining.socket.frames).toEqual(['<j:1-0>', '<j:2-0>', '<j:3-0>']);
+  });
 });
