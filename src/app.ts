@@ -111,6 +111,7 @@ export async function buildApp(
     onSlowConsumer: (connection) => metrics.slowConsumersClosed.inc({ transport: connection.transport }),
     maxReplaysPerConnection: config.limits.wsMaxReplays,
     onReplay: (outcome) => metrics.replays.inc({ outcome }),
+    onDropped: (policy, reason, count) => metrics.eventsDropped.inc({ policy, reason }, count),
   });
   const realtime = hub;
   const colony = createColony({

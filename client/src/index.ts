@@ -5,6 +5,8 @@ export {
   laterCursor,
   type ConnectionState,
   type CursorExpired,
+  type DroppedEvents,
+  type GapQuery,
   type ResumableClient,
   type ResumableClientOptions,
   type ResumeOptions,

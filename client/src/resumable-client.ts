@@ -48,6 +48,38 @@ export interface ResumeOptions {
    * the state again. The subscription then goes on live by itself.
    */
   onCursorExpired?: (error: CursorExpired) => void;
+  /**
+   * Events the server dropped (the subscription asked for `overflow: DROP_OLDEST` or `COALESCE`).
+   * Absent: the report reaches the sink as it came (an `EventsDropped` item, or the result's
+   * `extensions.dropped`). A function: it is handed the gap and the report is not passed on. A
+   * `GapQuery`: the client fetches the dropped events from `eventLog` and delivers them, in order,
+   * before anything that came after the gap (meant for DROP_OLDEST: with COALESCE the newest state
+   * of an entity may already have been delivered).
+   */
+  onDropped?: ((gap: DroppedEvents) => void) | GapQuery;
+}
+
+/**
+ * Events the server dropped for this subscription (an `overflow` policy that drops): `count` of
+ * them, the oldest `fromId`, the newest `toId`. From `EventsDropped` on `eventStream`, from
+ * `extensions.dropped` on `events`.
+ */
+export interface DroppedEvents {
+  count: number;
+  fromId: string;
+  toId: string;
+  /** The newest event id delivered before the gap (null: none yet). */
+  after: string | null;
+}
+
+/**
+ * How to fetch a dropped range: a query over the same socket whose variables `$after: String` and
+ * `$first: Int` page `eventLog` (with the subscription's rooms and types), selecting on each
+ * `edges.node` what the subscription selects on its events, and `pageInfo { hasNextPage endCursor }`.
+ */
+export interface GapQuery {
+  query: string;
+  variables?: Record<string, unknown>;
 }
 
 /** What the client tells on CURSOR_EXPIRED. */
@@ -98,6 +130,7 @@ export function laterCursor(a: string | null, b: string | null): string | null {
 
 type Item =
   | { kind: 'event'; id: string }
+  | { kind: 'dropped'; count: number; fromId: string; toId: string }
   | { kind: 'position'; cursor: string | null; live: boolean }
   | { kind: 'other' };
 
@@ -109,8 +142,73 @@ export function classify(data: unknown): Item {
   if (root.__typename === 'StreamPosition' || ('live' in root && 'cursor' in root && !('id' in root))) {
     return { kind: 'position', cursor: (root.cursor as string | null) ?? null, live: Boolean(root.live) };
   }
+  if (root.__typename === 'EventsDropped') {
+    return {
+      kind: 'dropped',
+      count: Number(root.count),
+      fromId: String(root.fromId),
+      toId: String(root.toId),
+    };
+  }
   if (typeof root.id === 'string') return { kind: 'event', id: root.id };
   return { kind: 'other' };
+}
+
+function rootField(data: unknown): string | null {
+  return data && typeof data === 'object' ? (Object.keys(data)[0] ?? null) : null;
+}
+
+/** The gap an `events` result carries in its extensions, if any. */
+function droppedExtension(result: {
+  extensions?: unknown;
+}): { count: number; fromId: string; toId: string } | null {
+  const dropped = (
+    result.extensions as { dropped?: { count?: unknown; fromId?: unknown; toId?: unknown } } | undefined
+  )?.dropped;
+  if (!dropped || typeof dropped.fromId !== 'string' || typeof dropped.toId !== 'string') return null;
+  return { count: Number(dropped.count), fromId: dropped.fromId, toId: dropped.toId };
+}
+
+interface LogPage {
+  edges: { node: Record<string, unknown> & { id: string } }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+/** Runs one query over the socket. */
+function query<T>(ws: Client, request: { query: string; variables: Record<string, unknown> }): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let result: FormattedExecutionResult<T, unknown> | null = null;
+    ws.subscribe<T>(request, {
+      next: (value) => (result = value),
+      error: reject,
+      complete: () =>
+        result?.data && !result.errors?.length
+          ? resolve(result.data)
+          : reject(new Error(JSON.stringify(result?.errors ?? 'no result'))),
+    });
+  });
+}
+
+/**
+ * The retained events of a dropped range, oldest first, as `eventLog` pages them: from after the
+ * last event delivered before the gap up to `toId`.
+ */
+async function fetchRange(ws: Client, gap: DroppedEvents, how: GapQuery): Promise<Record<string, unknown>[]> {
+  const nodes: Record<string, unknown>[] = [];
+  let after = gap.after;
+  for (;;) {
+    const data = await query<Record<string, LogPage>>(ws, {
+      query: how.query,
+      variables: { ...how.variables, after, first: 100 },
+    });
+    const page = Object.values(data)[0] as LogPage;
+    for (const { node } of page.edges) {
+      if (compareEventIds(node.id, gap.toId) > 0) return nodes;
+      if (compareEventIds(node.id, gap.fromId) >= 0) nodes.push(node);
+    }
+    if (!page.pageInfo.hasNextPage || page.pageInfo.endCursor === null) return nodes;
+    after = page.pageInfo.endCursor;
+  }
 }
 
 function cursorExpired(error: unknown): string | null {
@@ -217,6 +315,10 @@ export function createResumableClient(options: ResumableClientOptions): Resumabl
     const entry = { resuming: { waiting: false, caughtUp: 0 }, usesPositions: false };
     let stop: (() => void) | null = null;
     let ended = false;
+    /** Results that came after a gap being fetched (null: none is). */
+    let healing: ExecutionResult<Data>[] | null = null;
+    /** The subscription's root field, as its results name it. */
+    let rootKey = 'events';
 
     const { since: _ignored, ...baseVariables } = request.variables ?? {};
     // Read by graphql-ws each time it (re)sends the subscription: a reconnect asks for what came
@@ -247,26 +349,80 @@ export function createResumableClient(options: ResumableClientOptions): Resumabl
         if (!ended) start();
         checkResumed();
       };
+      /** One result, in order; `gaps`: a gap it reports is acted on (false: it is passed on as it came). */
+      const handle = (result: ExecutionResult<Data>, gaps = true): void => {
+        // A subscription refused before it started comes as a result with errors only.
+        const refused = result.data == null ? cursorExpired(result.errors) : null;
+        if (refused !== null) return expire(refused);
+        rootKey = rootField(result.data) ?? rootKey;
+        const item = classify(result.data);
+        const gap = item.kind === 'dropped' ? item : droppedExtension(result);
+        if (gap && gaps && resume.onDropped) {
+          const dropped: DroppedEvents = { ...gap, after: cursor };
+          if (typeof resume.onDropped === 'function') {
+            resume.onDropped(dropped);
+            if (item.kind === 'dropped') return;
+            delete (result as { extensions?: Record<string, unknown> }).extensions?.dropped;
+          } else {
+            heal(dropped, resume.onDropped, result, item.kind === 'event');
+            return;
+          }
+        }
+        if (item.kind === 'event') {
+          if (!seen.add(item.id)) return;
+          cursor = laterCursor(cursor, item.id);
+          if (entry.resuming.waiting) entry.resuming.caughtUp++;
+        } else if (item.kind === 'position') {
+          entry.usesPositions = true;
+          cursor = laterCursor(cursor, item.cursor);
+          if (item.live && entry.resuming.waiting) {
+            entry.resuming.waiting = false;
+            checkResumed();
+          }
+        }
+        sink.next(result as FormattedExecutionResult<Data>);
+      };
+      /**
+       * Fetches a dropped range and delivers it, then what came after the report, in order (on
+       * `events` the report came with the first event after the gap, `carries`). A failed fetch
+       * passes the report on as it came.
+       */
+      const heal = (gap: DroppedEvents, how: GapQuery, report: ExecutionResult<Data>, carries: boolean) => {
+        healing = [];
+        const root = rootField(report.data) ?? rootKey;
+        const goOn = (first: () => void) => {
+          const waiting = healing ?? [];
+          healing = null;
+          first();
+          for (const result of waiting) {
+            // Another gap being fetched: the rest waits behind it.
+            if (healing) (healing as ExecutionResult<Data>[]).push(result);
+            else handle(result);
+          }
+        };
+        fetchRange(ws, gap, how).then(
+          (nodes) =>
+            goOn(() => {
+              for (const node of nodes) handle({ data: { [root]: node } as Data });
+              if (!carries) return;
+              const { extensions, ...rest } = report as ExecutionResult<Data> & {
+                extensions?: Record<string, unknown>;
+              };
+              const { dropped: _dropped, ...others } = extensions ?? {};
+              handle(Object.keys(others).length ? { ...rest, extensions: others } : rest);
+            }),
+          () => goOn(() => handle(report, false)),
+        );
+      };
       stop = ws.subscribe<Data>(payload, {
         next: (result: ExecutionResult<Data>) => {
           if (superseded) return;
-          // A subscription refused before it started comes as a result with errors only.
-          const refused = result.data == null ? cursorExpired(result.errors) : null;
-          if (refused !== null) return expire(refused);
-          const item = classify(result.data);
-          if (item.kind === 'event') {
-            if (!seen.add(item.id)) return;
-            cursor = laterCursor(cursor, item.id);
-            if (entry.resuming.waiting) entry.resuming.caughtUp++;
-          } else if (item.kind === 'position') {
-            entry.usesPositions = true;
-            cursor = laterCursor(cursor, item.cursor);
-            if (item.live && entry.resuming.waiting) {
-              entry.resuming.waiting = false;
-              checkResumed();
-            }
+          // While a gap is being fetched, what follows it waits, in order.
+          if (healing) {
+            healing.push(result);
+            return;
           }
-          sink.next(result as FormattedExecutionResult<Data>);
+          handle(result);
         },
         error: (error) => {
           if (superseded) return;

@@ -13,6 +13,8 @@ import type { ResumableClient, ResumeOptions } from './resumable-client.js';
 export interface ResumableExchangeOptions {
   /** Called on CURSOR_EXPIRED, per subscription: re-query what the views show. */
   onCursorExpired?: ResumeOptions['onCursorExpired'];
+  /** Events the server dropped, per subscription: heal them from `eventLog`, or be handed the gap (ResumeOptions). */
+  onDropped?: ResumeOptions['onDropped'];
   /** Send queries and mutations over the socket too (default: subscriptions only). */
   allOperations?: boolean;
 }
@@ -31,7 +33,10 @@ export function resumableExchange(client: ResumableClient, options: ResumableExc
               operationName: request.operationName ?? null,
             },
             sink,
-            options.onCursorExpired ? { onCursorExpired: options.onCursorExpired } : {},
+            {
+              ...(options.onCursorExpired ? { onCursorExpired: options.onCursorExpired } : {}),
+              ...(options.onDropped ? { onDropped: options.onDropped } : {}),
+            },
           );
           return { unsubscribe };
         },

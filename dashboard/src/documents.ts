@@ -280,11 +280,14 @@ export const DashboardTasks = graphql(`
 
 export const DashboardStream = graphql(`
   subscription DashboardStream($since: ID) {
-    eventStream(since: $since) {
+    eventStream(since: $since, overflow: COALESCE) {
       __typename
       ... on StreamPosition {
         cursor
         live
+      }
+      ... on EventsDropped {
+        count
       }
       ... on Event {
         ...StreamEvent

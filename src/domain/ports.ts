@@ -215,6 +215,8 @@ export interface RealtimeSnapshot {
   rooms: Record<string, number>;
   eventsPublished: number;
   messagesDelivered: number;
+  /** Events dropped for subscriptions whose overflow policy drops rather than disconnects. */
+  eventsDropped?: number;
 }
 
 /** Where instances share their figures so that any one can answer for all of them. */

@@ -4,6 +4,8 @@
  * Centrifugo closes at 1 MB the same way).
  */
 
+import type { Lane } from './overflow.js';
+
 /** The close code (and reason) for a connection whose client reads slower than events arrive. */
 export const SLOW_CONSUMER = { code: 4008, reason: 'Slow consumer: resume with `since`' } as const;
 
@@ -32,6 +34,12 @@ export interface FrameSink {
  */
 export const REPLAY_WINDOW = 64 * 1024;
 
+/**
+ * Bytes the socket may hold before the frames of a subscription that drops rather than closes wait
+ * in its lane instead (and at most a quarter of the bound): they are written again as it drains.
+ */
+export const LOW_WATER = 64 * 1024;
+
 export interface QueueOptions {
   maxBytes: number;
   /** Called once when the bound is passed; the hub then closes the connection. */
@@ -39,6 +47,10 @@ export interface QueueOptions {
 }
 
 export class ConnectionQueue {
+  /** The lanes of its subscriptions that drop rather than close (overflow.ts). */
+  private readonly lanes = new Set<Lane>();
+  private flushing = false;
+  private readonly lowWater: number;
   /**
    * Bytes of a `since` replay still in flight: the client asked for all of it at once, so it does
    * not count against the bound, or a client far behind would be closed as slow on every resume.
@@ -51,7 +63,88 @@ export class ConnectionQueue {
     /** The hub's figures: each frame written counts as one message delivered. */
     private readonly figures: { messagesDelivered: number },
     private readonly options: QueueOptions,
-  ) {}
+  ) {
+    this.lowWater = Math.min(LOW_WATER, Math.floor(options.maxBytes / 4));
+  }
+
+  /**
+   * A lane for a subscription that drops rather than closes: the connection's bytes past the socket's
+   * low-water mark are shared equally between its lanes, so one lane's backlog cannot take another's.
+   */
+  addLane(lane: Lane): void {
+    this.lanes.add(lane);
+    for (const other of this.lanes) other.trim(this.share());
+  }
+
+  removeLane(lane: Lane): void {
+    this.lanes.delete(lane);
+    lane.clear();
+  }
+
+  /** The bytes each lane may hold. */
+  share(): number {
+    return Math.floor((this.options.maxBytes - this.lowWater) / Math.max(1, this.lanes.size));
+  }
+
+  /** Frames held in lanes, and their bytes. */
+  held(): { frames: number; bytes: number } {
+    let frames = 0;
+    let bytes = 0;
+    for (const lane of this.lanes) {
+      frames += lane.frames;
+      bytes += lane.bytes;
+    }
+    return { frames, bytes };
+  }
+
+  /**
+   * Appends one frame of a lane's subscription: written at once while the socket is below its
+   * low-water mark and nothing of the lane waits, held in the lane otherwise (dropping what its
+   * policy drops), and written as the socket drains.
+   */
+  pushHeld(lane: Lane, frame: Buffer, counted: boolean, id: string | null, key: string | null): void {
+    if (this.overflowed || !this.lanes.has(lane)) return;
+    if (lane.empty && this.sink.bufferedBytes() < this.lowWater) {
+      this.writeLane(lane, frame, counted);
+      return;
+    }
+    lane.hold(frame, counted, id, key);
+    lane.trim(this.share());
+    this.flushSoon();
+  }
+
+  private writeLane(lane: Lane, frame: Buffer, counted: boolean): void {
+    for (const out of lane.framesFor(frame, counted)) this.sink.write(out);
+    if (counted) this.figures.messagesDelivered++;
+  }
+
+  private flushSoon(): void {
+    if (this.flushing) return;
+    this.flushing = true;
+    this.sink.onDrain(this.flush);
+  }
+
+  /** One frame of each lane in turn, until the socket is at its low-water mark again. */
+  private readonly flush = (): void => {
+    this.flushing = false;
+    if (this.overflowed) return;
+    let wrote = true;
+    let any = false;
+    while (wrote && this.sink.bufferedBytes() < this.lowWater) {
+      wrote = false;
+      for (const lane of this.lanes) {
+        if (this.sink.bufferedBytes() >= this.lowWater) break;
+        const held = lane.shift();
+        if (!held) continue;
+        this.writeLane(lane, held.frame, held.counted);
+        wrote = any = true;
+      }
+    }
+    // A sink that says it drained but takes nothing (a socket closing) is not asked again until the
+    // next frame: otherwise this would run every turn until the connection is released.
+    if (!any) return;
+    for (const lane of this.lanes) if (!lane.empty) return this.flushSoon();
+  };
 
   /**
    * Appends one live frame; past the bound the connection is reported as slow. `counted`: whether it
@@ -61,7 +154,7 @@ export class ConnectionQueue {
     if (this.overflowed) return;
     this.sink.write(frame);
     if (counted) this.figures.messagesDelivered++;
-    const queued = this.sink.bufferedBytes();
+    const queued = this.sink.bufferedBytes() + (this.lanes.size ? this.held().bytes : 0);
     if (queued > this.options.maxBytes + this.allowance) {
       this.overflowed = true;
       this.options.onOverflow(queued);
@@ -84,16 +177,18 @@ export class ConnectionQueue {
 
   /**
    * Whether a replay may write its next frame now: nothing is waiting, or only this turn's frames,
-   * and fewer than REPLAY_WINDOW bytes of them.
+   * and fewer than REPLAY_WINDOW bytes of them, and nothing of the stream's lane.
    */
-  readyForReplay(): boolean {
+  readyForReplay(lane?: Lane): boolean {
+    // What its lane holds (its first position) goes first.
+    if (lane && !lane.empty) return false;
     const buffered = this.sink.bufferedBytes();
     return buffered === 0 || (buffered < REPLAY_WINDOW && (this.sink.holding?.() ?? false));
   }
 
-  /** Bytes written and not yet handed to the kernel. */
+  /** Bytes written and not yet handed to the kernel, and those its lanes hold. */
   bufferedBytes(): number {
-    return this.sink.bufferedBytes();
+    return this.sink.bufferedBytes() + (this.lanes.size ? this.held().bytes : 0);
   }
 
   /** Resolves once everything written has been handed to the kernel. */

@@ -6,6 +6,7 @@ import type { ReadAccess } from '../domain/access/read-access.js';
 import type { EventType, StoredEvent } from '../domain/events/event-types.js';
 import type { RealtimeSnapshot } from '../domain/ports.js';
 import type { StreamPosition } from './subscription.js';
+import type { OverflowPolicy } from './overflow.js';
 
 /** A connection's transport, as a label for logs and metrics (the hub never branches on it). */
 export type Transport = 'ws' | 'sse';
@@ -40,6 +41,8 @@ export interface EventStreamRequest {
   connection: ClientConnection | null;
   /** What the caller may read: nothing outside it is registered, replayed or delivered. */
   access: ReadAccess;
+  /** What the subscription loses when its client falls behind (overflow.ts); default DISCONNECT. */
+  overflow?: OverflowPolicy;
   /**
    * The caller iterates the stream itself (it interleaves items of its own, as `eventStream` does):
    * the hub never hands it to a group for direct delivery. Default false.
@@ -53,7 +56,24 @@ export interface RoomStat {
 }
 
 /** The cluster's figures: every instance's counters (declared once, in RealtimeSnapshot) summed. */
-export type RealtimeStats = Omit<RealtimeSnapshot, 'rooms'> & { rooms: RoomStat[] };
+export type RealtimeStats = Omit<RealtimeSnapshot, 'rooms' | 'eventsDropped'> & {
+  rooms: RoomStat[];
+  /** Events dropped for subscriptions whose overflow policy drops rather than disconnects. */
+  eventsDropped: number;
+  /** This instance's connections and what each one's queue holds now (absent: none reported). */
+  connectionQueues?: ConnectionQueueStat[];
+};
+
+/** What one connection's queue holds now: written and not yet sent, and held in its lanes. */
+export interface ConnectionQueueStat {
+  id: string;
+  transport: Transport;
+  subscriptions: number;
+  /** Bytes waiting for it: in the socket's buffer and in its lanes. */
+  queuedBytes: number;
+  /** Frames held in its lanes (subscriptions that drop rather than close). */
+  heldFrames: number;
+}
 
 export interface RealtimeApi {
   /**

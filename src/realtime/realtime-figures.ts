@@ -5,7 +5,7 @@
 import type { Presence, RealtimeSnapshot } from '../domain/ports.js';
 import type { RealtimeStats } from './realtime-api.js';
 
-export type Counters = Omit<RealtimeSnapshot, 'rooms' | 'activeConnections'>;
+export type Counters = Required<Omit<RealtimeSnapshot, 'rooms' | 'activeConnections'>>;
 
 export function emptyCounters(): Counters {
   return {
@@ -14,6 +14,7 @@ export function emptyCounters(): Counters {
     activeSubscriptions: 0,
     eventsPublished: 0,
     messagesDelivered: 0,
+    eventsDropped: 0,
   };
 }
 
@@ -23,7 +24,7 @@ export async function clusterStats(presence: Presence): Promise<RealtimeStats> {
   const rooms = new Map<string, number>();
   const total = { activeConnections: 0, ...emptyCounters() };
   for (const s of all) {
-    for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += s[key];
+    for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += s[key] ?? 0;
     for (const [room, n] of Object.entries(s.rooms)) rooms.set(room, (rooms.get(room) ?? 0) + n);
   }
   return {

@@ -22,12 +22,14 @@ import {
   type StreamOwner,
 } from './subscription.js';
 import { clusterStats, emptyCounters } from './realtime-figures.js';
+import { Lane, type DropListener } from './overflow.js';
 import type {
   ClientConnection,
   EventStreamRequest,
   RealtimeApi,
   RealtimeStats,
   ConnectionKind,
+  ConnectionQueueStat,
 } from './realtime-api.js';
 import { LogReplay, ReplaySlots, STREAM_REPLAY_PAGE } from './replay.js';
 import { checkRooms, roomsDenied } from './room-check.js';
@@ -62,6 +64,8 @@ export interface RealtimeHubOptions {
   onSlowConsumer?: (connection: ClientConnection) => void;
   /** `since` replays one connection may have in flight (default 2). */
   maxReplaysPerConnection?: number;
+  /** Called as a subscription that drops rather than closes drops events (for a metric). */
+  onDropped?: DropListener;
   /** Called as a replay starts, or is refused because the connection has too many (for a metric). */
   onReplay?: (outcome: 'started' | 'refused') => void;
 }
@@ -256,9 +260,10 @@ export class RealtimeHub implements RealtimeApi {
     const queue = slot?.state.queue;
     if (!slot || !stream || !queue || stream.ended || this.deliveries.has(stream)) return null;
     const group = this.groupFor(stream, grouping);
+    const lane = this.laneFor(stream, group, framing, queue);
     const delivery: Delivery = {
       group,
-      member: { prefix: framing.prefix, suffix: framing.suffix, queue, floor: stream.floor },
+      member: { prefix: framing.prefix, suffix: framing.suffix, queue, floor: stream.floor, lane },
       grouping,
     };
     this.deliveries.set(stream, delivery);
@@ -269,6 +274,27 @@ export class RealtimeHub implements RealtimeApi {
     if (stream.replaying) void this.pumpReplay(stream, queue);
     else this.join(stream, delivery);
     return stream as AsyncIterableIterator<never>;
+  }
+
+  /**
+   * A lane in its connection's queue for a stream that drops rather than closes (overflow.ts); its
+   * gaps are framed by its group on `eventStream`, carried in the next result on `events`.
+   */
+  private laneFor(
+    stream: Subscription,
+    group: SubscriptionGroup,
+    framing: Framing,
+    queue: ConnectionQueue,
+  ): Lane | undefined {
+    const policy = stream.overflow;
+    if (policy === 'DISCONNECT') return undefined;
+    const marker = stream.positioned ? group.dropMarker(framing, policy) : null;
+    const lane = new Lane(policy, framing.suffix.length, marker, (p, reason, count) => {
+      this.counters.eventsDropped += count;
+      this.options.onDropped?.(p, reason, count);
+    });
+    queue.addLane(lane);
+    return lane;
   }
 
   /** One item for one member: a position is a small frame of its own, an event its group's bytes. */
@@ -320,7 +346,7 @@ export class RealtimeHub implements RealtimeApi {
     try {
       for (;;) {
         if (stream.ended) return;
-        if (!queue.readyForReplay()) {
+        if (!queue.readyForReplay(this.deliveries.get(stream)?.member.lane)) {
           await queue.drained();
           continue;
         }
@@ -445,6 +471,7 @@ export class RealtimeHub implements RealtimeApi {
       };
     }
     const stream = new Subscription(rooms, types, request.access, this.owner, plan);
+    stream.overflow = request.overflow ?? 'DISCONNECT';
     this.streamStates.set(stream, state);
     // A stream bound for a group waits only until the operation's subscribe returns: its queue is
     // not the connection's budget (the connection's own queue is, from then on). A stream its caller
@@ -534,7 +561,10 @@ export class RealtimeHub implements RealtimeApi {
     }
     this.index.remove(stream);
     const delivery = this.deliveries.get(stream);
-    if (delivery) this.leaveGroup(delivery);
+    if (delivery) {
+      this.leaveGroup(delivery);
+      if (delivery.member.lane) delivery.member.queue.removeLane(delivery.member.lane);
+    }
     if (stream.counted) this.counters.activeSubscriptions--;
     const state = this.streamStates.get(stream);
     if (state) {
@@ -619,7 +649,23 @@ export class RealtimeHub implements RealtimeApi {
 
   async stats(): Promise<RealtimeStats> {
     await this.report((this.options.reportIntervalMs ?? 2000) * 3);
-    return clusterStats(this.options.engine.presence);
+    return {
+      ...(await clusterStats(this.options.engine.presence)),
+      connectionQueues: this.connectionQueues(),
+    };
+  }
+
+  /** This instance's connections and what each one's queue holds now, deepest first. */
+  connectionQueues(): ConnectionQueueStat[] {
+    return [...this.connections.values()]
+      .map((state) => ({
+        id: state.connection.id,
+        transport: state.connection.transport,
+        subscriptions: state.streams.size,
+        queuedBytes: state.queuedBytes + (state.queue?.bufferedBytes() ?? 0),
+        heldFrames: state.queue?.held().frames ?? 0,
+      }))
+      .sort((a, b) => b.queuedBytes - a.queuedBytes);
   }
 
   /** Ends every stream (SSE responses complete) and stops reporting. Idempotent. */

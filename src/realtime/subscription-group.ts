@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
 import type { ConnectionQueue } from './connection-queue.js';
 import type { StreamPosition } from './subscription.js';
+import { entityKey, type EventsDropped, type Lane, type OverflowPolicy } from './overflow.js';
 import { wanted } from './room-check.js';
 import type { RoutedTarget } from './room-index.js';
 
@@ -32,6 +33,11 @@ export interface Member extends Framing {
    * whole stream: with several rooms, one room's message can arrive after another's newer one.
    */
   readonly floor: string | null;
+  /**
+   * Its frames' lane in the connection's queue when its policy drops rather than closes (overflow.ts):
+   * the group still encodes once; what a slow member loses is decided there, per member.
+   */
+  readonly lane?: Lane;
   /** The newest event written for it by the group, and when (a positioned stream's heartbeat reads them). */
   last?: string | null;
   sentAt?: number;
@@ -72,6 +78,10 @@ export class TurnBudget {
  */
 const CURSOR_PLACEHOLDER = 'colony:cursor:7d1c2f0e';
 const PLACEHOLDER_JSON = JSON.stringify(CURSOR_PLACEHOLDER);
+/** The figures a drop marker's template is executed with (see `dropMarker`). */
+const COUNT_PLACEHOLDER = 2_107_483_641;
+const FROM_PLACEHOLDER = 'colony:from:5b0e9a21';
+const TO_PLACEHOLDER = 'colony:to:5b0e9a21';
 
 export interface GroupLogger {
   error(obj: object, msg: string): void;
@@ -109,6 +119,8 @@ export class SubscriptionGroup implements RoutedTarget {
   private recentBytes = 0;
   /** A position's payload split around its cursor, live and not live, executed once per group. */
   private readonly templates = new Map<boolean, string[]>();
+  /** An `EventsDropped` payload per reason, with placeholders for its figures (see `dropMarker`). */
+  private readonly dropTemplates = new Map<OverflowPolicy, string>();
 
   constructor(
     readonly key: string,
@@ -181,7 +193,7 @@ export class SubscriptionGroup implements RoutedTarget {
 
   private write(member: Member, event: StoredEvent, payload: Buffer, now: number): void {
     if (member.floor !== null && compareEventIds(event.id, member.floor) <= 0) return;
-    member.queue.push(frame(member, payload));
+    push(member, frame(member, payload), event);
     member.last = event.id;
     member.sentAt = now;
   }
@@ -190,7 +202,7 @@ export class SubscriptionGroup implements RoutedTarget {
   deliverTo(member: Member, event: StoredEvent, replayed: boolean): void {
     this.run(event, (payload) => {
       if (replayed) member.queue.pushReplayed(frame(member, payload));
-      else member.queue.push(frame(member, payload));
+      else push(member, frame(member, payload), event);
       member.last = event.id;
       member.sentAt = Date.now();
     });
@@ -203,7 +215,7 @@ export class SubscriptionGroup implements RoutedTarget {
   positionTo(member: Member, position: StreamPosition): void {
     const cursor = JSON.stringify(position.cursor);
     const send = (template: string[]) =>
-      member.queue.push(frame(member, Buffer.from(template.join(cursor))), false);
+      push(member, frame(member, Buffer.from(template.join(cursor))), null);
     const template = this.templates.get(position.live);
     if (template) {
       this.inOrder(
@@ -223,6 +235,51 @@ export class SubscriptionGroup implements RoutedTarget {
       },
       null,
     );
+  }
+
+  /**
+   * How a member's gap is framed on `eventStream`: the group's template for `EventsDropped` (one
+   * execution per group and reason) with the gap's figures in it. Null when the template cannot be
+   * made at once (an executor that awaits): the gap then goes into the next event's extensions.
+   */
+  dropMarker(member: Framing, reason: OverflowPolicy): ((dropped: EventsDropped) => Buffer) | null {
+    let template = this.dropTemplates.get(reason);
+    if (!template) {
+      const root: EventsDropped = {
+        kind: 'dropped',
+        count: COUNT_PLACEHOLDER,
+        fromId: FROM_PLACEHOLDER,
+        toId: TO_PLACEHOLDER,
+        reason,
+      };
+      let payload: Buffer | Promise<Buffer>;
+      try {
+        payload = this.encode(root as unknown as StoredEvent);
+      } catch (error) {
+        this.fail(error, null);
+        return null;
+      }
+      if (payload instanceof Promise) {
+        payload.catch(() => undefined);
+        return null;
+      }
+      template = payload.toString();
+      this.dropTemplates.set(reason, template);
+    }
+    const made = template;
+    return (dropped) =>
+      frame(
+        member,
+        Buffer.from(
+          made
+            .split(String(COUNT_PLACEHOLDER))
+            .join(String(dropped.count))
+            .split(JSON.stringify(FROM_PLACEHOLDER))
+            .join(JSON.stringify(dropped.fromId))
+            .split(JSON.stringify(TO_PLACEHOLDER))
+            .join(JSON.stringify(dropped.toId)),
+        ),
+      );
   }
 
   private run(event: StoredEvent, send: (payload: Buffer) => void | Promise<void>): void {
@@ -302,6 +359,20 @@ export class SubscriptionGroup implements RoutedTarget {
     // execute() reports resolver errors in the result; a throw here is a bug of ours, not the client's.
     this.logger.error({ err: error, event: event?.id, group: this.key }, 'could not encode an event');
   }
+}
+
+/** A member's frame onto its connection: into its lane when it has one, straight to the socket otherwise. */
+function push(member: Member, bytes: Buffer, event: StoredEvent | null): void {
+  const lane = member.lane;
+  if (!lane) member.queue.push(bytes, event !== null);
+  else
+    member.queue.pushHeld(
+      lane,
+      bytes,
+      event !== null,
+      event?.id ?? null,
+      event && lane.policy === 'COALESCE' ? entityKey(event) : null,
+    );
 }
 
 function frame(member: Framing, payload: Buffer): Buffer {

@@ -16,6 +16,7 @@
 import type { ReadAccess } from '../domain/access/read-access.js';
 import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
 import type { LogReplay } from './replay.js';
+import type { OverflowPolicy } from './overflow.js';
 import { wanted } from './room-check.js';
 import type { RoutedTarget } from './room-index.js';
 
@@ -120,6 +121,8 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
   private settled: string | null = null;
   private idleSince = Date.now();
   private writer: PositionWriter | null = null;
+  /** What it loses when its client falls behind (set by the hub as it opens it). */
+  overflow: OverflowPolicy = 'DISCONNECT';
   /** Whether the hub counts it among the active subscriptions (once its rooms are watched). */
   counted = false;
   /** Whether what waits in its queue counts against the connection's budget. */

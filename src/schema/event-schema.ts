@@ -20,6 +20,8 @@ import { AlertRef, FleetStatsRef } from './system-schema.js';
 import { TaskRef, TaskStatus } from './task-schema.js';
 import { isStreamPosition, type StreamItem, type StreamPosition } from '../realtime/subscription.js';
 import { z } from 'zod';
+import type { OVERFLOW_POLICIES } from '../realtime/overflow.js';
+import { isEventsDropped, type EventsDropped } from '../realtime/overflow.js';
 
 export const EventType = builder.enumType('EventType', { values: EVENT_TYPES });
 
@@ -189,11 +191,52 @@ const StreamPositionRef = builder.objectRef<StreamPosition>('StreamPosition').im
   }),
 });
 
-const EventStreamItem = builder.unionType('EventStreamItem', {
-  description: 'An event, or the position of the stream.',
-  types: [EventRef, StreamPositionRef],
-  resolveType: (item: StreamItem) => (isStreamPosition(item) ? StreamPositionRef : EventRef),
+export const OverflowPolicy = builder.enumType('OverflowPolicy', {
+  description:
+    'What a subscription loses when its client reads slower than its events arrive (docs/overflow.md).',
+  values: {
+    DISCONNECT: {
+      description:
+        'The connection is closed once it holds SUBSCRIBER_MAX_QUEUE_BYTES (4008 on WebSocket; the SSE response breaks off); resume with `since`. Nothing is ever skipped.',
+    },
+    DROP_OLDEST: {
+      description:
+        "The subscription's oldest undelivered events are dropped to keep it within its share of the connection's bytes; the connection stays open and every drop is reported.",
+    },
+    COALESCE: {
+      description:
+        'While behind, only the newest METRICS_UPDATED and HEALTH_CHANGED per instance, TASK_PROGRESS per task and AGENT_UPDATED per agent are kept; other events as with DROP_OLDEST. Every drop is reported.',
+    },
+  } satisfies Record<(typeof OVERFLOW_POLICIES)[number], object>,
 });
+
+const EventsDroppedRef = builder.objectRef<EventsDropped>('EventsDropped').implement({
+  description:
+    'Events this stream did not get, sent where they were dropped, before the next event. Fetch them with `eventLog` (after the event before `fromId`, before the one after `toId`) or resume with `since`. With COALESCE, events between `fromId` and `toId` that the stream did get are the newest state of their entity.',
+  fields: (t) => ({
+    count: t.exposeInt('count', { description: 'How many events were dropped.' }),
+    fromId: t.exposeID('fromId', { description: 'The oldest dropped event.' }),
+    toId: t.exposeID('toId', { description: 'The newest dropped event.' }),
+    reason: t.field({
+      type: OverflowPolicy,
+      description: 'The policy that dropped them.',
+      resolve: (d) => d.reason,
+    }),
+  }),
+});
+
+const EventStreamItem = builder.unionType('EventStreamItem', {
+  description: 'An event, the position of the stream, or the events it dropped (overflow policies).',
+  types: [EventRef, StreamPositionRef, EventsDroppedRef],
+  resolveType: (item: StreamItem | EventsDropped) =>
+    isEventsDropped(item) ? EventsDroppedRef : isStreamPosition(item) ? StreamPositionRef : EventRef,
+});
+
+const overflowArg = {
+  type: OverflowPolicy,
+  defaultValue: 'DISCONNECT',
+  description: 'What this subscription loses when its client falls behind (default DISCONNECT).',
+} as const;
 
 const EventConnection = builder.connectionObject(
   {
@@ -267,13 +310,14 @@ builder.subscriptionFields((t) => ({
   events: t.field({
     type: EventRef,
     description:
-      'Events in any of `rooms` (every room the caller may read when omitted) and of any of `types` (all when omitted). With `since`, first every retained event after that id, then live ones, without gap or repeat. A `since` that is malformed is BAD_USER_INPUT; one no longer retained is CURSOR_EXPIRED: query the state again and subscribe without `since`.',
+      'Events in any of `rooms` (every room the caller may read when omitted) and of any of `types` (all when omitted). With `since`, first every retained event after that id, then live ones, without gap or repeat. With an `overflow` policy that drops, the next result after a drop carries `extensions.dropped { count fromId toId }`. A `since` that is malformed is BAD_USER_INPUT; one no longer retained is CURSOR_EXPIRED: query the state again and subscribe without `since`.',
     args: {
       rooms: t.arg.stringList({
         validate: z.array(roomSchema).max(100, { message: 'at most 100 rooms' }).nullish(),
       }),
       types: t.arg({ type: [EventType] }),
       since: t.arg.id(),
+      overflow: t.arg(overflowArg),
     },
     subscribe: async (_, args, ctx) =>
       withClientErrors(
@@ -281,6 +325,7 @@ builder.subscriptionFields((t) => ({
           rooms: args.rooms ?? null,
           types: args.types ?? null,
           since: args.since == null ? null : String(args.since),
+          overflow: args.overflow ?? 'DISCONNECT',
           connection: ctx.connection,
           access: ctx.access,
         }),
@@ -295,12 +340,14 @@ builder.subscriptionFields((t) => ({
       rooms: t.arg.stringList({ validate: roomsArg }),
       types: t.arg({ type: [EventType] }),
       since: t.arg.id(),
+      overflow: t.arg(overflowArg),
     },
     subscribe: (_, args, ctx) =>
       ctx.streams.open({
         rooms: args.rooms ?? null,
         types: args.types ?? null,
         since: args.since == null ? null : String(args.since),
+        overflow: args.overflow ?? 'DISCONNECT',
         connection: ctx.connection,
         access: ctx.access,
       }),

@@ -1,6 +1,6 @@
 import { ALERT_LEVELS, type Alert, type FleetStats, type StatusCount } from '../domain/model.js';
 import type { AgentStatus as AgentStatusValue, TaskStatus as TaskStatusValue } from '../domain/model.js';
-import type { RealtimeStats, RoomStat } from '../realtime/realtime-api.js';
+import type { ConnectionQueueStat, RealtimeStats, RoomStat } from '../realtime/realtime-api.js';
 import { AgentRef, AgentStatus } from './agent-schema.js';
 import { builder } from './builder.js';
 import { TaskStatus } from './task-schema.js';
@@ -50,6 +50,22 @@ const RoomStatRef = builder.objectRef<RoomStat>('RoomStat').implement({
   fields: (t) => ({ room: t.exposeString('room'), subscribers: t.exposeInt('subscribers') }),
 });
 
+const ConnectionQueueStatRef = builder.objectRef<ConnectionQueueStat>('ConnectionQueueStat').implement({
+  description: 'One connection of the instance that answered, and what its queue holds now.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    transport: t.exposeString('transport', { description: '`ws` or `sse`.' }),
+    subscriptions: t.exposeInt('subscriptions'),
+    queuedBytes: t.exposeInt('queuedBytes', {
+      description:
+        'Bytes waiting for it: written and not yet taken by the kernel, and held for its subscriptions.',
+    }),
+    heldFrames: t.exposeInt('heldFrames', {
+      description: 'Frames held for its subscriptions whose overflow policy drops rather than disconnects.',
+    }),
+  }),
+});
+
 const RealtimeStatsRef = builder.objectRef<RealtimeStats>('RealtimeStats').implement({
   description: 'Live figures of every instance together.',
   fields: (t) => ({
@@ -62,6 +78,14 @@ const RealtimeStatsRef = builder.objectRef<RealtimeStats>('RealtimeStats').imple
     rooms: t.field({ type: [RoomStatRef], resolve: (s) => s.rooms }),
     eventsPublished: t.exposeInt('eventsPublished'),
     messagesDelivered: t.exposeInt('messagesDelivered', { description: 'Events handed to subscribers.' }),
+    eventsDropped: t.exposeInt('eventsDropped', {
+      description: 'Events dropped for subscriptions whose overflow policy drops (DROP_OLDEST, COALESCE).',
+    }),
+    connectionQueues: t.field({
+      type: [ConnectionQueueStatRef],
+      description: "The answering instance's connections (not the cluster's), deepest queue first.",
+      resolve: (s) => s.connectionQueues ?? [],
+    }),
   }),
 });
 

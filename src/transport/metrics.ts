@@ -7,6 +7,8 @@ export interface AppMetrics {
   slowConsumersClosed: Counter;
   /** `since` replays by outcome: started, or refused (WS_MAX_REPLAYS). */
   replays: Counter<'outcome'>;
+  /** Events dropped by an overflow policy (DROP_OLDEST, COALESCE), by policy and reason. */
+  eventsDropped: Counter<'policy' | 'reason'>;
   /** Requests refused by a limit, by limit. */
   refused: Counter<'limit'>;
   /** Agents this instance's lease sweeps took for dead. */
@@ -119,6 +121,12 @@ export function createMetrics(
     labelNames: ['transport'],
     registers: [registry],
   });
+  const eventsDropped = new Counter({
+    name: 'colony_events_dropped_total',
+    help: 'Events dropped for a subscriber that fell behind, by its overflow policy and the reason (overflow: past its share of SUBSCRIBER_MAX_QUEUE_BYTES; coalesced: a newer state of the same entity replaced it).',
+    labelNames: ['policy', 'reason'],
+    registers: [registry],
+  });
   const replays = new Counter({
     name: 'colony_realtime_replays_total',
     help: '`since` replays: started, or refused because the connection had WS_MAX_REPLAYS in flight.',
@@ -155,5 +163,5 @@ export function createMetrics(
     help: "Agents this instance's lease sweeps took for dead (OFFLINE, reason LEASE_EXPIRED).",
     registers: [registry],
   });
-  return { registry, slowConsumersClosed, replays, refused, leaseExpirations };
+  return { registry, slowConsumersClosed, replays, refused, eventsDropped, leaseExpirations };
 }

@@ -27,6 +27,7 @@ import { Feed } from './Feed.js';
 import { Indicator } from './Indicator.js';
 import { LeaderCard } from './LeaderCard.js';
 import { ProblemBanner } from './ProblemBanner.js';
+import { SkippedNotice } from './SkippedNotice.js';
 import { Proposals } from './Proposals.js';
 import { Tasks } from './Tasks.js';
 
@@ -49,6 +50,7 @@ export function Fleet(props: {
   const [ready, setReady] = useState(false);
   const [expiredAt, setExpiredAt] = useState<Date | null>(null);
   const [generation, setGeneration] = useState(0);
+  const [skipped, setSkipped] = useState(0);
   // Three small queries rather than one large one: each fits the limits with room to spare.
   const [overview, reexecute] = useQuery({ query: DashboardOverview, pause: !ready });
   const [alerts, reexecuteAlerts] = useQuery({ query: DashboardAlerts, pause: !ready });
@@ -116,6 +118,7 @@ export function Fleet(props: {
       const item = result.data?.eventStream;
       if (!item) return;
       if (item.__typename === 'StreamPosition') setReady(true);
+      else if (item.__typename === 'EventsDropped') setSkipped((n) => n + item.count);
       else {
         dispatch({ type: 'event', event: item });
         if (changesCounts(item)) refreshCounts();
@@ -146,6 +149,7 @@ export function Fleet(props: {
         <AuthPanel {...props} />
       </header>
       <ProblemBanner problems={problems} />
+      <SkippedNotice skipped={skipped} dismiss={() => setSkipped(0)} />
       {expiredAt && (
         <div className="notice" data-testid="cursor-expired">
           The server no longer had the events since this page's last one (CURSOR_EXPIRED at{' '}

@@ -1,0 +1,206 @@
+/**
+ * What a subscription loses when its client reads slower than its events arrive (docs/overflow.md).
+ *
+ * DISCONNECT (the default) closes the connection once it holds more than its byte bound (4008); the
+ * client resumes with `since`. DROP_OLDEST and COALESCE keep the connection: each such subscription
+ * has a `Lane` in its connection's queue, a queue of frames already encoded by its group (with their
+ * event ids, entity keys and sizes), held while the socket is behind and bounded by the
+ * subscription's share of the connection's bytes. Past its share a lane drops its oldest frames;
+ * a coalescing lane first drops the older frame of the same entity. Every dropped event is recorded
+ * in the lane's gap, which is sent before the lane's next event: a frame of its own on `eventStream`
+ * (`EventsDropped`), `extensions.dropped` on the next result of `events`.
+ */
+import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
+
+export const OVERFLOW_POLICIES = ['DISCONNECT', 'DROP_OLDEST', 'COALESCE'] as const;
+export type OverflowPolicy = (typeof OVERFLOW_POLICIES)[number];
+
+/** Why events were dropped: their lane passed its share, or a newer state of the same entity replaced them. */
+export type DropReason = 'overflow' | 'coalesced';
+
+/** The events a subscription did not get, sent where they were dropped. */
+export interface EventsDropped {
+  readonly kind: 'dropped';
+  readonly count: number;
+  readonly fromId: string;
+  readonly toId: string;
+  readonly reason: OverflowPolicy;
+}
+
+export function isEventsDropped(item: unknown): item is EventsDropped {
+  return (item as EventsDropped | null)?.kind === 'dropped';
+}
+
+/**
+ * The types that describe the latest state of one entity: while a COALESCE subscriber is behind,
+ * only the newest of each entity is kept.
+ */
+export const COALESCED_TYPES: ReadonlySet<EventType> = new Set<EventType>([
+  'METRICS_UPDATED',
+  'HEALTH_CHANGED',
+  'TASK_PROGRESS',
+  'AGENT_UPDATED',
+]);
+
+/** The entity an event is the latest state of (null: an event that is never coalesced). */
+export function entityKey(event: StoredEvent): string | null {
+  if (!COALESCED_TYPES.has(event.type)) return null;
+  const payload = event.payload;
+  switch (payload.kind) {
+    case 'task':
+      return `${event.type}:${payload.task.id}`;
+    case 'agent':
+      return `${event.type}:${payload.agent.id}`;
+    // One instance's figures and readiness: the instance is the entity.
+    default:
+      return `${event.type}:${event.source ?? ''}`;
+  }
+}
+
+/** A frame held in a lane. */
+interface Held {
+  frame: Buffer;
+  /** An event (counted as delivered) rather than one of the stream's own frames (a position). */
+  counted: boolean;
+  id: string | null;
+  key: string | null;
+  dropped: boolean;
+}
+
+export interface Gap {
+  count: number;
+  fromId: string;
+  toId: string;
+}
+
+/** How a lane reports its drops (for the metrics). */
+export type DropListener = (policy: OverflowPolicy, reason: DropReason, count: number) => void;
+
+/**
+ * One subscription's frames held in its connection while the socket is behind. `marker` makes the
+ * frame of a gap (`eventStream`); without it the gap goes into the next event's result (`events`).
+ */
+export class Lane {
+  private items: Held[] = [];
+  private head = 0;
+  private readonly latest = new Map<string, Held>();
+  /** Bytes held now. */
+  bytes = 0;
+  /** Frames held now. */
+  frames = 0;
+  private gap: Gap | null = null;
+
+  constructor(
+    readonly policy: Exclude<OverflowPolicy, 'DISCONNECT'>,
+    /** Bytes after an operation's payload in each frame (its framing's suffix). */
+    private readonly suffixLength: number,
+    private readonly marker: ((dropped: EventsDropped) => Buffer) | null,
+    private readonly onDrop: DropListener,
+  ) {}
+
+  get empty(): boolean {
+    return this.frames === 0;
+  }
+
+  /** Holds a frame; a coalescing lane drops the held frame of the same entity. */
+  hold(frame: Buffer, counted: boolean, id: string | null, key: string | null): void {
+    const held: Held = { frame, counted, id, key, dropped: false };
+    if (this.policy === 'COALESCE' && key !== null) {
+      const older = this.latest.get(key);
+      if (older && !older.dropped) this.drop(older, 'coalesced');
+      this.latest.set(key, held);
+    }
+    this.items.push(held);
+    this.bytes += frame.length;
+    this.frames++;
+  }
+
+  /** Drops the oldest frames until at most `share` bytes are held. */
+  trim(share: number): void {
+    while (this.bytes > share) {
+      const oldest = this.next();
+      if (!oldest) return;
+      this.drop(oldest, 'overflow');
+    }
+  }
+
+  /** The oldest frame still held, removed; null when none is. */
+  shift(): Held | null {
+    const held = this.next();
+    if (!held) return null;
+    this.forget(held);
+    return held;
+  }
+
+  private next(): Held | null {
+    while (this.head < this.items.length) {
+      const held = this.items[this.head] as Held;
+      if (!held.dropped) return held;
+      this.head++;
+    }
+    this.items = [];
+    this.head = 0;
+    return null;
+  }
+
+  /** A frame leaves the lane: taken by `shift`, or dropped. */
+  private forget(held: Held): void {
+    held.dropped = true;
+    this.bytes -= held.frame.length;
+    this.frames--;
+    if (held.key !== null && this.latest.get(held.key) === held) this.latest.delete(held.key);
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private drop(held: Held, reason: DropReason): void {
+    this.forget(held);
+    // A position dropped is not an event lost: a later one says where the stream stands.
+    if (!held.counted || held.id === null) return;
+    const id = held.id;
+    const gap = this.gap;
+    if (!gap) this.gap = { count: 1, fromId: id, toId: id };
+    else {
+      gap.count++;
+      if (compareEventIds(id, gap.fromId) < 0) gap.fromId = id;
+      if (compareEventIds(id, gap.toId) > 0) gap.toId = id;
+    }
+    this.onDrop(this.policy, reason, 1);
+  }
+
+  /**
+   * The frames to write for `frame` (the lane's next): the gap first, as a frame of its own or in
+   * the frame's result; then the frame. A gap waits for the lane's next event.
+   */
+  framesFor(frame: Buffer, counted: boolean): Buffer[] {
+    const gap = this.gap;
+    if (!gap) return [frame];
+    const dropped: EventsDropped = { kind: 'dropped', ...gap, reason: this.policy };
+    if (this.marker) {
+      this.gap = null;
+      return [this.marker(dropped), frame];
+    }
+    if (!counted) return [frame];
+    this.gap = null;
+    return [withDropped(frame, this.suffixLength, gap)];
+  }
+
+  /** Drops everything (the subscription ended). */
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+    this.latest.clear();
+    this.bytes = 0;
+    this.frames = 0;
+    this.gap = null;
+  }
+}
+
+/** An `events` result with `extensions.dropped` added (its payload is a JSON object before the suffix). */
+function withDropped(frame: Buffer, suffixLength: number, gap: Gap): Buffer {
+  const end = frame.length - suffixLength - 1;
+  const extensions = Buffer.from(`,"extensions":{"dropped":${JSON.stringify(gap)}}}`);
+  return Buffer.concat([frame.subarray(0, end), extensions, frame.subarray(end + 1)]);
+}

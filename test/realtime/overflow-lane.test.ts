@@ -1,0 +1,104 @@
+/**
+ * One subscription's lane (overflow.ts) on its own: what it drops past its share, what COALESCE
+ * replaces, and how each gap is framed, before the next event and only once.
+ */
+import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../src/domain/events/event-types.js';
+import { entityKey, Lane, type DropReason, type OverflowPolicy } from '../../src/realtime/overflow.js';
+
+const SUFFIX = Buffer.from('}');
+const frameOf = (id: string, bytes = 10) =>
+  Buffer.from(`{"id":"x","type":"next","payload":{"data":{"id":"${id}","pad":"${'p'.repeat(bytes)}"}}}`);
+
+function lane(policy: Exclude<OverflowPolicy, 'DISCONNECT'>, marker = false) {
+  const drops: [OverflowPolicy, DropReason, number][] = [];
+  const made = new Lane(
+    policy,
+    SUFFIX.length,
+    marker ? (d) => Buffer.from(`MARK ${d.count} ${d.fromId}..${d.toId} ${d.reason}`) : null,
+    (...drop) => drops.push(drop),
+  );
+  return { lane: made, drops };
+}
+
+function drain(l: Lane): string[] {
+  const out: string[] = [];
+  for (let held = l.shift(); held; held = l.shift())
+    for (const frame of l.framesFor(held.frame, held.counted)) out.push(frame.toString());
+  return out;
+}
+
+describe('a DROP_OLDEST lane', () => {
+  it('keeps the newest within its share and reports the oldest it dropped, once, before the next event', () => {
+    const { lane: l, drops } = lane('DROP_OLDEST', true);
+    const size = frameOf('1-0').length;
+    for (let i = 1; i <= 10; i++) {
+      l.hold(frameOf(`${i}-0`), true, `${i}-0`, null);
+      l.trim(size * 3 + 2);
+    }
+    expect(l.bytes).toBeLessThanOrEqual(size * 3 + 2);
+    const out = drain(l);
+    expect(out[0]).toBe('MARK 7 1-0..7-0 DROP_OLDEST');
+    expect(out.slice(1).map((f) => JSON.parse(f).payload.data.id)).toEqual(['8-0', '9-0', '10-0']);
+    expect(drops.reduce((n, d) => n + d[2], 0)).toBe(7);
+    expect(drops.every(([policy, reason]) => policy === 'DROP_OLDEST' && reason === 'overflow')).toBe(true);
+  });
+
+  it('drops a position without reporting it, and puts an `events` gap into the next result', () => {
+    const { lane: l } = lane('DROP_OLDEST');
+    const size = frameOf('1-0').length;
+    l.hold(Buffer.from('position'), false, null, null);
+    l.hold(frameOf('1-0'), true, '1-0', null);
+    l.hold(frameOf('2-0'), true, '2-0', null);
+    l.trim(size);
+    const [only, ...rest] = drain(l);
+    expect(rest).toEqual([]);
+    const result = JSON.parse(only!);
+    expect(result.payload.data.id).toBe('2-0');
+    expect(result.payload.extensions.dropped).toEqual({ count: 1, fromId: '1-0', toId: '1-0' });
+  });
+});
+
+describe('a COALESCE lane', () => {
+  it('keeps only the newest of each entity, and other events as they are', () => {
+    const { lane: l, drops } = lane('COALESCE', true);
+    let n = 0;
+    const id = () => `${++n}-0`;
+    for (let i = 0; i < 5; i++) {
+      for (const task of ['a', 'b']) {
+        const eid = id();
+        l.hold(frameOf(eid), true, eid, `TASK_PROGRESS:${task}`);
+      }
+      const other = id();
+      l.hold(frameOf(other), true, other, null);
+    }
+    const out = drain(l);
+    expect(out[0]).toMatch(/^MARK 8 1-0\.\.11-0 COALESCE$/);
+    // The five events of no entity, then the last of a and of b, in id order.
+    expect(out.slice(1).map((f) => JSON.parse(f).payload.data.id)).toEqual([
+      '3-0',
+      '6-0',
+      '9-0',
+      '12-0',
+      '13-0',
+      '14-0',
+      '15-0',
+    ]);
+    expect(drops.every(([, reason]) => reason === 'coalesced')).toBe(true);
+  });
+});
+
+describe('entityKey', () => {
+  const event = (type: string, payload: object, source: string | null = 'i1') =>
+    ({ id: '1-0', type, rooms: [], timestamp: '', source, payload }) as unknown as StoredEvent;
+  it('names the entity of the state-like types only', () => {
+    expect(entityKey(event('TASK_PROGRESS', { kind: 'task', task: { id: 't1' } }))).toBe('TASK_PROGRESS:t1');
+    expect(entityKey(event('AGENT_UPDATED', { kind: 'agent', agent: { id: 'a1' } }))).toBe(
+      'AGENT_UPDATED:a1',
+    );
+    expect(entityKey(event('METRICS_UPDATED', { kind: 'metrics' }))).toBe('METRICS_UPDATED:i1');
+    expect(entityKey(event('HEALTH_CHANGED', { kind: 'health' }, 'i2'))).toBe('HEALTH_CHANGED:i2');
+    expect(entityKey(event('TASK_COMPLETED', { kind: 'task', task: { id: 't1' } }))).toBeNull();
+    expect(entityKey(event('CUSTOM', { kind: 'custom' }))).toBeNull();
+  });
+});
