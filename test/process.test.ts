@@ -129,6 +129,36 @@ describe('the colony process', { timeout: 120_000 }, () => {
     }
   });
 
+  it('under `npm start`, on Ctrl-C drains and npm itself exits 0', async () => {
+    const port = await freePort();
+    // npm runs the script through sh; `exec` leaves no shell to die of the signal, so npm reports the
+    // server's own exit. The whole group gets the SIGINT, as from a terminal.
+    const child = spawn('npm', ['start'], {
+      cwd: root,
+      detached: true,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_DRAIN_MS: '200' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += String(chunk)));
+    child.stderr.on('data', (chunk) => (output += String(chunk)));
+    const exited = new Promise<[number | null, string | null]>((resolve) =>
+      child.once('exit', (code, signal) => resolve([code, signal])),
+    );
+    try {
+      await openSocket(port).then((s) => s.terminate());
+      process.kill(-child.pid!, 'SIGINT');
+      expect(await exited).toEqual([0, null]);
+      expect(output).toContain('"msg":"stopped"');
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+
   it('on SIGTERM without a drain closes WebSockets with 1001 and exits 0', async () => {
     const port = await freePort();
     const p = run({ PORT: String(port), HOST: '127.0.0.1', SHUTDOWN_DRAIN_MS: '0' });
