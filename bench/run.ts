@@ -122,6 +122,12 @@ interface Scenario {
 }
 
 const quick = process.env.BENCH_QUICK === '1';
+/**
+ * BENCH_ONLY=word,word: only the systems whose name contains one of the words (case-sensitive), and
+ * the reconnect storm only when one of them is `storm`; for looking at one change quickly.
+ */
+const onlyWords = process.env.BENCH_ONLY?.split(',').filter(Boolean) ?? null;
+const chosen = (name: string) => !onlyWords || onlyWords.some((word) => name.includes(word));
 /** BENCH_SMOKE=1: a few subscribers and events, only to see every part run (no figures to keep). */
 const smoke = process.env.BENCH_SMOKE === '1';
 const SCENARIOS: Scenario[] = [
@@ -172,6 +178,7 @@ try {
     for (const spec of SYSTEMS) {
       if (scenario.only && !scenario.only.includes(spec.server)) continue;
       if (spec.scenarios && !spec.scenarios.includes(scenario.label)) continue;
+      if (!chosen(spec.name)) continue;
       const server = await startServer(spec.server, spec.redis ? redis.url : null);
       const { child, url } = server;
       let stopped = false;
@@ -272,8 +279,10 @@ console.log(
 );
 
 // The reconnect storm, in a process of its own (it runs its clients and its publisher itself).
-const storm = spawn(process.execPath, ['--import', 'tsx', 'bench/storm.ts'], {
-  stdio: 'inherit',
-  env: { ...process.env, ...(smoke ? { BENCH_STORM_N: '100' } : {}) },
-});
-await new Promise((resolve) => storm.once('exit', resolve));
+if (chosen('storm')) {
+  const storm = spawn(process.execPath, ['--import', 'tsx', 'bench/storm.ts'], {
+    stdio: 'inherit',
+    env: { ...process.env, ...(smoke ? { BENCH_STORM_N: '100' } : {}) },
+  });
+  await new Promise((resolve) => storm.once('exit', resolve));
+}
