@@ -4,7 +4,7 @@
  * its event loop measured by itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,13 @@ import { createInterface } from 'node:readline';
 export interface LoopReport {
   maxMs: number;
   p99Ms: number;
+}
+
+/** A process's CPU time so far, user and system, in seconds (/proc/<pid>/stat; CLK_TCK is 100). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export function freePort(): Promise<number> {

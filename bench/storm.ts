@@ -14,7 +14,14 @@
  */
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { freePort, startRedis, startServer, stopServer, type RunningServer } from './processes.js';
+import {
+  cpuSeconds,
+  freePort,
+  startRedis,
+  startServer,
+  stopServer,
+  type RunningServer,
+} from './processes.js';
 import { openWebSocket, type LightSocket } from './ws-client.js';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -184,6 +191,7 @@ try {
   server = await startServer('colony', redis.url, { port, env });
   while ((await post('/ready', null)) !== 200) await sleep(20);
   const readyAt = performance.now();
+  const cpuAtReady = cpuSeconds(server.child.pid!);
   process.kill(server.child.pid!, 'SIGHUP');
   const publishedAtReady = publisher.published.length;
   let slowestHealth = 0;
@@ -197,6 +205,7 @@ try {
   })();
   await healthProbe;
   const allLiveAt = performance.now();
+  const stormCpu = cpuSeconds(server.child.pid!) - cpuAtReady;
   const live = subscribers.filter((s) => s.liveAt >= 0);
   const publishedInStorm = publisher.published.filter((p) => p.at >= readyAt && p.at <= allLiveAt).length;
   const stormSeconds = (allLiveAt - readyAt) / 1000;
@@ -231,11 +240,11 @@ try {
   console.log(`\nReconnect storm: Colony (Redis), eventStream, ${RATE} events/s, restart by SIGTERM\n`);
   console.log(
     '| subscribers | live again | s from /ready to all live (target ≤ 10) | p50 s | events/s published meanwhile (of ' +
-      `${RATE}) | resumes refused | slowest /health ms | longest turn ms | lost | repeated | out of order |`,
+      `${RATE}) | resumes refused | slowest /health ms | longest turn ms | server CPU s meanwhile | lost | repeated | out of order |`,
   );
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   console.log(
-    `| ${N} | ${live.length} | ${live.length === N ? f(stormSeconds) : `> ${DEADLINE_S}`} | ${f(toLive[Math.floor(toLive.length / 2)])} | ${f(publishedInStorm / Math.max(stormSeconds, 1e-3))} | ${refused.length}${refused.length ? ` (${[...new Set(refused)].join(', ')})` : ''} | ${f(slowestHealth, 0)} | ${f(loop?.maxMs)} | ${lost} | ${repeated} | ${disorder} |`,
+    `| ${N} | ${live.length} | ${live.length === N ? f(stormSeconds) : `> ${DEADLINE_S}`} | ${f(toLive[Math.floor(toLive.length / 2)])} | ${f(publishedInStorm / Math.max(stormSeconds, 1e-3))} | ${refused.length}${refused.length ? ` (${[...new Set(refused)].join(', ')})` : ''} | ${f(slowestHealth, 0)} | ${f(loop?.maxMs)} | ${f(stormCpu)} | ${lost} | ${repeated} | ${disorder} |`,
   );
   console.log(
     `\n${publisher.published.length} events published (${publishedAtReady} before /ready), ${subscribers.reduce((n, s) => n + s.resumes, 0)} resumes.`,

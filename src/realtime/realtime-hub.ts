@@ -350,6 +350,12 @@ export class RealtimeHub implements RealtimeApi {
           await queue.drained();
           continue;
         }
+        // Replays share the turn's budget with fan-outs: a thousand clients resuming at once are
+        // written a slice of the event loop at a time, with accepts and pings in between.
+        if (this.budget.spent()) {
+          await new Promise((resolve) => setImmediate(resolve));
+          continue;
+        }
         const item = await stream.nextReplayed();
         if (stream.ended) return;
         const delivery = this.deliveries.get(stream);

@@ -109,11 +109,57 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
+/**
+ * A group's members, each stamped with the order it joined in: an event goes to the members that
+ * were in the group when it was routed (one that joins while it waits got it from its own stream).
+ */
+class Members extends Set<Member> {
+  private joins = 0;
+  private readonly joinedAt = new WeakMap<Member, number>();
+
+  override add(member: Member): this {
+    if (!this.has(member)) this.joinedAt.set(member, ++this.joins);
+    return super.add(member);
+  }
+
+  /** The newest join so far: members at or below it were in the group at this moment. */
+  get latest(): number {
+    return this.joins;
+  }
+
+  joined(member: Member): number {
+    return this.joinedAt.get(member) ?? Number.POSITIVE_INFINITY;
+  }
+}
+
+/** A live event routed to the group, with the members it was routed to (see `Members`). */
+interface Routed {
+  event: StoredEvent;
+  routedTo: number;
+}
+
+/**
+ * What the group writes, in order: live events in batches (every event routed while the batch was
+ * waiting goes out in one pass over the members), or one item for one member.
+ */
+type Step =
+  | { kind: 'batch'; events: Routed[]; started: boolean }
+  | {
+      kind: 'one';
+      member: Member;
+      produce: () => Buffer | Promise<Buffer>;
+      send: (payload: Buffer) => void;
+      event: StoredEvent | null;
+    };
+
 export class SubscriptionGroup implements RoutedTarget {
-  readonly members = new Set<Member>();
-  /** While an execution is asynchronous (a resolver awaited), later events wait behind it, in order. */
-  private chain: Promise<void> | null = null;
-  private pending = 0;
+  readonly members: Set<Member> = new Members();
+  /** What waits to be written, in order; the first is being written while `writing`. */
+  private readonly steps: Step[] = [];
+  private writing = false;
+  /** Batches among the steps, and each member's items among them. */
+  private batches = 0;
+  private readonly queuedFor = new WeakMap<Member, number>();
   /** The newest payloads by event id (see `encoded`), oldest first, and their bytes. */
   private readonly recent = new Map<string, Buffer>();
   private recentBytes = 0;
@@ -136,76 +182,45 @@ export class SubscriptionGroup implements RoutedTarget {
     return this.members.size;
   }
 
-  /** No encoding is waiting: what was routed to the group has been written. */
+  /** Nothing waits: what was routed to the group has been written. */
   get idle(): boolean {
-    return this.chain === null;
+    return this.steps.length === 0;
   }
 
   wants(event: StoredEvent): boolean {
     return wanted(event, this.rooms, this.types, this.access);
   }
 
-  /** A live event: executed once, written to every member. */
-  deliver(event: StoredEvent): void {
-    // Its members as it is routed: one that joins while it waits (behind an encoding or a fan-out
-    // that yielded) was handed it by its own stream, and must not get it again, nor ahead of that.
-    const members = [...this.members];
-    this.run(event, (payload) => this.fanOut(event, payload, members));
-  }
-
   /**
-   * Writes one payload to the members it was routed to. A large group is written a slice at a
-   * time, yielding to the event loop after FAN_OUT_SLICE_MS of work, so that accepts, pings and other
-   * sockets' reads interleave (a busy Node process accepts one connection per turn); the group's
-   * later events wait behind it, so each member still gets them in order. One that left meanwhile
-   * gets nothing more.
+   * A live event: executed once, written to every member it was routed to. Events routed while
+   * earlier ones are still being written (a fan-out that yielded, an encoding that waits) join one
+   * batch, written in one pass over the members: each socket then takes all of them in one write,
+   * so a group that falls behind catches up with fewer system calls instead of more.
    */
-  private fanOut(event: StoredEvent, payload: Buffer, members: Member[]): void | Promise<void> {
-    const now = Date.now();
-    // A small group is written at once: deferring it would only bunch its writes into a later turn.
-    if (members.length <= CHECK_EVERY) {
-      for (const member of members) if (this.members.has(member)) this.write(member, event, payload, now);
-      return;
+  deliver(event: StoredEvent): void {
+    const routed: Routed = { event, routedTo: (this.members as Members).latest };
+    const last = this.steps.at(-1);
+    if (last?.kind === 'batch' && !last.started) last.events.push(routed);
+    else {
+      this.steps.push({ kind: 'batch', events: [routed], started: false });
+      this.batches++;
     }
-    // At least one chunk per slice, so that a fan-out always moves on.
-    const slice = (from: number): number => {
-      let at = from;
-      do {
-        const end = Math.min(members.length, at + CHECK_EVERY);
-        for (; at < end; at++) {
-          const member = members[at] as Member;
-          if (this.members.has(member)) this.write(member, event, payload, now);
-        }
-      } while (at < members.length && !this.budget.spent());
-      return at;
-    };
-    let at = slice(0);
-    if (at >= members.length) return;
-    return new Promise((resolve) => {
-      const next = () => {
-        at = slice(at);
-        if (at >= members.length) resolve();
-        else setImmediate(next);
-      };
-      setImmediate(next);
-    });
-  }
-
-  private write(member: Member, event: StoredEvent, payload: Buffer, now: number): void {
-    if (member.floor !== null && compareEventIds(event.id, member.floor) <= 0) return;
-    push(member, frame(member, payload), event);
-    member.last = event.id;
-    member.sentAt = now;
+    this.drain();
   }
 
   /** An event for one member only (its replay, or what arrived before it joined), in order. */
   deliverTo(member: Member, event: StoredEvent, replayed: boolean): void {
-    this.run(event, (payload) => {
-      if (replayed) member.queue.pushReplayed(frame(member, payload));
-      else push(member, frame(member, payload), event);
-      member.last = event.id;
-      member.sentAt = Date.now();
-    });
+    this.one(
+      member,
+      () => this.encoded(event),
+      (payload) => {
+        if (replayed) member.queue.pushReplayed(frame(member, payload));
+        else push(member, frame(member, payload), event);
+        member.last = event.id;
+        member.sentAt = Date.now();
+      },
+      event,
+    );
   }
 
   /**
@@ -218,15 +233,17 @@ export class SubscriptionGroup implements RoutedTarget {
       push(member, frame(member, Buffer.from(template.join(cursor))), null);
     const template = this.templates.get(position.live);
     if (template) {
-      this.inOrder(
-        () => Buffer.alloc(0),
+      this.one(
+        member,
+        () => EMPTY,
         () => send(template),
         null,
       );
       return;
     }
     const root: StreamPosition = { kind: 'position', cursor: CURSOR_PLACEHOLDER, live: position.live };
-    this.inOrder(
+    this.one(
+      member,
       () => this.encode(root as unknown as StoredEvent),
       (payload) => {
         const made = payload.toString().split(PLACEHOLDER_JSON);
@@ -282,8 +299,173 @@ export class SubscriptionGroup implements RoutedTarget {
       );
   }
 
-  private run(event: StoredEvent, send: (payload: Buffer) => void | Promise<void>): void {
-    this.inOrder(() => this.encoded(event), send, event);
+  /**
+   * One item for one member, in order with what the group still has to write for it: at once when
+   * nothing of its own waits and no batch that may include it does (a subscription still replaying
+   * is not a member, so its replay never waits behind the group's live fan-out); behind them otherwise.
+   */
+  private one(
+    member: Member,
+    produce: () => Buffer | Promise<Buffer>,
+    send: (payload: Buffer) => void,
+    event: StoredEvent | null,
+  ): void {
+    if (!this.queuedFor.get(member) && (this.batches === 0 || !this.members.has(member))) {
+      let payload: Buffer | Promise<Buffer>;
+      try {
+        payload = produce();
+      } catch (error) {
+        this.fail(error, event);
+        return;
+      }
+      if (!(payload instanceof Promise)) return send(payload);
+      const waiting = payload;
+      produce = () => waiting;
+    }
+    this.queuedFor.set(member, (this.queuedFor.get(member) ?? 0) + 1);
+    this.steps.push({ kind: 'one', member, produce, send, event });
+    this.drain();
+  }
+
+  /**
+   * Writes the steps in order: at once while each is synchronous (an encoding that returns, a
+   * fan-out that fits in this turn), resuming after one that waits.
+   */
+  private drain(): void {
+    if (this.writing) return;
+    this.writing = true;
+    for (let ran = 0; ; ran++) {
+      const step = this.steps[0];
+      if (!step) break;
+      // Items queued one by one share the turn's budget with fan-outs (which slice themselves).
+      if (ran > 0 && step.kind === 'one' && this.budget.spent()) {
+        setImmediate(() => {
+          this.writing = false;
+          this.drain();
+        });
+        return;
+      }
+      let waiting: Promise<void> | void = undefined;
+      try {
+        waiting = step.kind === 'batch' ? this.writeBatch(step) : this.writeOne(step);
+      } catch (error) {
+        this.fail(error, null);
+      }
+      if (waiting) {
+        void waiting
+          .catch((error: unknown) => this.fail(error, null))
+          .then(() => {
+            this.done(step);
+            this.writing = false;
+            this.drain();
+          });
+        return;
+      }
+      this.done(step);
+    }
+    this.writing = false;
+  }
+
+  private done(step: Step): void {
+    this.steps.shift();
+    if (step.kind === 'batch') this.batches--;
+    else {
+      const left = (this.queuedFor.get(step.member) ?? 1) - 1;
+      if (left > 0) this.queuedFor.set(step.member, left);
+      else this.queuedFor.delete(step.member);
+    }
+  }
+
+  private writeOne(step: Extract<Step, { kind: 'one' }>): void | Promise<void> {
+    let payload: Buffer | Promise<Buffer>;
+    try {
+      payload = step.produce();
+    } catch (error) {
+      this.fail(error, step.event);
+      return;
+    }
+    if (!(payload instanceof Promise)) return step.send(payload);
+    return payload.then(step.send, (error: unknown) => this.fail(error, step.event));
+  }
+
+  /** Encodes a batch's events (once for the group), then writes them to the members. */
+  private writeBatch(step: Extract<Step, { kind: 'batch' }>): void | Promise<void> {
+    step.started = true;
+    const payloads = step.events.map(({ event }) => {
+      try {
+        return this.encoded(event);
+      } catch (error) {
+        this.fail(error, event);
+        return null;
+      }
+    });
+    if (!payloads.some((payload) => payload instanceof Promise))
+      return this.fanOut(step.events, payloads as (Buffer | null)[]);
+    return Promise.all(
+      payloads.map((payload, i) =>
+        Promise.resolve(payload).catch((error: unknown) => {
+          this.fail(error, step.events[i]?.event ?? null);
+          return null;
+        }),
+      ),
+    ).then((resolved) => this.fanOut(step.events, resolved));
+  }
+
+  /**
+   * Writes a batch of payloads to the members each was routed to, each member's in order and in one
+   * go. A large group is written a slice at a time, yielding to the event loop after
+   * FAN_OUT_SLICE_MS of work, so that accepts, pings and other sockets' reads interleave (a busy Node
+   * process accepts one connection per turn); the group's later events wait behind it, so each member
+   * still gets them in order. One that left meanwhile gets nothing more.
+   */
+  private fanOut(routed: Routed[], payloads: (Buffer | null)[]): void | Promise<void> {
+    const batch: (Routed & { payload: Buffer })[] = [];
+    routed.forEach((r, i) => {
+      const payload = payloads[i];
+      if (payload) batch.push({ ...r, payload });
+    });
+    if (batch.length === 0) return;
+    const members = this.members as Members;
+    const now = Date.now();
+    const writeTo = (member: Member) => {
+      if (!members.has(member)) return;
+      const joined = members.joined(member);
+      for (const { event, payload, routedTo } of batch)
+        if (joined <= routedTo) this.write(member, event, payload, now);
+    };
+    const all = [...members];
+    // A small fan-out is written at once: deferring it would only bunch its writes into a later turn.
+    if (all.length * batch.length <= CHECK_EVERY) {
+      for (const member of all) writeTo(member);
+      return;
+    }
+    // At least one chunk per slice, so that a fan-out always moves on.
+    const chunk = Math.max(1, Math.ceil(CHECK_EVERY / batch.length));
+    const slice = (from: number): number => {
+      let at = from;
+      do {
+        const end = Math.min(all.length, at + chunk);
+        for (; at < end; at++) writeTo(all[at] as Member);
+      } while (at < all.length && !this.budget.spent());
+      return at;
+    };
+    let at = slice(0);
+    if (at >= all.length) return;
+    return new Promise((resolve) => {
+      const next = () => {
+        at = slice(at);
+        if (at >= all.length) resolve();
+        else setImmediate(next);
+      };
+      setImmediate(next);
+    });
+  }
+
+  private write(member: Member, event: StoredEvent, payload: Buffer, now: number): void {
+    if (member.floor !== null && compareEventIds(event.id, member.floor) <= 0) return;
+    push(member, frame(member, payload), event);
+    member.last = event.id;
+    member.sentAt = now;
   }
 
   /**
@@ -310,56 +492,13 @@ export class SubscriptionGroup implements RoutedTarget {
     return payload;
   }
 
-  /** Runs `produce` then `send` now, or behind the encodings still waiting. */
-  private inOrder(
-    produce: () => Buffer | Promise<Buffer>,
-    send: (payload: Buffer) => void | Promise<void>,
-    event: StoredEvent | null,
-  ): void {
-    if (this.chain) {
-      this.queueBehind(produce, send);
-      return;
-    }
-    let payload: Buffer | Promise<Buffer>;
-    try {
-      payload = produce();
-    } catch (error) {
-      this.fail(error, event);
-      return;
-    }
-    if (payload instanceof Promise) {
-      this.queueBehind(() => payload, send);
-      return;
-    }
-    // A fan-out that yields: later events wait until it is over.
-    const sending = send(payload);
-    if (sending)
-      this.queueBehind(
-        () => sending.then(() => Buffer.alloc(0)),
-        () => undefined,
-      );
-  }
-
-  private queueBehind(
-    encode: () => Buffer | Promise<Buffer>,
-    send: (payload: Buffer) => void | Promise<void>,
-  ): void {
-    this.pending++;
-    const previous = this.chain ?? Promise.resolve();
-    this.chain = previous
-      .then(encode)
-      .then(send)
-      .catch((error: unknown) => this.fail(error, null))
-      .finally(() => {
-        if (--this.pending === 0) this.chain = null;
-      });
-  }
-
   private fail(error: unknown, event: StoredEvent | null): void {
     // execute() reports resolver errors in the result; a throw here is a bug of ours, not the client's.
     this.logger.error({ err: error, event: event?.id, group: this.key }, 'could not encode an event');
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** A member's frame onto its connection: into its lane when it has one, straight to the socket otherwise. */
 function push(member: Member, bytes: Buffer, event: StoredEvent | null): void {

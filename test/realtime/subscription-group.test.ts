@@ -212,7 +212,7 @@ describe('a subscription group', () => {
     await settle();
     expect(errors).toHaveLength(2);
     expect(errors[1]!.obj).toMatchObject({
-      event: undefined,
+      event: '2-0',
       group: 'the-key',
       err: { message: 'async bug' },
     });
@@ -290,6 +290,61 @@ describe('a large fan-out', () => {
     for (const [i, x] of members.slice(0, -1).entries())
       expect(x.socket.frames).toEqual([`<${i}:1-0>`, `<${i}:2-0>`]);
     expect(leaving.socket.frames).toEqual([]);
+  });
+
+  it('writes the events routed during a fan-out in one later pass, each member taking them in one turn', async () => {
+    const { group } = groupOf(counting().encode);
+    // Which turn of the event loop each frame was written in.
+    let turn = 0;
+    let turning = true;
+    const tick = () => {
+      turn++;
+      if (turning) setImmediate(tick);
+    };
+    setImmediate(tick);
+    class TurnSocket extends BusySocket {
+      readonly turns: number[] = [];
+      override write(frame: Buffer): void {
+        this.turns.push(turn);
+        super.write(frame);
+      }
+    }
+    const members = Array.from({ length: 3000 }, (_, i) => {
+      const socket = new TurnSocket(10);
+      const m: Member = {
+        queue: new ConnectionQueue(
+          socket,
+          { messagesDelivered: 0 },
+          { maxBytes: 1 << 20, onOverflow: () => {} },
+        ),
+        floor: null,
+        prefix: Buffer.from(`<${i}:`),
+        suffix: Buffer.from('>'),
+      };
+      group.members.add(m);
+      return { m, socket };
+    });
+    group.deliver(event('1-0'));
+    expect(group.idle).toBe(false);
+    // Routed while the first is being written, a slice at a time: they wait, as one batch.
+    group.deliver(event('2-0'));
+    const late = member('late');
+    group.members.add(late.m);
+    group.deliver(event('3-0'));
+    group.deliver(event('4-0'));
+    while (!group.idle) await settle();
+    turning = false;
+    for (const [i, x] of members.entries()) {
+      expect(x.socket.frames).toEqual([`<${i}:1-0>`, `<${i}:2-0>`, `<${i}:3-0>`, `<${i}:4-0>`]);
+      const [first, ...rest] = x.socket.turns;
+      // The batch after the first event: in one turn, after the first.
+      expect(new Set(rest).size).toBe(1);
+      expect(rest[0]).toBeGreaterThanOrEqual(first!);
+    }
+    // Several turns went by: the fan-out did yield.
+    expect(new Set(members.map((x) => x.socket.turns[0])).size).toBeGreaterThan(1);
+    // One that joined in the middle of the batch gets only what was routed after it joined.
+    expect(late.socket.frames).toEqual(['<late:3-0>', '<late:4-0>']);
   });
 
   it('gives a member that joins while events wait behind it each of them once, in order', async () => {
