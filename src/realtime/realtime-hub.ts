@@ -34,6 +34,7 @@ import type {
 import { LogReplay, ReplaySlots, STREAM_REPLAY_PAGE } from './replay.js';
 import { checkRooms, roomsDenied } from './room-check.js';
 import { RoomIndex, type RoutedTarget } from './room-index.js';
+import { SharedReads } from './shared-reads.js';
 import {
   SubscriptionGroup,
   TurnBudget,
@@ -156,8 +157,8 @@ export class RealtimeHub implements RealtimeApi {
   private readonly operations = new WeakMap<ClientConnection, OperationSlot>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
-  /** The log's newest id, being read for every caller since the read was asked for (`lastIdSoon`). */
-  private pendingLastId: Promise<string | null> | null = null;
+  /** The engine's log, its reads shared by the subscribers that ask for the same at once. */
+  private readonly reads: SharedReads;
   /** Heartbeat cursors per reader's rights, read at most once per TIP_TTL_MS (see `tip`). */
   private readonly tips = new Map<string, { at: number; id: Promise<string | null> }>();
   /** `since` replays still reading the log. */
@@ -181,6 +182,7 @@ export class RealtimeHub implements RealtimeApi {
 
   constructor(private readonly options: RealtimeHubOptions) {
     this.index = new RoomIndex(options.engine.bus, options.logger);
+    this.reads = new SharedReads(options.engine.log);
     options.engine.bus.setSink((event) => this.index.route(event));
     const every = options.reportIntervalMs ?? 2000;
     this.timer = setInterval(() => {
@@ -464,7 +466,7 @@ export class RealtimeHub implements RealtimeApi {
     const types = request.types?.length ? new Set(request.types) : null;
     const state = request.connection ? (this.states.get(request.connection) ?? null) : null;
     if (state?.released) throw badInput('This connection is closed.');
-    const log = this.options.engine.log;
+    const log = this.reads;
     // A positioned stream's first cursor is the newest id before its live side registers.
     let plan: PositionPlan | null = null;
     if (heartbeatMs !== null) {
@@ -607,21 +609,9 @@ export class RealtimeHub implements RealtimeApi {
     return { total, largest };
   }
 
-  /**
-   * The log's newest id, read once for every caller that asks before the read starts (at the end of
-   * this turn): a read that starts after the call answers it as truly as one of its own, and a storm
-   * of subscribes then costs the engine one read a turn instead of two per subscribe.
-   */
+  /** The log's newest id, read once for every caller that asks before the read starts (shared-reads.ts). */
   private lastIdSoon(): Promise<string | null> {
-    if (this.pendingLastId) return this.pendingLastId;
-    const read = new Promise<string | null>((resolve, reject) =>
-      setImmediate(() => {
-        this.pendingLastId = null;
-        this.options.engine.log.lastId().then(resolve, reject);
-      }),
-    );
-    this.pendingLastId = read;
-    return read;
+    return this.reads.lastId();
   }
 
   /**
@@ -632,7 +622,7 @@ export class RealtimeHub implements RealtimeApi {
     const now = Date.now();
     const cached = this.tips.get(access.key);
     if (cached && now - cached.at < TIP_TTL_MS) return cached.id;
-    const id = newestReadable(this.options.engine.log, access, undefined, TIP_PAGE);
+    const id = newestReadable(this.reads, access, undefined, TIP_PAGE);
     this.tips.set(access.key, { at: now, id });
     // A failed read is not kept: the next heartbeat reads again.
     id.catch(() => this.tips.delete(access.key));
