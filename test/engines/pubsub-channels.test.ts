@@ -11,19 +11,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PubSubChannels, subscriberOptions } from '../../src/engines/redis/pubsub-channels.js';
 import { freePort } from '../support/net.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
+import { noUnhandledRejections, until } from './redis-support.js';
+
+const rejections = noUnhandledRejections();
 
 /** Runs an ES module in a fresh node; what it prints last is its JSON result. */
 function runScript(script: string): unknown {
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
   return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? 'null');
-}
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 let redis: RedisServer;
@@ -76,9 +71,21 @@ describe('graphql-redis-subscriptions 2.7, as installed', () => {
 });
 
 describe('PubSubChannels', () => {
-  const open = (timeoutMs = 2000) => {
-    const publisher = new Redis(redis.url, { lazyConnect: true });
-    const subscriber = new Redis(redis.url, { lazyConnect: true, ...subscriberOptions });
+  /** Options as the engine's, which subscriberOptions override for the subscriber. */
+  const engineLike = {
+    lazyConnect: true,
+    commandTimeout: 300,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+  };
+  const open = (timeoutMs = 2000, server = redis) => {
+    // The test's own publishes go on it: connected now, waiting for nothing.
+    const publisher = new Redis(server.url);
+    const subscriber = new Redis(server.url, {
+      ...engineLike,
+      ...subscriberOptions,
+      retryStrategy: (times: number) => Math.min(50 * times, 500),
+    });
     for (const c of [publisher, subscriber]) {
       c.on('error', () => undefined);
       clients.push(c);
@@ -171,6 +178,29 @@ describe('PubSubChannels', () => {
     await redis.client().publish('pc-hung', 'late');
     await channels.resubscribe();
     expect(got).toEqual([]);
+  });
+
+  it('leaves nothing unhandled when Redis hangs after a subscription was given back, then dies and returns', async () => {
+    const server = await startRedis();
+    try {
+      const { subscriber, channels } = open(300, server);
+      await subscriber.connect();
+      const id = await channels.subscribe('pc-dying', () => undefined);
+      server.freeze();
+      // UNSUBSCRIBE goes out and waits: longer than a command timeout would allow.
+      channels.release(id);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await server.kill();
+      await until('down', () => subscriber.status !== 'ready');
+      await server.restart();
+      await until('back', () => subscriber.status === 'ready');
+      await channels.resubscribe();
+      const [, n] = (await server.client().pubsub('NUMSUB', 'pc-dying')) as [string, number];
+      expect(n).toBe(0);
+      expect(rejections()).toEqual([]);
+    } finally {
+      await server.dispose();
+    }
   });
 
   it('tells the library nothing once closed', async () => {

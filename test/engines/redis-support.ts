@@ -67,8 +67,11 @@ export function sinkOf(engine: Engine) {
   };
 }
 
-/** Fails the suite if anything leaves a promise rejection unhandled (call at the top of a file). */
-export function noUnhandledRejections(): void {
+/**
+ * Fails the suite if anything leaves a promise rejection unhandled (call at the top of a file);
+ * returns them so far, for a test to check at its end.
+ */
+export function noUnhandledRejections(): () => unknown[] {
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => void unhandled.push(reason);
   beforeAll(() => {
@@ -78,6 +81,7 @@ export function noUnhandledRejections(): void {
     process.off('unhandledRejection', onUnhandled);
     expect(unhandled).toEqual([]);
   });
+  return () => [...unhandled];
 }
 
 export interface EngineOptions {
