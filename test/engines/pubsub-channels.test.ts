@@ -206,10 +206,33 @@ describe('PubSubChannels', () => {
   it('tells the library nothing once closed', async () => {
     const { subscriber, channels } = open();
     await subscriber.connect();
-    const id = await channels.subscribe('pc-closed', () => undefined);
+    const first = await channels.subscribe('pc-closed-1', () => undefined);
+    const second = await channels.subscribe('pc-closed-2', () => undefined);
+    // Given back, waiting for the PING before the library's UNSUBSCRIBE.
+    channels.release(first);
     channels.close();
-    channels.release(id);
+    channels.release(second);
+    // Answered after the adapter's own PING.
+    await subscriber.ping();
     await channels.resubscribe();
-    expect(await numsub('pc-closed')).toBe(1);
+    expect([await numsub('pc-closed-1'), await numsub('pc-closed-2')]).toEqual([1, 1]);
+  });
+
+  it('leaves nothing unhandled when closed while Redis hangs after a release, and Redis then dies', async () => {
+    const server = await startRedis();
+    try {
+      const { subscriber, channels } = open(300, server);
+      await subscriber.connect();
+      const id = await channels.subscribe('pc-shutdown', () => undefined);
+      server.freeze();
+      channels.release(id);
+      channels.close();
+      subscriber.disconnect();
+      await server.kill();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(rejections()).toEqual([]);
+    } finally {
+      await server.dispose();
+    }
   });
 });

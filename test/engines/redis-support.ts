@@ -49,7 +49,7 @@ export const commitOf = (partial: Partial<Commit>): Commit => ({
 export async function until(
   what: string,
   condition: () => boolean | Promise<boolean>,
-  ms = 15_000,
+  ms = 8_000,
 ): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await condition())) {

@@ -10,8 +10,10 @@
  *    of those commands is an unhandled rejection. So the subscriber connection is opened with
  *    `subscriberOptions`, under which a command does not fail on its own (no per-command timeout,
  *    no retry limit: a command in flight when the connection drops is sent again once it is back),
- *    and a subscription is given back to the library only while the connection is ready (one given
- *    back meanwhile waits for `resubscribe`). The waits of our own are bounded here instead.
+ *    and a subscription is given back to the library only right after Redis answered a PING on a
+ *    ready connection (else it waits for the next release or `resubscribe`), so that the library's
+ *    UNSUBSCRIBE is not sent into a hang that the connection is then dropped in (on close). The
+ *    waits of our own are bounded here instead.
  *
  * test/engines/pubsub-channels.test.ts shows both bugs against the library as installed (each in a
  * process of its own, counting the rejections): when a release fixes one, its test fails, and the
@@ -47,7 +49,7 @@ export class PubSubChannels<T> {
   private readonly pubsub: RedisPubSub;
   /** The library's subscriptions we hold: id → channel. */
   private readonly held = new Map<number, string>();
-  /** Given back while the connection was not ready: the library is told once it is. */
+  /** Given back, and not yet handed to the library. */
   private readonly deferred: number[] = [];
   private closed = false;
 
@@ -92,9 +94,20 @@ export class PubSubChannels<T> {
   release(id: number): void {
     this.held.delete(id);
     if (this.closed) return;
-    // Workaround 2: the library's UNSUBSCRIBE only on a ready connection.
-    if (this.subscriber.status === 'ready') this.pubsub.unsubscribe(id);
-    else this.deferred.push(id);
+    this.deferred.push(id);
+    if (this.subscriber.status === 'ready') void this.giveBack();
+  }
+
+  /** Workaround 2: the library's UNSUBSCRIBE right after a PING came back on a ready connection. */
+  private async giveBack(): Promise<void> {
+    try {
+      // No timeout: it is answered once Redis is (sent again after a reconnection), or fails on close.
+      await this.subscriber.ping();
+    } catch {
+      return;
+    }
+    if (this.closed || this.subscriber.status !== 'ready') return;
+    for (const id of this.deferred.splice(0)) this.pubsub.unsubscribe(id);
   }
 
   /**
@@ -112,5 +125,6 @@ export class PubSubChannels<T> {
   /** Stops telling the library anything: the connection is about to close. */
   close(): void {
     this.closed = true;
+    this.deferred.length = 0;
   }
 }
