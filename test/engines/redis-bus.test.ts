@@ -140,6 +140,23 @@ describe('the Redis bus fills losses', () => {
     expect(sink.got).toEqual([first, expect.anything(), lost]);
     expect(logger.count(WENT_BACK)).toBe(1);
   });
+  it('follows a Redis that lost everything, without failing', async () => {
+    const prefix = `bus-${++fleet}`;
+    const { engine: a } = await engineOn(redis, prefix);
+    const { engine: b, logger } = await engineOn(redis, prefix, { gapCheckMs: 30 });
+    const sink = sinkOf(b);
+    await b.bus.watch('r');
+    await commit(a, 'r', 0);
+    await sink.waitFor(1);
+    // Every key of this fleet gone, the stream with them.
+    const admin = redis.client();
+    await admin.del(`{${prefix}}:chanseq`, `{${prefix}}:events`, `{${prefix}}:seq`);
+    await until('went back', () => logger.count(WENT_BACK) === 1);
+    const after = await commit(a, 'r', 1);
+    await sink.waitFor(2);
+    expect(sink.got.at(-1)).toEqual(after);
+    expect(logger.count(FAILED)).toBe(0);
+  });
 });
 
 describe('the Redis bus when the subscriber connection drops', () => {
@@ -229,6 +246,20 @@ describe('the Redis bus when the subscriber connection drops', () => {
       } finally {
         server.thaw();
       }
+      // A check that fails once the bus is closed is not reported.
+      await until('ready', async () => (await b.health()).ready);
+      await commit(a, 'r', 2);
+      await sink.waitFor(2);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      server.freeze();
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await b.close();
+        await new Promise((resolve) => setTimeout(resolve, 400));
+      } finally {
+        server.thaw();
+      }
+      expect(logger.count(FAILED)).toBe(2);
       await server.restart();
     } finally {
       await server.dispose();

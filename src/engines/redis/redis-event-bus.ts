@@ -21,7 +21,7 @@ import { compareEventIds, type StoredEvent } from '../../domain/events/event-typ
 import type { EventBus, RoomInterest } from '../../domain/ports.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisEventLog } from './redis-event-log.js';
-import { orUnavailable } from './redis-errors.js';
+import { execAll, orUnavailable } from './redis-errors.js';
 import { PubSubChannels } from './pubsub-channels.js';
 
 /** A pub/sub message, split but not parsed: most copies (one per watched channel) are dropped by id. */
@@ -69,7 +69,7 @@ const FILL_PAGE = 1000;
  * watches a room when its first subscriber arrives and unwatches it when the last one leaves.
  */
 export class RedisEventBus implements EventBus {
-  private sink: ((event: StoredEvent) => void) | null = null;
+  private sink: (event: StoredEvent) => void = () => undefined;
   private readonly pubsub: PubSubChannels<Message>;
   private readonly channels = new Map<string, Channel>();
   /** The newest id handed to the sink: the next one must be greater (null: nothing watched yet). */
@@ -160,15 +160,15 @@ export class RedisEventBus implements EventBus {
         );
         // Where the channel stands now: anything later that does not arrive is a gap to fill.
         // Read together (MULTI), so that the sequence and the stream position match.
-        const [seq, last] = await orUnavailable(async () => {
-          const results = await this.client
-            .multi()
-            .hget(this.keys.channelSeq, name)
-            .xrevrange(this.keys.events, '+', '-', 'COUNT', 1)
-            .exec();
-          for (const [error] of results ?? []) if (error) throw error;
-          return (results ?? []).map(([, value]) => value) as [string | null, [string, string[]][]];
-        });
+        const [seq, last] = (await orUnavailable(() =>
+          execAll(() =>
+            this.client
+              .multi()
+              .hget(this.keys.channelSeq, name)
+              .xrevrange(this.keys.events, '+', '-', 'COUNT', 1)
+              .exec(),
+          ),
+        )) as [string | null, [string, string[]][]];
         channel.seq = Number(seq ?? 0);
         channel.due = channel.seq;
         // The first room watched starts the delivery; later ones join it where it stands.
@@ -215,7 +215,6 @@ export class RedisEventBus implements EventBus {
 
   /** After a reconnection: subscribes again, then fills from the stream what was published meanwhile. */
   private async recover(): Promise<void> {
-    if (this.subscriber.status !== 'ready') return;
     await this.pubsub.resubscribe();
     await this.fill();
   }
@@ -228,20 +227,17 @@ export class RedisEventBus implements EventBus {
   private async fill(): Promise<void> {
     const drops = this.drops;
     const channels = [...this.channels.values()];
-    if (!channels.length || this.closed || this.lastDelivered === null) {
+    if (!channels.length || this.lastDelivered === null) {
       if (this.drops === drops) this.recovering = false;
       return;
     }
-    const results = await this.client
-      .multi()
-      .hmget(this.keys.channelSeq, ...channels.map((c) => c.name))
-      .xrevrange(this.keys.events, '+', '-', 'COUNT', 1)
-      .exec();
-    for (const [error] of results ?? []) if (error) throw error;
-    const [seqs, last] = (results ?? []).map(([, value]) => value) as [
-      (string | null)[],
-      [string, string[]][],
-    ];
+    const [seqs, last] = (await execAll(() =>
+      this.client
+        .multi()
+        .hmget(this.keys.channelSeq, ...channels.map((c) => c.name))
+        .xrevrange(this.keys.events, '+', '-', 'COUNT', 1)
+        .exec(),
+    )) as [(string | null)[], [string, string[]][]];
     const tail = last[0]?.[0] ?? null;
     const all = channels.some((c) => c.room === null);
     const rooms = new Set(channels.map((c) => c.room));
@@ -257,7 +253,7 @@ export class RedisEventBus implements EventBus {
         after = (page.at(-1) as StoredEvent).id;
       }
       // Everything up to the tail is accounted for, delivered or not of our rooms.
-      if (compareEventIds(tail, this.lastDelivered) > 0) this.lastDelivered = tail;
+      this.lastDelivered = tail;
     }
     for (const [i, channel] of channels.entries()) {
       const seq = Number(seqs[i] ?? 0);
@@ -283,8 +279,8 @@ export class RedisEventBus implements EventBus {
    */
   private async checkAll(): Promise<void> {
     const channels = [...this.channels.values()];
-    if (!channels.length || this.closed) return;
-    // Once the subscriber is back; until then, its 'ready' will do it.
+    if (!channels.length) return;
+    // The recovery after a reconnection failed (or the subscriber is not back yet): again.
     if (this.recovering) return this.recover();
     const current = await this.client.hmget(this.keys.channelSeq, ...channels.map((c) => c.name));
     let behind = false;
@@ -300,7 +296,7 @@ export class RedisEventBus implements EventBus {
   private deliver(event: StoredEvent): boolean {
     if (this.lastDelivered !== null && compareEventIds(event.id, this.lastDelivered) <= 0) return false;
     this.lastDelivered = event.id;
-    this.sink?.(event);
+    this.sink(event);
     return true;
   }
 
