@@ -59,7 +59,9 @@ describe('graphql-redis-subscriptions 2.7, as installed', () => {
       const subscriber = new Redis(${JSON.stringify(redis.url)});
       const pubsub = new RedisPubSub({ publisher: new Redis(${JSON.stringify(redis.url)}), subscriber });
       const id = await pubsub.subscribe('room', () => {});
+      const ended = new Promise((resolve) => subscriber.once('end', resolve));
       subscriber.disconnect();
+      await ended;
       pubsub.unsubscribe(id);
       await new Promise((resolve) => setTimeout(resolve, 100));
       console.log(JSON.stringify({ unhandled }));
