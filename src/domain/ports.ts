@@ -201,7 +201,11 @@ export type RoomInterest = string | '*';
  */
 export interface EventBus {
   setSink(sink: (event: StoredEvent) => void): void;
-  /** Widens the interest; resolves once events for that room are being received. */
+  /**
+   * Widens the interest; resolves once events for that room are being received. Interest is not
+   * counted: watching a watched room changes nothing, and one unwatch ends it (the realtime room
+   * index holds the one count of who wants a room).
+   */
   watch(room: RoomInterest): Promise<void>;
   unwatch(room: RoomInterest): Promise<void>;
 }

@@ -526,6 +526,22 @@ export function describeEngineContract(name: string, factory: EngineFactory): vo
         expect(sink.got).toHaveLength(4);
       });
 
+      it('does not count interest: one unwatch ends a room watched twice', async () => {
+        const e = await make();
+        const sink = sinkOf(e);
+        await e.bus.watch('twice');
+        await e.bus.watch('twice');
+        await e.bus.watch('other');
+        await e.bus.unwatch('twice');
+        // Unwatching a room not watched changes nothing.
+        await e.bus.unwatch('never');
+        await e.store.commit(commitOf({ events: [custom('twice', 1), custom('other', 2)] }));
+        expect((await sink.waitFor(1)).map((x) => x.rooms[0])).toEqual(['other']);
+        await e.bus.watch('twice');
+        await e.store.commit(commitOf({ events: [custom('twice', 3)] }));
+        expect((await sink.waitFor(2)).map((x) => x.rooms[0])).toEqual(['other', 'twice']);
+      });
+
       it("delivers every room to '*'", async () => {
         const e = await make();
         const sink = sinkOf(e);

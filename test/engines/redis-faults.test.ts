@@ -2,96 +2,25 @@
  * The Redis engine as a fleet sees it: two engines on one Redis are two instances, and Redis
  * itself may cut connections, stop and come back. Each test waits on conditions, never on time.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError, VersionConflict } from '../../src/domain/errors.js';
-import type { EventDraft, StoredEvent } from '../../src/domain/events/event-types.js';
-import { systemClock, type Commit, type Engine } from '../../src/domain/ports.js';
-import { createRedisEngine } from '../../src/engines/redis/redis-engine.js';
+import type { StoredEvent } from '../../src/domain/events/event-types.js';
+import type { Engine } from '../../src/domain/ports.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 import { agentDoc } from './contract.js';
+import {
+  commitOf,
+  custom,
+  engines,
+  noUnhandledRejections,
+  sinkOf,
+  storeUnpublished as storeLost,
+  until,
+} from './redis-support.js';
 
-interface Logged {
-  level: string;
-  obj: object;
-  msg: string;
-}
-
-/** A pino-like logger that keeps what it was told, so a test can see that a gap was filled. */
-function recordingLogger() {
-  const lines: Logged[] = [];
-  const at = (level: string) => (obj: object, msg: string) => void lines.push({ level, obj, msg });
-  return { lines, info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
-}
-
-const custom = (room: string, n: number, rooms = [room]): EventDraft => ({
-  type: 'CUSTOM',
-  rooms,
-  payload: { kind: 'custom', data: { n } },
-});
-
-const commitOf = (partial: Partial<Commit>): Commit => ({
-  expect: [],
-  put: [],
-  del: [],
-  events: [],
-  timestamp: new Date().toISOString(),
-  source: 'faults',
-  ...partial,
-});
-
-/** Polls a condition until it holds; fails the test with `what` if it never does. */
-async function until(what: string, condition: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-function sinkOf(engine: Engine) {
-  const got: StoredEvent[] = [];
-  engine.bus.setSink((e) => got.push(e));
-  return {
-    got,
-    waitFor: (n: number) => until(`${n} events delivered (have ${got.length})`, () => got.length >= n),
-  };
-}
-
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => void unhandled.push(reason);
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-  expect(unhandled).toEqual([]);
-});
-
-const open: Engine[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((e) => e.close()));
-});
-
+noUnhandledRejections();
+const engineOn = engines();
 let fleet = 0;
-async function engineOn(
-  redis: RedisServer,
-  prefix: string,
-  options: { retention?: number; commandTimeoutMs?: number; gapCheckMs?: number } = {},
-) {
-  const logger = recordingLogger();
-  const engine = await createRedisEngine({
-    url: redis.url,
-    keyPrefix: prefix,
-    commandTimeoutMs: options.commandTimeoutMs ?? 2000,
-    retention: options.retention ?? 1000,
-    clock: systemClock,
-    instanceId: `${prefix}-${open.length}`,
-    logger,
-    ...(options.gapCheckMs ? { gapCheckMs: options.gapCheckMs } : {}),
-  });
-  open.push(engine);
-  return { engine, logger };
-}
 
 describe('two instances on one Redis', () => {
   let redis: RedisServer;
@@ -170,19 +99,8 @@ describe('two instances on one Redis', () => {
     expect(sink.got).toEqual(committed);
   });
 
-  /**
-   * Stores an event the way the commit script does (stream entry, sequences) but never publishes it:
-   * a message pub/sub lost on the way, with no reconnection to tell.
-   */
-  async function storeUnpublished(prefix: string, room: string, n: number): Promise<StoredEvent> {
-    const admin = redis.client();
-    const body = { ...custom(room, n), timestamp: new Date().toISOString(), source: 'lost' };
-    const seq = await admin.incr(`{${prefix}}:seq`);
-    const id = (await admin.xadd(`{${prefix}}:events`, '*', 'seq', seq, 'e', JSON.stringify(body)))!;
-    await admin.hincrby(`{${prefix}}:chanseq`, `{${prefix}}:room:${room}`, 1);
-    await admin.hincrby(`{${prefix}}:chanseq`, `{${prefix}}:all`, 1);
-    return { ...body, id };
-  }
+  const storeUnpublished = async (prefix: string, room: string, n: number) =>
+    (await storeLost(redis, prefix, room, n))[0] as StoredEvent;
 
   it('fill a lost message from the stream as soon as the next one shows the gap, in order', async () => {
     const prefix = `pair-${++fleet}`;

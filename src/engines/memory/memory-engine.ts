@@ -323,20 +323,19 @@ export class MemoryEventLog implements EventLog {
 
 export class MemoryEventBus implements EventBus {
   private sink: ((event: StoredEvent) => void) | null = null;
-  private readonly interest = new Map<RoomInterest, number>();
+  /** Watched or not: the room index keeps the count of who wants a room. */
+  private readonly interest = new Set<RoomInterest>();
 
   setSink(sink: (event: StoredEvent) => void): void {
     this.sink = sink;
   }
 
   async watch(room: RoomInterest): Promise<void> {
-    this.interest.set(room, (this.interest.get(room) ?? 0) + 1);
+    this.interest.add(room);
   }
 
   async unwatch(room: RoomInterest): Promise<void> {
-    const n = (this.interest.get(room) ?? 0) - 1;
-    if (n > 0) this.interest.set(room, n);
-    else this.interest.delete(room);
+    this.interest.delete(room);
   }
 
   publish(events: StoredEvent[]): void {

@@ -1,13 +1,14 @@
 /**
  * The Redis engine: shared records, an event stream and pub/sub, so that any number of instances
- * act as one. Three connections: commands, the pub/sub subscriber, and a publisher RedisPubSub
- * requires (ours publish from the commit script, on the command connection).
+ * act as one. Two connections: commands (the commit script publishes on it too) and the pub/sub
+ * subscriber.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Clock, Engine, HealthReport } from '../../domain/ports.js';
 import { flexibleLimiter } from '../rate-limiter.js';
 import { redisKeys } from './keys.js';
+import { subscriberOptions } from './pubsub-channels.js';
 import { RedisEventBus, type BusLogger } from './redis-event-bus.js';
 import { RedisEventLog } from './redis-event-log.js';
 import { RedisPresence } from './redis-presence.js';
@@ -40,9 +41,10 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
   const client = new Redis(options.url, { ...base, connectionName: `colony:${options.instanceId}` });
   const subscriber = new Redis(options.url, {
     ...base,
-    // The command timeout holds here too: the bus runs its work in one queue, and a SUBSCRIBE or PING
-    // that hung on a dead connection would hold up every delivery behind it. ioredis re-subscribes
-    // after reconnecting.
+    // Commands on it do not fail on their own (pubsub-channels.ts says why); the bus bounds its own
+    // waits by the command timeout instead, so that a SUBSCRIBE hanging on a dead connection does not
+    // hold up the deliveries queued behind it.
+    ...subscriberOptions,
     connectionName: `colony:${options.instanceId}:sub`,
   });
   let lastError: string | null = null;
@@ -71,7 +73,15 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
 
   const keys = redisKeys(options.keyPrefix);
   const log = new RedisEventLog(client, keys);
-  const bus = new RedisEventBus(client, subscriber, keys, log, options.logger, options.gapCheckMs);
+  const bus = new RedisEventBus(
+    client,
+    subscriber,
+    keys,
+    log,
+    options.logger,
+    options.commandTimeoutMs,
+    options.gapCheckMs,
+  );
   let closing: Promise<void> | null = null;
 
   const health = async (): Promise<HealthReport> => {
@@ -111,10 +121,21 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
         await bus.close();
         await Promise.all([
           client.quit().catch(() => client.disconnect()),
-          subscriber.quit().catch(() => subscriber.disconnect()),
+          // Its commands have no timeout of their own: a QUIT unanswered in time is given up.
+          quitWithin(subscriber, options.commandTimeoutMs),
         ]);
       })();
       return closing;
     },
   };
+}
+
+async function quitWithin(connection: Redis, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    connection.quit().catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+  ]);
+  clearTimeout(timer);
+  if (connection.status !== 'end') connection.disconnect();
 }

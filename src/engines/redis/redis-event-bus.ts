@@ -17,13 +17,12 @@
  * also drops the copies an event has on several channels.
  */
 import type { Redis } from 'ioredis';
-import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { compareEventIds, type StoredEvent } from '../../domain/events/event-types.js';
 import type { EventBus, RoomInterest } from '../../domain/ports.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisEventLog } from './redis-event-log.js';
-import { orUnavailable } from './redis-errors.js';
-import { subscribeChannel } from './pubsub-subscribe.js';
+import { execAll, orUnavailable } from './redis-errors.js';
+import { PubSubChannels } from './pubsub-channels.js';
 
 /** A pub/sub message, split but not parsed: most copies (one per watched channel) are dropped by id. */
 interface Message {
@@ -32,11 +31,21 @@ interface Message {
   body: string;
 }
 
+/** `seq|id|body`, as the commit script publishes it. */
+function splitMessage(text: string): Message {
+  const first = text.indexOf('|');
+  const second = text.indexOf('|', first + 1);
+  return {
+    seq: Number(text.slice(0, first)),
+    id: text.slice(first + 1, second),
+    body: text.slice(second + 1),
+  };
+}
+
 interface Channel {
   name: string;
   /** The room it carries, or null for all rooms. */
   room: string | null;
-  watchers: number;
   subId: number | null;
   /** The last sequence number accounted for: by a message, or by a fill that read the stream. */
   seq: number;
@@ -55,9 +64,13 @@ export interface BusLogger {
 
 const FILL_PAGE = 1000;
 
+/**
+ * The bus keeps no count of its own: a room is watched or not. The room index (src/realtime)
+ * watches a room when its first subscriber arrives and unwatches it when the last one leaves.
+ */
 export class RedisEventBus implements EventBus {
-  private sink: ((event: StoredEvent) => void) | null = null;
-  private readonly pubsub: RedisPubSub;
+  private sink: (event: StoredEvent) => void = () => undefined;
+  private readonly pubsub: PubSubChannels<Message>;
   private readonly channels = new Map<string, Channel>();
   /** The newest id handed to the sink: the next one must be greater (null: nothing watched yet). */
   private lastDelivered: string | null = null;
@@ -74,47 +87,26 @@ export class RedisEventBus implements EventBus {
   private closed = false;
   private failing = false;
 
+  /**
+   * `subscriber` must be opened with `subscriberOptions` (pubsub-channels.ts); `timeoutMs` bounds
+   * each wait on it.
+   */
   constructor(
     private readonly client: Redis,
     private readonly subscriber: Redis,
     private readonly keys: RedisKeys,
     private readonly log: RedisEventLog,
     private readonly logger: BusLogger,
+    timeoutMs: number,
     checkEveryMs = 1000,
   ) {
-    this.pubsub = new RedisPubSub({
-      publisher: client,
-      subscriber,
-      deserializer: (source) => {
-        const text = String(source);
-        const first = text.indexOf('|');
-        const second = text.indexOf('|', first + 1);
-        return {
-          seq: Number(text.slice(0, first)),
-          id: text.slice(first + 1, second),
-          body: text.slice(second + 1),
-        } satisfies Message;
-      },
-    });
-    // graphql-redis-subscriptions fires UNSUBSCRIBE without handling its promise, and so does
-    // ioredis when it subscribes again after a reconnection (event_handler.js, autoResubscribe):
-    // when Redis hangs at that moment the command times out, an unhandled rejection that ends the
-    // process. Callers that await the promise still see the error. (A SUBSCRIBE that timed out on a
-    // hung Redis still runs once it answers; a lost connection reconnects and subscribes again.)
-    for (const method of ['subscribe', 'psubscribe', 'unsubscribe', 'punsubscribe'] as const) {
-      const original = subscriber[method].bind(subscriber) as (...args: unknown[]) => Promise<unknown>;
-      (subscriber as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-        const result = original(...args);
-        result.catch(() => undefined);
-        return result;
-      };
-    }
+    this.pubsub = new PubSubChannels<Message>(client, subscriber, splitMessage, timeoutMs);
     subscriber.on('close', () => {
       this.recovering = true;
       this.drops++;
     });
-    // After a reconnection ioredis subscribes again by itself, right after 'ready'; a PING answered
-    // after those SUBSCRIBEs means they hold, and what was published meanwhile comes from the stream.
+    // After a reconnection the bus subscribes again itself; what was published meanwhile comes
+    // from the stream.
     subscriber.on('ready', () => {
       void this.enqueue(() => this.recover()).catch(() => undefined);
     });
@@ -151,71 +143,63 @@ export class RedisEventBus implements EventBus {
       : { name: this.keys.roomChannel(room), room };
   }
 
+  /** Starts receiving a room's events (watching it again changes nothing). */
   async watch(room: RoomInterest): Promise<void> {
     const { name, room: carried } = this.channelOf(room);
     const existing = this.channels.get(name);
-    if (existing) {
-      existing.watchers++;
-      return existing.ready;
-    }
-    const channel: Channel = {
-      name,
-      room: carried,
-      watchers: 1,
-      subId: null,
-      seq: 0,
-      due: 0,
-      ready: Promise.resolve(),
-    };
+    if (existing) return existing.ready;
+    const channel: Channel = { name, room: carried, subId: null, seq: 0, due: 0, ready: Promise.resolve() };
     this.channels.set(name, channel);
     channel.ready = this.enqueue(async () => {
       try {
-        // A SUBSCRIBE that fails inside graphql-redis-subscriptions leaves a rejected promise
-        // nobody awaits; do not send one to a connection that is down.
-        if (this.subscriber.status !== 'ready')
-          await orUnavailable(() => Promise.reject(new Error(`subscriber is ${this.subscriber.status}`)));
         channel.subId = await orUnavailable(() =>
-          subscribeChannel<Message>(
-            this.pubsub,
+          this.pubsub.subscribe(
             name,
             (message) => void this.enqueue(() => this.receive(channel, message)).catch(() => undefined),
           ),
         );
         // Where the channel stands now: anything later that does not arrive is a gap to fill.
         // Read together (MULTI), so that the sequence and the stream position match.
-        const [seq, last] = await orUnavailable(async () => {
-          const results = await this.client
-            .multi()
-            .hget(this.keys.channelSeq, name)
-            .xrevrange(this.keys.events, '+', '-', 'COUNT', 1)
-            .exec();
-          for (const [error] of results ?? []) if (error) throw error;
-          return (results ?? []).map(([, value]) => value) as [string | null, [string, string[]][]];
-        });
+        const [seq, last] = (await orUnavailable(() =>
+          execAll(() =>
+            this.client
+              .multi()
+              .hget(this.keys.channelSeq, name)
+              .xrevrange(this.keys.events, '+', '-', 'COUNT', 1)
+              .exec(),
+          ),
+        )) as [string | null, [string, string[]][]];
         channel.seq = Number(seq ?? 0);
         channel.due = channel.seq;
         // The first room watched starts the delivery; later ones join it where it stands.
         if (this.lastDelivered === null) this.lastDelivered = last[0]?.[0] ?? '0-0';
       } catch (error) {
-        this.channels.delete(name);
-        if (!this.channels.size) this.lastDelivered = null;
-        if (channel.subId !== null) this.pubsub.unsubscribe(channel.subId);
+        this.forget(channel);
+        if (channel.subId !== null) this.pubsub.release(channel.subId);
+        channel.subId = null;
         throw error;
       }
     });
     return channel.ready;
   }
 
+  /** Stops receiving a room's events (a room not watched is left alone). */
   async unwatch(room: RoomInterest): Promise<void> {
-    const { name } = this.channelOf(room);
-    const channel = this.channels.get(name);
+    const channel = this.channels.get(this.channelOf(room).name);
     if (!channel) return;
-    if (--channel.watchers > 0) return;
-    this.channels.delete(name);
+    this.forget(channel);
+    // After the watch's own step in the queue, which sets the subscription to give back.
+    await this.enqueue(async () => {
+      if (channel.subId !== null) this.pubsub.release(channel.subId);
+      channel.subId = null;
+    });
+  }
+
+  private forget(channel: Channel): void {
+    if (this.channels.get(channel.name) !== channel) return;
+    this.channels.delete(channel.name);
     // Nothing watched: the next watch starts afresh at the stream's tail, not at an old position.
     if (!this.channels.size) this.lastDelivered = null;
-    await channel.ready.catch(() => undefined);
-    if (channel.subId !== null) this.pubsub.unsubscribe(channel.subId);
   }
 
   private async receive(channel: Channel, message: Message): Promise<void> {
@@ -229,34 +213,31 @@ export class RedisEventBus implements EventBus {
     this.deliver({ ...(JSON.parse(message.body) as object), id: message.id } as StoredEvent);
   }
 
+  /** After a reconnection: subscribes again, then fills from the stream what was published meanwhile. */
+  private async recover(): Promise<void> {
+    await this.pubsub.resubscribe();
+    await this.fill();
+  }
+
   /**
    * Delivers, from the stream and in id order, every event of the watched rooms after the last one
    * delivered, through the stream's tail; each channel then counts as having seen what Redis had
    * published on it by then. The sequences and the tail are read together (MULTI), so that they match.
    */
-  private async recover(): Promise<void> {
-    if (this.subscriber.status !== 'ready') return;
-    await this.subscriber.ping();
-    await this.fill();
-  }
-
   private async fill(): Promise<void> {
     const drops = this.drops;
     const channels = [...this.channels.values()];
-    if (!channels.length || this.closed || this.lastDelivered === null) {
+    if (!channels.length || this.lastDelivered === null) {
       if (this.drops === drops) this.recovering = false;
       return;
     }
-    const results = await this.client
-      .multi()
-      .hmget(this.keys.channelSeq, ...channels.map((c) => c.name))
-      .xrevrange(this.keys.events, '+', '-', 'COUNT', 1)
-      .exec();
-    for (const [error] of results ?? []) if (error) throw error;
-    const [seqs, last] = (results ?? []).map(([, value]) => value) as [
-      (string | null)[],
-      [string, string[]][],
-    ];
+    const [seqs, last] = (await execAll(() =>
+      this.client
+        .multi()
+        .hmget(this.keys.channelSeq, ...channels.map((c) => c.name))
+        .xrevrange(this.keys.events, '+', '-', 'COUNT', 1)
+        .exec(),
+    )) as [(string | null)[], [string, string[]][]];
     const tail = last[0]?.[0] ?? null;
     const all = channels.some((c) => c.room === null);
     const rooms = new Set(channels.map((c) => c.room));
@@ -272,7 +253,7 @@ export class RedisEventBus implements EventBus {
         after = (page.at(-1) as StoredEvent).id;
       }
       // Everything up to the tail is accounted for, delivered or not of our rooms.
-      if (compareEventIds(tail, this.lastDelivered) > 0) this.lastDelivered = tail;
+      this.lastDelivered = tail;
     }
     for (const [i, channel] of channels.entries()) {
       const seq = Number(seqs[i] ?? 0);
@@ -298,8 +279,8 @@ export class RedisEventBus implements EventBus {
    */
   private async checkAll(): Promise<void> {
     const channels = [...this.channels.values()];
-    if (!channels.length || this.closed) return;
-    // Once the subscriber is back; until then, its 'ready' will do it.
+    if (!channels.length) return;
+    // The recovery after a reconnection failed (or the subscriber is not back yet): again.
     if (this.recovering) return this.recover();
     const current = await this.client.hmget(this.keys.channelSeq, ...channels.map((c) => c.name));
     let behind = false;
@@ -315,15 +296,15 @@ export class RedisEventBus implements EventBus {
   private deliver(event: StoredEvent): boolean {
     if (this.lastDelivered !== null && compareEventIds(event.id, this.lastDelivered) <= 0) return false;
     this.lastDelivered = event.id;
-    this.sink?.(event);
+    this.sink(event);
     return true;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    for (const channel of this.channels.values())
-      if (channel.subId !== null) this.pubsub.unsubscribe(channel.subId);
+    // The connection closes next, and its subscriptions with it: nothing to tell the library.
+    this.pubsub.close();
     this.channels.clear();
   }
 }
