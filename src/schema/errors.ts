@@ -45,7 +45,8 @@ export function toClientError(error: unknown): { error: GraphQLError; unexpected
  * A subscription's source stream whose failures reach the client as they would from a resolver
  * (a FORBIDDEN keeps its code), since graphql-ws reports a failing stream outside the masking.
  */
-export function withClientErrors<T>(source: AsyncIterableIterator<T>): AsyncIterableIterator<T> {
+export function withClientErrors<T>(iterable: AsyncIterable<T>): AsyncIterableIterator<T> {
+  const source = iterable[Symbol.asyncIterator]();
   const mapped: AsyncIterableIterator<T> = {
     next: () =>
       source.next().catch((error: unknown) => {
