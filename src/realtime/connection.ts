@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ReadAccess } from '../domain/access/read-access.js';
 import { ConnectionQueue, SLOW_CONSUMER, type FrameSink } from './connection-queue.js';
-import type { GroupTable, Grouping } from './groups.js';
+import type { GroupTable, Grouping } from './group-table.js';
 import { Lane, type DropListener } from './overflow.js';
 import type { Counters } from './realtime-figures.js';
 import type { ClientConnection, ConnectionQueueStat } from './realtime-api.js';

@@ -9,7 +9,7 @@ import { badInput } from '../domain/errors.js';
 import type { StoredEvent } from '../domain/events/event-types.js';
 import type { Engine, RealtimeSnapshot } from '../domain/ports.js';
 import { Connection, type ClientSocket, type ConnectionHost } from './connection.js';
-import { GroupTable } from './groups.js';
+import { GroupTable } from './group-table.js';
 import { Heartbeats } from './heartbeats.js';
 import { LogTip } from './log-tip.js';
 import type { DropListener } from './overflow.js';
@@ -27,7 +27,7 @@ import { RoomIndex, type RoutedTarget } from './room-index.js';
 import { Subscription, type PositionPlan, type StreamItem, type StreamOwner } from './subscription.js';
 
 export { SLOW_CONSUMER } from './connection-queue.js';
-export type { Grouping } from './groups.js';
+export type { Grouping } from './group-table.js';
 
 export interface HubLogger {
   warn(obj: object, msg: string): void;

@@ -1,4 +1,3 @@
-import { GraphQLError } from 'graphql';
 import type { Identity } from '../domain/access/identity.js';
 import type { ReadAccess } from '../domain/access/read-access.js';
 import type { Colony } from '../domain/api.js';
@@ -6,7 +5,8 @@ import { IDEMPOTENCY_KEY, requestHash } from '../domain/transaction.js';
 import type { Connection, OperationDelivery } from '../realtime/connection.js';
 import type { RealtimeApi } from '../realtime/realtime-api.js';
 import type { Framing } from '../realtime/subscription-group.js';
-import type { EventStreams } from '../realtime/stream-position.js';
+import type { EventStreams } from '../realtime/event-streams.js';
+import { clientError } from './errors.js';
 
 /** What every resolver receives, on HTTP, SSE and WebSocket alike. */
 export interface ColonyContext {
@@ -66,9 +66,13 @@ export function colonyForRequest(
   const key = header ?? fromBody;
   if (key === undefined || key === null) return colony;
   if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
-    throw new GraphQLError('An idempotency key is 1–255 visible ASCII characters (a UUID fits).', {
-      extensions: { code: 'BAD_USER_INPUT', reason: 'IDEMPOTENCY_KEY_MALFORMED' },
-    });
+    throw clientError(
+      'BAD_USER_INPUT',
+      'An idempotency key is 1–255 visible ASCII characters (a UUID fits).',
+      {
+        reason: 'IDEMPOTENCY_KEY_MALFORMED',
+      },
+    );
   }
   return colony.withIdempotency({
     key,

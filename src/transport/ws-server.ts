@@ -21,7 +21,7 @@ import type { FrameSink } from '../realtime/connection-queue.js';
 import type { RealtimeHub } from '../realtime/realtime-hub.js';
 import type { Framing } from '../realtime/subscription-group.js';
 import type { ColonyContext } from '../schema/context.js';
-import { withClientErrors } from '../schema/errors.js';
+import { clientError, withClientErrors } from '../schema/errors.js';
 import { AuthError, connectionParamsToken, type TokenVerifier } from '../auth/token-verifier.js';
 import type { Limits } from '../config.js';
 import { ConnectionsPerSubject, SubscribeGuard, TOO_MANY_CONNECTIONS } from './limits-ws.js';
@@ -209,7 +209,11 @@ export function createWsServer(options: WsServerOptions): WsServer {
         try {
           document = parse(payload.query);
         } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('The query could not be parsed.')];
+          return [
+            error instanceof GraphQLError
+              ? error
+              : clientError('BAD_USER_INPUT', 'The query could not be parsed.'),
+          ];
         }
         const args: ExecutionArgs = {
           schema,

@@ -3,7 +3,7 @@ import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plu
 import type { ServerResponse } from 'node:http';
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import { authenticateRequest, useAuthenticationFirst } from '../auth/http-authentication.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { expiresInMs } from '../auth/expiry.js';
@@ -17,16 +17,15 @@ import type { Connection } from '../realtime/connection.js';
 import type { RealtimeHub } from '../realtime/realtime-hub.js';
 import type { Framing } from '../realtime/subscription-group.js';
 import { colonyForRequest, type ColonyContext, type Session } from '../schema/context.js';
-import type { EventStreams } from '../realtime/stream-position.js';
-import { toClientError } from '../schema/errors.js';
+import type { EventStreams } from '../realtime/event-streams.js';
 import {
-  COST_MODEL,
-  costControls,
-  productionHardening,
+  clientError,
+  toClientError,
   withCode,
   withoutOriginalError,
   withoutSuggestions,
-} from './limits.js';
+} from '../schema/errors.js';
+import { COST_MODEL, costControls, productionHardening } from './limits.js';
 import { chargeResponseBytes, ExpensiveGate, useExecutionLimits } from './limits-execution.js';
 import { corsOptions, httpProtections } from './limits-http.js';
 import { ConnectionsPerSubject } from './limits-ws.js';
@@ -132,16 +131,11 @@ export interface ServerContext {
 }
 
 function tooManyStreams(max: number): GraphQLError {
-  return new GraphQLError(
+  return clientError(
+    'RATE_LIMITED',
     `This identity already has ${max} event streams open (SSE_MAX_STREAMS_PER_SUB): close one first.`,
-    {
-      extensions: {
-        code: 'RATE_LIMITED',
-        reason: 'TOO_MANY_STREAMS',
-        limit: max,
-        http: { status: 429, headers: { 'retry-after': '1' } },
-      },
-    },
+    { reason: 'TOO_MANY_STREAMS', limit: max },
+    { http: { status: 429, headers: { 'retry-after': '1' } } },
   );
 }
 

@@ -1,7 +1,8 @@
 /**
- * What the schema layer reads events through besides `events`: `eventStream` (streams that say where
- * they stand, opened by the hub like any subscription, see event-stream.ts) and `eventLog`, the
- * retained history as pages, read from the engine's event log under the same room rules.
+ * What the schema layer reads events through besides `events`: `eventStream` (subscriptions that say
+ * where they stand, opened by the hub like any other with the configured heartbeat, see
+ * subscription.ts) and `eventLog`, the retained history as pages, read from the engine's event log
+ * under the same room rules, in pages of HISTORY_PAGE.
  */
 import type { ReadAccess } from '../domain/access/read-access.js';
 import { badInput, malformedCursor } from '../domain/errors.js';
