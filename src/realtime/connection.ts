@@ -95,6 +95,8 @@ export class Connection implements ClientConnection {
   private readonly queue: ConnectionQueue | null;
   private readonly subscriptions = new Set<Subscription>();
   private readonly deliveries = new Map<Subscription, Delivery>();
+  /** The subscription each operation's delivery delivers (`deliveredFor`). */
+  private readonly byOperation = new WeakMap<OperationDelivery, Subscription>();
   /** Bytes waiting in the subscriptions of this connection that their callers iterate. */
   private iteratedBytes = 0;
   private isCounted = false;
@@ -141,6 +143,15 @@ export class Connection implements ClientConnection {
     return this.deliveries.size > 0;
   }
 
+  /**
+   * The subscription an operation's delivery delivers, while it does: all its caller still needs of
+   * it is its end (or the error it ends in).
+   */
+  deliveredFor(delivery: OperationDelivery): AsyncIterableIterator<unknown> | null {
+    const stream = this.byOperation.get(delivery);
+    return stream && !stream.ended ? stream : null;
+  }
+
   /** A subscription opened on this connection (it ends with it). */
   adopt(stream: Subscription): void {
     this.subscriptions.add(stream);
@@ -169,6 +180,7 @@ export class Connection implements ClientConnection {
       grouping,
     };
     this.deliveries.set(stream, delivered);
+    this.byOperation.set(delivery, stream);
     stream.grouped = true;
     if (stream.positioned) stream.attach(this.positionWriter(stream));
     for (const item of stream.takeQueued()) this.send(stream, delivered, item, false);

@@ -3,8 +3,9 @@
  * transport puts the client connection and the operation's framing in the context (`connection`,
  * `framing`); as the operation subscribes, this plugin adds how its events are grouped (grouping.ts)
  * as `delivery`; the field's resolver passes both to the hub, which hands the subscription to its
- * connection, and from there its group writes its frames. Nothing goes back to the transport but the
- * subscription, which only ends.
+ * connection, and from there its group writes its frames. What goes back to the transport is the
+ * subscription itself, which only ends: the pipeline's per-event mapping around it is never used,
+ * and is let go rather than held for as long as the subscription lasts.
  */
 import type { ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -18,9 +19,19 @@ export function useRealtimeDelivery(mask: ResultMasker): Plugin {
       const context = args.contextValue as unknown as ColonyContext;
       if (!context.connection || !context.framing) return;
       const { rootValue: _root, ...rest } = args as ExecutionArgs;
-      extendContext({
-        delivery: { framing: context.framing, grouping: groupingFor(rest, mask) },
-      } satisfies Partial<ColonyContext> as never);
+      const delivery = { framing: context.framing, grouping: groupingFor(rest, mask) };
+      const { connection } = context;
+      extendContext({ delivery } satisfies Partial<ColonyContext> as never);
+      return {
+        onSubscribeResult({ result, setResult }) {
+          const subscription = connection.deliveredFor(delivery);
+          if (subscription && isAsyncIterable(result)) setResult(subscription as never);
+        },
+      };
     },
   };
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
