@@ -138,11 +138,6 @@ export class Connection implements ClientConnection {
     return this.queue !== null;
   }
 
-  /** Whether a group delivers one of its subscriptions now. */
-  get delivering(): boolean {
-    return this.deliveries.size > 0;
-  }
-
   /**
    * The subscription an operation's delivery delivers, while it does: all its caller still needs of
    * it is its end (or the error it ends in).

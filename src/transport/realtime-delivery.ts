@@ -3,9 +3,8 @@
  * transport puts the client connection and the operation's framing in the context (`connection`,
  * `framing`); as the operation subscribes, this plugin adds how its events are grouped (grouping.ts)
  * as `delivery`; the field's resolver passes both to the hub, which hands the subscription to its
- * connection, and from there its group writes its frames. What goes back to the transport is the
- * subscription itself, which only ends: the pipeline's per-event mapping around it is never used,
- * and is let go rather than held for as long as the subscription lasts.
+ * connection, and from there its group writes its frames. The transport then iterates the
+ * subscription itself (`deliveredSubscription`), which only ends.
  */
 import type { ExecutionArgs } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -20,18 +19,16 @@ export function useRealtimeDelivery(mask: ResultMasker): Plugin {
       if (!context.connection || !context.framing) return;
       const { rootValue: _root, ...rest } = args as ExecutionArgs;
       const delivery = { framing: context.framing, grouping: groupingFor(rest, mask) };
-      const { connection } = context;
       extendContext({ delivery } satisfies Partial<ColonyContext> as never);
-      return {
-        onSubscribeResult({ result, setResult }) {
-          const subscription = connection.deliveredFor(delivery);
-          if (subscription && isAsyncIterable(result)) setResult(subscription as never);
-        },
-      };
     },
   };
 }
 
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+/**
+ * What a transport iterates for a subscription: the one its connection delivers (it only ends, or
+ * ends in the error the client is to receive), not the pipeline's per-event mapping around it, which
+ * would be held (with every plugin's per-operation state) for as long as the subscription lasts.
+ */
+export function deliveredSubscription(context: ColonyContext): AsyncIterableIterator<unknown> | null {
+  return context.connection && context.delivery ? context.connection.deliveredFor(context.delivery) : null;
 }

@@ -20,6 +20,7 @@ import type { FrameSink } from '../realtime/connection-queue.js';
 import type { RealtimeHub } from '../realtime/realtime-hub.js';
 import type { Framing } from '../realtime/subscription-group.js';
 import type { ColonyContext } from '../schema/context.js';
+import { deliveredSubscription } from './realtime-delivery.js';
 import { toClientError } from '../schema/errors.js';
 
 /** How often an idle stream sends a comment, so that proxies and browsers keep it open (Yoga's). */
@@ -144,8 +145,8 @@ export function createSseTransport(hub: RealtimeHub): {
   plugin: Plugin;
 } {
   const channels = new WeakMap<Request, SseChannel>();
-  /** This app's SSE requests whose subscription a group delivers. */
-  const delivered = new WeakSet<Request>();
+  /** This app's SSE requests whose subscription a group delivers, and that subscription. */
+  const delivered = new WeakMap<Request, AsyncIterableIterator<unknown>>();
   return {
     open(request, res) {
       const channel = new SseChannel(res);
@@ -169,17 +170,19 @@ export function createSseTransport(hub: RealtimeHub): {
           onSubscribeResult({ args, result }) {
             const context = args.contextValue as unknown as ColonyContext & { request?: Request };
             if (!context.request || !channels.has(context.request) || !isAsyncIterable(result)) return;
-            if (context.connection?.delivering) delivered.add(context.request);
+            const subscription = deliveredSubscription(context);
+            if (subscription) delivered.set(context.request, subscription);
           },
         };
       },
       onResultProcess({ request, result, setResultProcessor }) {
         const channel = channels.get(request);
-        // The result is the subscription as the pipeline's plugins wrap it: it yields nothing (its
-        // group writes the events) and ends when the hub ends the subscription.
-        if (!channel || !delivered.has(request) || !isAsyncIterable(result)) return;
+        const subscription = delivered.get(request);
+        // Its group writes its events into the channel; the subscription yields nothing and ends
+        // when the hub ends it.
+        if (!channel || !subscription || !isAsyncIterable(result)) return;
         setResultProcessor(
-          (_result, fetchAPI) => channel.respond(result[Symbol.asyncIterator](), fetchAPI),
+          (_result, fetchAPI) => channel.respond(subscription, fetchAPI),
           'text/event-stream',
         );
       },

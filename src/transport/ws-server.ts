@@ -27,6 +27,7 @@ import type { Limits } from '../config.js';
 import { ConnectionsPerSubject, SubscribeGuard, TOO_MANY_CONNECTIONS } from './limits-ws.js';
 import { isRenewalDocument } from './limits-renewal.js';
 import { WriteBatch } from './write-batch.js';
+import { deliveredSubscription } from './realtime-delivery.js';
 import type { AgentPresence } from './agent-presence.js';
 import type { ServerContext } from './yoga.js';
 import { TOKEN_CLOSE_CODE, WsSession } from './ws-session.js';
@@ -128,8 +129,9 @@ export function createWsServer(options: WsServerOptions): WsServer {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: async (args) => {
         const result = await (args.rootValue as EnvelopedRoot).subscribe(args);
+        if (!isAsyncIterable(result)) return result as never;
         // A subscription the hub ends in an error (rights withdrawn) reaches the client with its code.
-        return (isAsyncIterable(result) ? withClientErrors(result) : result) as never;
+        return withClientErrors(deliveredSubscription(args.contextValue as ColonyContext) ?? result) as never;
       },
       // The token in connection_init: without a valid one the socket is closed with 4403.
       onConnect: async (ctx) => {
