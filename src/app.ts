@@ -15,7 +15,7 @@ import { createTokenVerifier } from './auth/token-verifier.js';
 import { startJobs } from './jobs/jobs.js';
 import type { Logger } from './logger.js';
 import { RealtimeHub } from './realtime/realtime-hub.js';
-import { createEventStreams } from './realtime/stream-position.js';
+import { createEventStreams } from './realtime/event-streams.js';
 import { buildSchema } from './schema/index.js';
 import { isDashboardPath, serveDashboard } from './transport/dashboard.js';
 import { createMetrics } from './transport/metrics.js';

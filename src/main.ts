@@ -1,11 +1,13 @@
 /**
- * The entry point, and the only module that touches `process`: environment, signals, exit code.
+ * The entry point, and with crash-policy.ts the only module that touches `process`: environment,
+ * signals, errors nobody handled, exit code.
  */
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { buildApp } from './app.js';
 import { ConfigError, parseConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { installCrashPolicy } from './crash-policy.js';
 
 async function main(): Promise<void> {
   let config;
@@ -22,11 +24,17 @@ async function main(): Promise<void> {
   // listen as its own "internal error", with the stack, before ours).
   if (await portInUse(config.http.port, config.http.host)) portTaken(config.http.port, config.http.host);
 
-  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
-  process.on('uncaughtException', (error) => logger.error({ err: error }, 'uncaught exception'));
+  // An error nobody handled: log, stop without the drain, exit 1 (crash-policy.ts, docs/operations.md).
+  let app: Awaited<ReturnType<typeof buildApp>> | null = null;
+  installCrashPolicy({
+    logger,
+    stop: () => app?.stop({ drainMs: 0 }) ?? null,
+    timeoutMs: config.shutdownTimeoutMs,
+  });
 
-  const app = await buildApp(config, { logger });
-  await app.start().catch((error: NodeJS.ErrnoException) => {
+  const built = await buildApp(config, { logger });
+  app = built;
+  await built.start().catch((error: NodeJS.ErrnoException) => {
     // Taken between the check and the listen.
     if (error.code === 'EADDRINUSE') portTaken(config.http.port, config.http.host);
     throw error;
@@ -52,7 +60,7 @@ async function main(): Promise<void> {
       config.shutdownDrainMs + config.shutdownTimeoutMs + 1000,
     );
     force.unref();
-    app.stop({ drainMs: config.shutdownDrainMs }).then(
+    built.stop({ drainMs: config.shutdownDrainMs }).then(
       () => {
         logger.flush();
         process.exit(0);

@@ -6,6 +6,7 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Identity } from '../domain/access/identity.js';
 import { AuthError, bearerToken, type TokenVerifier } from './token-verifier.js';
+import { clientError } from '../schema/errors.js';
 
 /**
  * The identity an HTTP request (a query, a mutation, an SSE subscription) proves with its
@@ -18,12 +19,12 @@ export async function authenticateRequest(
   if (!verifier) return null;
   const token = bearerToken(request.headers.get('authorization'));
   const refuse = (message: string) =>
-    new GraphQLError(message, {
-      extensions: {
-        code: 'UNAUTHENTICATED',
-        http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="colony"' } },
-      },
-    });
+    clientError(
+      'UNAUTHENTICATED',
+      message,
+      {},
+      { http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="colony"' } } },
+    );
   if (token === null) throw refuse('Authentication required: send `Authorization: Bearer <token>`.');
   if (!token) throw refuse('The Authorization header must be `Bearer <token>`.');
   try {

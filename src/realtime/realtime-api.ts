@@ -7,28 +7,17 @@ import type { EventType, StoredEvent } from '../domain/events/event-types.js';
 import type { RealtimeSnapshot } from '../domain/ports.js';
 import type { StreamPosition } from './subscription.js';
 import type { OverflowPolicy } from './overflow.js';
-
-/** A connection's transport, as a label for logs and metrics (the hub never branches on it). */
-export type Transport = 'ws' | 'sse';
-
-/** How a transport's connections live, as the transport tells the hub. */
-export interface ConnectionKind {
-  readonly transport: Transport;
-  /**
-   * One subscription makes the connection (an SSE response: a query sent with `Accept:
-   * text/event-stream` never becomes one): it counts from that subscription and ends with it.
-   * Otherwise (a WebSocket) it counts from its opening and lives until it is released.
-   */
-  readonly singleSubscription: boolean;
-}
+import type { Connection, OperationDelivery } from './connection.js';
 
 /**
- * One client connection (a WebSocket, or an SSE response). Subscriptions opened on it share its
- * queue budget: when what is queued for it passes the bound, the connection is closed as slow.
+ * One client connection (a WebSocket, or an SSE response), as a metric or log names it. Subscriptions
+ * opened on it share its queue budget: when what is queued for it passes the bound, the connection
+ * is closed as slow.
  */
 export interface ClientConnection {
   readonly id: string;
-  readonly transport: Transport;
+  /** A label (`ws`, `sse`); nothing in the realtime core branches on it. */
+  readonly transport: string;
 }
 
 export interface EventStreamRequest {
@@ -38,14 +27,19 @@ export interface EventStreamRequest {
   types: readonly EventType[] | null;
   /** Resume after this event id: every retained event after it, then live ones, no gap, no repeat. */
   since: string | null;
-  connection: ClientConnection | null;
+  /** The client connection it runs on (connection.ts); null: its caller iterates it, unbounded. */
+  connection: Connection | null;
+  /**
+   * How the connection delivers it (the operation's framing and group): absent, or on a connection
+   * without a sink, its caller iterates it.
+   */
+  delivery?: OperationDelivery | null;
   /** What the caller may read: nothing outside it is registered, replayed or delivered. */
   access: ReadAccess;
   /** What the subscription loses when its client falls behind (overflow.ts); default DISCONNECT. */
   overflow?: OverflowPolicy;
   /**
-   * The caller iterates the stream itself (it interleaves items of its own, as `eventStream` does):
-   * the hub never hands it to a group for direct delivery. Default false.
+   * The caller iterates the stream itself even where its connection could deliver it. Default false.
    */
   exclusive?: boolean;
 }
@@ -67,7 +61,7 @@ export type RealtimeStats = Omit<RealtimeSnapshot, 'rooms' | 'eventsDropped'> & 
 /** What one connection's queue holds now: written and not yet sent, and held in its lanes. */
 export interface ConnectionQueueStat {
   id: string;
-  transport: Transport;
+  transport: string;
   subscriptions: number;
   /** Bytes waiting for it: in the socket's buffer and in its lanes. */
   queuedBytes: number;

@@ -1,52 +1,34 @@
 /**
- * The realtime hub: one bus sink per process; it wires the room/type index (room-index.ts), the
- * groups that execute and encode once (subscription-group.ts), the per-connection queues
- * (connection-queue.ts), the `since` replay (replay.ts) and the figures (realtime-figures.ts).
- *
- * Per event: the index names the targets that want it; a group executes the subscription once and
- * appends the same bytes, framed per operation, to each member's connection queue. Nothing else
- * happens per subscriber.
+ * The realtime hub: one per process. It is the bus's sink (events are routed by room-index.ts to
+ * groups, subscription-group.ts), the registry of client connections (connection.ts, each owning
+ * what is per socket), and where a subscription is opened: rooms checked, the live side registered,
+ * the replay begun, and, when the operation says how its frames are framed and grouped, handed to
+ * its connection for delivery. It also keeps the figures (realtime-figures.ts).
  */
-import { randomUUID } from 'node:crypto';
-import { READ_ALL, type ReadAccess } from '../domain/access/read-access.js';
 import { badInput } from '../domain/errors.js';
-import { compareEventIds, type StoredEvent } from '../domain/events/event-types.js';
-import type { Engine, EventLog, RealtimeSnapshot } from '../domain/ports.js';
-import { ConnectionQueue, SLOW_CONSUMER, type FrameSink } from './connection-queue.js';
-import {
-  Subscription,
-  isStreamPosition,
-  type PositionPlan,
-  type PositionWriter,
-  type StreamItem,
-  type StreamOwner,
-} from './subscription.js';
+import type { StoredEvent } from '../domain/events/event-types.js';
+import type { Engine, RealtimeSnapshot } from '../domain/ports.js';
+import { Connection, type ClientSocket, type ConnectionHost } from './connection.js';
+import { GroupTable } from './group-table.js';
+import { Heartbeats } from './heartbeats.js';
+import { LogTip } from './log-tip.js';
+import type { DropListener } from './overflow.js';
 import { clusterStats, emptyCounters } from './realtime-figures.js';
-import { Lane, type DropListener } from './overflow.js';
 import type {
   ClientConnection,
+  ConnectionQueueStat,
   EventStreamRequest,
   RealtimeApi,
   RealtimeStats,
-  ConnectionKind,
-  ConnectionQueueStat,
 } from './realtime-api.js';
-import { LogReplay, ReplaySlots, STREAM_REPLAY_PAGE } from './replay.js';
-import { checkRooms, roomsDenied } from './room-check.js';
+import { HISTORY_PAGE, LogReplay } from './replay.js';
+import { checkRooms } from './room-check.js';
 import { RoomIndex, type RoutedTarget } from './room-index.js';
 import { SharedReads } from './shared-reads.js';
-import {
-  SubscriptionGroup,
-  TurnBudget,
-  type EventEncoder,
-  type Framing,
-  type Member,
-} from './subscription-group.js';
-
-/** A subscription's group key and executor for given read rights. */
-export type Grouping = (access: ReadAccess) => { key: string; encoder: () => EventEncoder };
+import { Subscription, type PositionPlan, type StreamItem, type StreamOwner } from './subscription.js';
 
 export { SLOW_CONSUMER } from './connection-queue.js';
+export type { Grouping } from './group-table.js';
 
 export interface HubLogger {
   warn(obj: object, msg: string): void;
@@ -71,119 +53,65 @@ export interface RealtimeHubOptions {
   onReplay?: (outcome: 'started' | 'refused') => void;
 }
 
-/** A client connection as the hub tracks it. */
-export interface HubConnection extends ClientConnection {
-  /** Called once when the connection closes; ends its subscriptions. */
-  release(): void;
-}
-
-interface ConnectionState {
-  connection: ClientConnection;
-  /** Bytes waiting in the iterated streams of this connection (`eventStream`, and before grouping). */
-  queuedBytes: number;
-  /** Frames for the groups to append to (a WebSocket, an SSE response); null without a sink. */
-  queue: ConnectionQueue | null;
-  streams: Set<Subscription>;
-  /** How the transport closes it (WS: close 4008; SSE: drop the response); null: just end its streams. */
-  close: ((code: number, reason: string) => void) | null;
-  counted: boolean;
-  released: boolean;
-  /** It ends with its one subscription (ConnectionKind). */
-  singleSubscription: boolean;
-  replays: ReplaySlots;
-}
-
-/** One operation on a connection that can take frames: where its stream is found once opened. */
-interface OperationSlot {
-  state: ConnectionState;
-  stream: Subscription | null;
-}
-
-interface Delivery {
-  group: SubscriptionGroup;
-  member: Member;
-  grouping: Grouping;
-}
-
-/** How long a heartbeat's reading of the log's end serves other streams of the same rights. */
-const TIP_TTL_MS = 100;
-/** Events a heartbeat looks back through for one its reader may read. */
-const TIP_PAGE = 100;
-/**
- * Events a new stream looks back through for the newest its reader may read (its first cursor): a
- * bound on what one subscribe may read, past which its first position has no cursor.
- */
-const START_SCAN = 1000;
-
-/**
- * The newest event `access` may read at or before `upTo` (the newest when undefined), among the
- * `scan` newest; null when none of them is readable.
- */
-async function newestReadable(
-  log: EventLog,
-  access: ReadAccess,
-  upTo: string | null | undefined,
-  scan: number,
-): Promise<string | null> {
-  if (access.key === READ_ALL.key) return upTo === undefined ? log.lastId() : upTo;
-  if (upTo === null) return null;
-  let before: string | null = null;
-  let scanned = 0;
-  while (scanned < scan) {
-    const limit = Math.min(500, scan - scanned);
-    const page = await log.readRange({ after: null, before, limit, newestFirst: true });
-    for (const event of page) {
-      // The bound is inclusive: `upTo` itself may be the answer.
-      if (upTo !== undefined && compareEventIds(event.id, upTo) > 0) continue;
-      if (event.rooms.some((room) => access.canRead(room))) return event.id;
-    }
-    if (page.length < limit) return null;
-    before = page.at(-1)!.id;
-    scanned += page.length;
-  }
-  return null;
-}
-
 export class RealtimeHub implements RealtimeApi {
   private readonly index: RoomIndex<RoutedTarget>;
-  private readonly groups = new Map<string, SubscriptionGroup>();
-  /** One turn's fan-out work, shared by every group (subscription-group.ts). */
-  private readonly budget = new TurnBudget();
-  private readonly deliveries = new WeakMap<Subscription, Delivery>();
-  private readonly streamStates = new WeakMap<Subscription, ConnectionState | null>();
-  /** Open connections: WebSockets from their opening, SSE responses from their first subscription. */
-  private readonly connections = new Map<string, ConnectionState>();
-  private readonly states = new WeakMap<ClientConnection, ConnectionState>();
-  private readonly operations = new WeakMap<ClientConnection, OperationSlot>();
-  private readonly timer: NodeJS.Timeout;
-  private closed = false;
+  private readonly groups: GroupTable;
+  /** Open connections: from their opening, or (one-subscription ones) from their subscription. */
+  private readonly connections = new Map<string, Connection>();
+  private readonly heartbeats = new Heartbeats();
+  private readonly tip: LogTip;
   /** The engine's log, its reads shared by the subscribers that ask for the same at once. */
   private readonly reads: SharedReads;
-  /** Heartbeat cursors per reader's rights, read at most once per TIP_TTL_MS (see `tip`). */
-  private readonly tips = new Map<string, { at: number; id: Promise<string | null> }>();
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
   /** `since` replays still reading the log. */
   replaysInFlight = 0;
   private readonly counters = emptyCounters();
+  /** What every subscription tells the hub, on a connection or not. */
   private readonly owner: StreamOwner = {
     delivered: () => this.counters.messagesDelivered++,
-    queued: (stream, bytes) => {
-      const state = this.streamStates.get(stream);
-      if (!state) return;
-      state.queuedBytes += bytes;
-      if (bytes > 0 && state.queuedBytes > this.options.maxQueuedBytesPerConnection)
-        this.closeSlow(state, state.queuedBytes);
+    queued: () => undefined,
+    ended: (stream) => {
+      this.heartbeats.remove(stream);
+      this.index.remove(stream);
+      if (stream.counted) this.counters.activeSubscriptions--;
     },
-    ended: (stream) => this.remove(stream),
-    beating: (stream, heartbeatMs) => this.beating(stream, heartbeatMs),
+    beating: (stream, heartbeatMs) => this.heartbeats.add(stream, heartbeatMs),
   };
-  /** Positioned streams that send heartbeats, and the one timer that looks at them. */
-  private readonly beats = new Set<Subscription>();
-  private beatTimer: { timer: NodeJS.Timeout; everyMs: number } | null = null;
+  private readonly host: ConnectionHost;
 
   constructor(private readonly options: RealtimeHubOptions) {
     this.index = new RoomIndex(options.engine.bus, options.logger);
+    this.groups = new GroupTable(this.index, options.logger);
     this.reads = new SharedReads(options.engine.log);
+    this.tip = new LogTip(this.reads);
     options.engine.bus.setSink((event) => this.index.route(event));
+    this.host = {
+      counters: this.counters,
+      groups: this.groups,
+      logger: options.logger,
+      maxQueuedBytes: options.maxQueuedBytesPerConnection,
+      maxReplays: options.maxReplaysPerConnection ?? 2,
+      counted: (connection) => {
+        this.connections.set(connection.id, connection);
+        this.counters.totalConnections++;
+      },
+      released: (connection) => {
+        this.connections.delete(connection.id);
+        this.counters.totalDisconnections++;
+      },
+      replays: (delta) => {
+        if (delta === 0) this.options.onReplay?.('refused');
+        else {
+          this.replaysInFlight += delta;
+          if (delta > 0) this.options.onReplay?.('started');
+        }
+      },
+      joined: (stream) => this.index.remove(stream),
+      owner: this.owner,
+      onSlowConsumer: options.onSlowConsumer,
+      onDropped: options.onDropped,
+    };
     const every = options.reportIntervalMs ?? 2000;
     this.timer = setInterval(() => {
       this.report(every * 3).catch(() => {
@@ -193,257 +121,12 @@ export class RealtimeHub implements RealtimeApi {
     this.timer.unref();
   }
 
-  /**
-   * Registers a client connection. `close` is how the hub closes it when it reads too slowly;
-   * `sink`, when given, is where groups write its frames (see `deliverDirect`).
-   */
-  connect(
-    kind: ConnectionKind,
-    close: ((code: number, reason: string) => void) | null,
-    sink: FrameSink | null = null,
-  ): HubConnection {
-    const connection = { id: randomUUID(), transport: kind.transport };
-    const state: ConnectionState = {
-      connection,
-      queuedBytes: 0,
-      queue: null,
-      streams: new Set(),
-      close,
-      counted: false,
-      released: false,
-      singleSubscription: kind.singleSubscription,
-      replays: new ReplaySlots(this.options.maxReplaysPerConnection ?? 2, (delta) => {
-        if (delta === 0) this.options.onReplay?.('refused');
-        else {
-          this.replaysInFlight += delta;
-          if (delta > 0) this.options.onReplay?.('started');
-        }
-      }),
-    };
-    if (sink) {
-      state.queue = new ConnectionQueue(sink, this.counters, {
-        maxBytes: this.options.maxQueuedBytesPerConnection,
-        onOverflow: (queued) => this.closeSlow(state, queued),
-      });
-    }
-    if (!kind.singleSubscription) this.count(state);
-    const handle: HubConnection = { ...connection, release: () => this.release(state) };
-    this.states.set(handle, state);
-    return handle;
+  /** Registers a client connection; the transport releases it when the socket closes. */
+  connect(socket: ClientSocket): Connection {
+    return new Connection(socket, this.host);
   }
 
-  /**
-   * A handle for one operation on a connection that takes frames: pass it as the context's
-   * connection, and after `subscribe` has run, `deliverDirect` finds the stream it opened.
-   */
-  operation(connection: ClientConnection): ClientConnection {
-    const state = this.states.get(connection);
-    const handle: ClientConnection = { id: connection.id, transport: connection.transport };
-    if (state) {
-      this.states.set(handle, state);
-      this.operations.set(handle, { state, stream: null });
-    }
-    return handle;
-  }
-
-  /**
-   * Moves the stream an operation opened into its group: from now on its events are executed and
-   * encoded once per group and written to the connection's queue framed by `framing`. Returns the
-   * stream, now only waiting for its end, or null when the operation opened none (then the caller
-   * iterates whatever its subscribe returned).
-   */
-  deliverDirect(
-    operation: ClientConnection,
-    framing: Framing,
-    grouping: Grouping,
-  ): AsyncIterableIterator<StoredEvent> | null {
-    const slot = this.operations.get(operation);
-    const stream = slot?.stream;
-    const queue = slot?.state.queue;
-    if (!slot || !stream || !queue || stream.ended || this.deliveries.has(stream)) return null;
-    const group = this.groupFor(stream, grouping);
-    const lane = this.laneFor(stream, group, framing, queue);
-    const delivery: Delivery = {
-      group,
-      member: { prefix: framing.prefix, suffix: framing.suffix, queue, floor: stream.floor, lane },
-      grouping,
-    };
-    this.deliveries.set(stream, delivery);
-    stream.grouped = true;
-    if (stream.positioned) stream.attach(this.positionWriter(stream));
-    // What it queued before its group took it: a positioned stream's first position.
-    for (const item of stream.takeQueued()) this.send(stream, delivery, item, false);
-    if (stream.replaying) void this.pumpReplay(stream, queue);
-    else this.join(stream, delivery);
-    return stream as AsyncIterableIterator<never>;
-  }
-
-  /**
-   * A lane in its connection's queue for a stream that drops rather than closes (overflow.ts); its
-   * gaps are framed by its group on `eventStream`, carried in the next result on `events`.
-   */
-  private laneFor(
-    stream: Subscription,
-    group: SubscriptionGroup,
-    framing: Framing,
-    queue: ConnectionQueue,
-  ): Lane | undefined {
-    const policy = stream.overflow;
-    if (policy === 'DISCONNECT') return undefined;
-    const marker = stream.positioned ? group.dropMarker(framing, policy) : null;
-    const lane = new Lane(policy, framing.suffix.length, marker, (p, reason, count) => {
-      this.counters.eventsDropped += count;
-      this.options.onDropped?.(p, reason, count);
-    });
-    queue.addLane(lane);
-    return lane;
-  }
-
-  /** One item for one member: a position is a small frame of its own, an event its group's bytes. */
-  private send(stream: Subscription, delivery: Delivery, item: StreamItem, replayed: boolean): void {
-    if (!isStreamPosition(item)) return delivery.group.deliverTo(delivery.member, item, replayed);
-    delivery.group.positionTo(delivery.member, item);
-    stream.wrote(item);
-  }
-
-  /** How a grouped positioned stream writes its heartbeats: in its group's order, on its own queue. */
-  private positionWriter(stream: Subscription): PositionWriter {
-    return {
-      write: (position) => {
-        const delivery = this.deliveries.get(stream);
-        if (delivery) this.send(stream, delivery, position, false);
-      },
-      idle: () => {
-        const delivery = this.deliveries.get(stream);
-        return (
-          delivery !== undefined &&
-          delivery.group.members.has(delivery.member) &&
-          delivery.group.idle &&
-          delivery.member.queue.bufferedBytes() === 0
-        );
-      },
-      lastSent: () => {
-        const member = this.deliveries.get(stream)?.member;
-        return { id: member?.last ?? null, at: member?.sentAt ?? 0 };
-      },
-    };
-  }
-
-  /** What the stream holds (buffered live events), then the group's live events, in order. */
-  private join(stream: Subscription, delivery: Delivery): void {
-    const member: Member = { ...delivery.member, floor: stream.floor };
-    const joined = { ...delivery, member };
-    this.deliveries.set(stream, joined);
-    for (const item of stream.takeQueued()) this.send(stream, joined, item, false);
-    delivery.group.members.add(member);
-    this.index.remove(stream);
-  }
-
-  /**
-   * Writes a stream's `since` replay to its connection a page at a time, reading on only once the
-   * socket has taken what was written: a client that stops reading stops the replay too, and the live
-   * events buffered meanwhile count against its budget until it is closed as slow.
-   */
-  private async pumpReplay(stream: Subscription, queue: ConnectionQueue): Promise<void> {
-    try {
-      for (;;) {
-        if (stream.ended) return;
-        if (!queue.readyForReplay(this.deliveries.get(stream)?.member.lane)) {
-          await queue.drained();
-          continue;
-        }
-        // Replays share the turn's budget with fan-outs: a thousand clients resuming at once are
-        // written a slice of the event loop at a time, with accepts and pings in between.
-        if (this.budget.spent()) {
-          await new Promise((resolve) => setImmediate(resolve));
-          continue;
-        }
-        const item = await stream.nextReplayed();
-        if (stream.ended) return;
-        const delivery = this.deliveries.get(stream);
-        if (!delivery) return;
-        if (!item) return this.join(stream, delivery);
-        this.send(stream, delivery, item, true);
-      }
-    } catch (error) {
-      stream.fail(error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-
-  /** The group of a stream's key under its current rights, made (and indexed) when it is the first. */
-  private groupFor(stream: Subscription, grouping: Grouping): SubscriptionGroup {
-    const { key, encoder } = grouping(stream.access);
-    let group = this.groups.get(key);
-    if (!group) {
-      // The executor is made only for a new group: a subscriber who joins one costs only this lookup.
-      group = new SubscriptionGroup(
-        key,
-        stream.rooms,
-        stream.types,
-        stream.access,
-        encoder(),
-        this.options.logger,
-        this.budget,
-      );
-      this.groups.set(key, group);
-      // Its rooms are watched already (by the stream or its group): this only registers it.
-      this.index.add(group).catch(() => undefined);
-    }
-    return group;
-  }
-
-  private leaveGroup(delivery: Delivery): void {
-    const { group, member } = delivery;
-    group.members.delete(member);
-    if (group.members.size === 0 && this.groups.get(group.key) === group) {
-      this.groups.delete(group.key);
-      this.index.remove(group);
-    }
-  }
-
-  /**
-   * New read rights for a connection's open subscriptions (its token was renewed): a stream to every
-   * room filters by them from now on (in the group of its new key); one to named rooms they no
-   * longer all grant ends FORBIDDEN.
-   */
-  reauthorize(connection: ClientConnection, access: ReadAccess): void {
-    const state = this.states.get(connection);
-    if (!state) return;
-    for (const stream of [...state.streams]) {
-      const denied = (stream.rooms ?? []).filter((room) => !access.canRead(room));
-      if (denied.length) {
-        stream.fail(roomsDenied(denied));
-        continue;
-      }
-      stream.access = access;
-      const delivery = this.deliveries.get(stream);
-      if (!delivery) continue;
-      const group = this.groupFor(stream, delivery.grouping);
-      if (group === delivery.group) continue;
-      // Joined before leaving, so that a room both groups share is never unwatched in between (a
-      // stream still replaying joins its group when the replay is over).
-      if (delivery.group.members.has(delivery.member)) group.members.add(delivery.member);
-      this.leaveGroup(delivery);
-      this.deliveries.set(stream, { ...delivery, group });
-    }
-  }
-
-  private count(state: ConnectionState): void {
-    if (state.counted) return;
-    state.counted = true;
-    this.connections.set(state.connection.id, state);
-    this.counters.totalConnections++;
-  }
-
-  private release(state: ConnectionState): void {
-    if (state.released) return;
-    state.released = true;
-    this.connections.delete(state.connection.id);
-    for (const stream of [...state.streams]) stream.end();
-    if (state.counted) this.counters.totalDisconnections++;
-  }
-
-  /** Opens an `events` stream (see RealtimeApi.open). */
+  /** Opens an `events` subscription (see RealtimeApi.open). */
   async open(request: EventStreamRequest): Promise<AsyncIterableIterator<StoredEvent>> {
     return (await this.openStream(request, null)) as AsyncIterableIterator<never>;
   }
@@ -464,60 +147,66 @@ export class RealtimeHub implements RealtimeApi {
     if (this.closed) throw badInput('The server is shutting down; reconnect.');
     const rooms = checkRooms(request.rooms, request.access);
     const types = request.types?.length ? new Set(request.types) : null;
-    const state = request.connection ? (this.states.get(request.connection) ?? null) : null;
-    if (state?.released) throw badInput('This connection is closed.');
-    const log = this.reads;
-    // A positioned stream's first cursor is the newest id before its live side registers.
+    const connection = request.connection;
+    if (connection?.released) throw badInput('This connection is closed.');
+    // Delivered by its group on the connection, or iterated by the caller (`exclusive`, no sink).
+    const delivery =
+      connection?.takesFrames && !request.exclusive && request.delivery ? request.delivery : null;
+    // An `eventStream`'s first cursor is the newest id before its live side registers.
     let plan: PositionPlan | null = null;
     if (heartbeatMs !== null) {
-      const start = await this.lastIdSoon();
+      const start = await this.tip.lastIdSoon();
       plan = {
         heartbeatMs,
         start,
-        startCursor: await newestReadable(log, request.access, start, START_SCAN),
-        settle: (access) => this.tip(access),
+        startCursor: await this.tip.startCursor(request.access, start),
+        settle: (access) => this.tip.tip(access),
       };
     }
-    const stream = new Subscription(rooms, types, request.access, this.owner, plan);
+    const stream = new Subscription(rooms, types, request.access, connection?.owner ?? this.owner, plan);
     stream.overflow = request.overflow ?? 'DISCONNECT';
-    this.streamStates.set(stream, state);
-    // A stream bound for a group waits only until the operation's subscribe returns: its queue is
-    // not the connection's budget (the connection's own queue is, from then on). A stream its caller
-    // iterates itself (`exclusive`) is never grouped, so what waits in it counts, as on any stream.
-    if (state?.queue && !request.exclusive) stream.budgeted = false;
-    const slot =
-      request.connection && !request.exclusive ? this.operations.get(request.connection) : undefined;
-    if (slot) slot.stream = stream;
+    // What waits in a subscription its connection delivers is in the connection's queue, which is
+    // bounded there; only what waits in an iterated one counts here.
+    if (delivery) stream.budgeted = false;
+    await this.begin(stream, request, plan);
+    if (delivery) connection!.deliver(stream, delivery);
+    return stream;
+  }
 
-    // Live first (buffering), then the log: nothing published in between can fall through the seam.
-    // The log is read a page at a time as the client consumes it; its first page is read here, so a
-    // bad cursor (or too many replays on this connection) is refused before anything is sent.
-    if (request.since === null && !plan) {
-      await this.add(stream, state);
-      return stream;
-    }
-    // A `since` replay holds one of the connection's slots; a positioned stream's catch-up does not
+  /**
+   * Live first (buffering), then the log: nothing published in between can fall through the seam.
+   * The log is read a page at a time as the client consumes it; its first page is read here, so a
+   * bad cursor (or too many replays on this connection) is refused before anything is sent.
+   */
+  private async begin(
+    stream: Subscription,
+    request: EventStreamRequest,
+    plan: PositionPlan | null,
+  ): Promise<void> {
+    const connection = request.connection;
+    if (request.since === null && !plan) return this.register(stream, connection);
+    // A `since` replay holds one of the connection's slots; an `eventStream`'s catch-up does not
     // (the client did not ask for it, and it is short).
-    const release = state && request.since !== null ? state.replays.take() : () => {};
+    const release = connection && request.since !== null ? connection.takeReplaySlot() : () => {};
     stream.startBuffering();
     try {
-      await this.add(stream, state);
+      await this.register(stream, connection);
       stream.announce(request.since);
-      // Where the live side took over: a positioned replay stops there (live events follow it).
-      const upTo = plan ? await this.lastIdSoon() : undefined;
+      // Where the live side took over: an `eventStream`'s replay stops there (live events follow it).
+      const upTo = plan ? await this.tip.lastIdSoon() : undefined;
       if (plan && request.since === null && upTo === plan.start) {
         stream.endBuffering(plan.start);
-        return stream;
+        return;
       }
       stream.beginReplay(
         await LogReplay.open({
-          log,
+          log: this.reads,
           since: request.since ?? plan?.start ?? null,
           wanted: (event) => stream.replayed(event),
           release,
           upTo,
           readable: (event) => event.rooms.some((room) => stream.access.canRead(room)),
-          ...(plan ? { pageSize: STREAM_REPLAY_PAGE } : {}),
+          ...(plan ? { pageSize: HISTORY_PAGE } : {}),
         }),
       );
     } catch (error) {
@@ -525,14 +214,11 @@ export class RealtimeHub implements RealtimeApi {
       stream.end();
       throw error;
     }
-    return stream;
   }
 
-  private async add(stream: Subscription, state: ConnectionState | null): Promise<void> {
-    if (state) {
-      state.streams.add(stream);
-      this.count(state);
-    }
+  /** Its connection takes it, and its rooms are watched (the live side). */
+  private async register(stream: Subscription, connection: Connection | null): Promise<void> {
+    connection?.adopt(stream);
     try {
       await this.index.add(stream);
     } catch (error) {
@@ -546,88 +232,18 @@ export class RealtimeHub implements RealtimeApi {
   }
 
   /**
-   * Looks at every heartbeating stream a quarter of a heartbeat apart (one timer for all of them: a
-   * stream sends its position once it has been idle for a whole heartbeat).
-   */
-  private beating(stream: Subscription, heartbeatMs: number): void {
-    this.beats.add(stream);
-    const everyMs = Math.max(1, Math.floor(heartbeatMs / 4));
-    if (this.beatTimer && this.beatTimer.everyMs <= everyMs) return;
-    if (this.beatTimer) clearInterval(this.beatTimer.timer);
-    const timer = setInterval(() => {
-      for (const beating of this.beats) void beating.beat();
-    }, everyMs);
-    timer.unref();
-    this.beatTimer = { timer, everyMs };
-  }
-
-  /** Called by a stream as it ends. */
-  private remove(stream: Subscription): void {
-    if (this.beats.delete(stream) && this.beats.size === 0 && this.beatTimer) {
-      clearInterval(this.beatTimer.timer);
-      this.beatTimer = null;
-    }
-    this.index.remove(stream);
-    const delivery = this.deliveries.get(stream);
-    if (delivery) {
-      this.leaveGroup(delivery);
-      if (delivery.member.lane) delivery.member.queue.removeLane(delivery.member.lane);
-    }
-    if (stream.counted) this.counters.activeSubscriptions--;
-    const state = this.streamStates.get(stream);
-    if (state) {
-      state.streams.delete(stream);
-      if (state.singleSubscription && state.streams.size === 0) this.release(state);
-    }
-  }
-
-  /** Closes a connection whose queue passed the bound, so one slow reader cannot hold memory. */
-  private closeSlow(state: ConnectionState, queuedBytes: number): void {
-    if (state.released) return;
-    this.options.logger.warn(
-      { connection: state.connection.id, transport: state.connection.transport, queuedBytes },
-      'closing a slow consumer',
-    );
-    this.options.onSlowConsumer?.(state.connection);
-    const close = state.close;
-    this.release(state);
-    close?.(SLOW_CONSUMER.code, SLOW_CONSUMER.reason);
-  }
-
-  /**
    * Bytes written for this instance's connections and not yet taken by the kernel, and the most
    * any one connection holds.
    */
   queuedBytes(): { total: number; largest: number } {
     let total = 0;
     let largest = 0;
-    for (const state of this.connections.values()) {
-      const bytes = state.queuedBytes + (state.queue?.bufferedBytes() ?? 0);
+    for (const connection of this.connections.values()) {
+      const bytes = connection.queuedBytes();
       total += bytes;
       largest = Math.max(largest, bytes);
     }
     return { total, largest };
-  }
-
-  /** The log's newest id, read once for every caller that asks before the read starts (shared-reads.ts). */
-  private lastIdSoon(): Promise<string | null> {
-    return this.reads.lastId();
-  }
-
-  /**
-   * The newest event `access` may read among the newest of the log, for heartbeats: read once per
-   * reader's rights and TIP_TTL_MS whatever the number of streams beating meanwhile.
-   */
-  private tip(access: ReadAccess): Promise<string | null> {
-    const now = Date.now();
-    const cached = this.tips.get(access.key);
-    if (cached && now - cached.at < TIP_TTL_MS) return cached.id;
-    const id = newestReadable(this.reads, access, undefined, TIP_PAGE);
-    this.tips.set(access.key, { at: now, id });
-    // A failed read is not kept: the next heartbeat reads again.
-    id.catch(() => this.tips.delete(access.key));
-    if (this.tips.size > 1000) this.tips.clear();
-    return id;
   }
 
   countPublished(n: number): void {
@@ -654,27 +270,20 @@ export class RealtimeHub implements RealtimeApi {
   /** This instance's connections and what each one's queue holds now, deepest first. */
   connectionQueues(): ConnectionQueueStat[] {
     return [...this.connections.values()]
-      .map((state) => ({
-        id: state.connection.id,
-        transport: state.connection.transport,
-        subscriptions: state.streams.size,
-        queuedBytes: state.queuedBytes + (state.queue?.bufferedBytes() ?? 0),
-        heldFrames: state.queue?.held().frames ?? 0,
-      }))
+      .map((connection) => connection.stat())
       .sort((a, b) => b.queuedBytes - a.queuedBytes);
   }
 
-  /** Ends every stream (SSE responses complete) and stops reporting. Idempotent. */
+  /** Ends every subscription (SSE responses complete) and stops reporting. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    if (this.beatTimer) clearInterval(this.beatTimer.timer);
-    for (const state of [...this.connections.values()]) this.release(state);
+    this.heartbeats.stop();
+    for (const connection of [...this.connections.values()]) connection.release();
     for (const target of this.index.targets()) {
       if (target instanceof Subscription) target.end();
     }
-    for (const group of [...this.groups.values()]) this.index.remove(group);
     this.groups.clear();
   }
 }

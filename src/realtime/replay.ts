@@ -11,13 +11,13 @@ import { rateLimited } from '../domain/errors.js';
 import { compareEventIds, type StoredEvent } from '../domain/events/event-types.js';
 import type { EventLog } from '../domain/ports.js';
 
-/** Events per log read: what one replay may hold at once (each event at most 64 KB). */
+/** Events per log read of an `events` replay: what one such replay may hold at once (each event at most 64 KB). */
 export const REPLAY_PAGE = 100;
 /**
- * Events per log read of an `eventStream` replay or catch-up (its pages have been this size since
- * positions were added; `events` keeps REPLAY_PAGE).
+ * Events per log read of everything else that reads history: an `eventStream` replay or catch-up, an
+ * `eventLog` page, a cursor's look back for the newest readable event.
  */
-export const STREAM_REPLAY_PAGE = 500;
+export const HISTORY_PAGE = 500;
 
 export class LogReplay {
   private page: StoredEvent[] = [];

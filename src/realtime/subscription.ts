@@ -324,6 +324,7 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
     if (now - Math.max(this.idleSince, sent.at) < plan.heartbeatMs) return;
     this.idleSince = now;
     this.cursor = later(this.cursor, sent.id);
+    const before = this.cursor;
     const cursor = later(this.cursor, this.settled);
     try {
       this.settled = await plan.settle(this.access);
@@ -331,6 +332,9 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
       // The engine being down is reported by /ready; this heartbeat keeps the cursor it had.
     }
     if (this.done) return;
+    // An event went out while the log was read: this position would follow it with an older cursor
+    // (a client resuming from it would get that event again). The next heartbeat says where it is.
+    if (this.cursor !== before || this.queue.length || (writer && writer.lastSent().id !== sent.id)) return;
     this.cursor = later(this.cursor, cursor);
     const position: StreamPosition = { kind: 'position', cursor, live: true };
     if (writer) writer.write(position);

@@ -1,10 +1,12 @@
-import { GraphQLError } from 'graphql';
 import type { Identity } from '../domain/access/identity.js';
 import type { ReadAccess } from '../domain/access/read-access.js';
 import type { Colony } from '../domain/api.js';
 import { IDEMPOTENCY_KEY, requestHash } from '../domain/transaction.js';
-import type { ClientConnection, RealtimeApi } from '../realtime/realtime-api.js';
-import type { EventStreams } from '../realtime/stream-position.js';
+import type { Connection, OperationDelivery } from '../realtime/connection.js';
+import type { RealtimeApi } from '../realtime/realtime-api.js';
+import type { Framing } from '../realtime/subscription-group.js';
+import type { EventStreams } from '../realtime/event-streams.js';
+import { clientError } from './errors.js';
 
 /** What every resolver receives, on HTTP, SSE and WebSocket alike. */
 export interface ColonyContext {
@@ -12,8 +14,15 @@ export interface ColonyContext {
   realtime: RealtimeApi;
   /** Streams with positions (`eventStream`) and the retained history (`eventLog`). */
   streams: EventStreams;
-  /** The client connection a subscription runs on (null for plain HTTP requests). */
-  connection: ClientConnection | null;
+  /** The client connection a subscription runs on: a WebSocket, an SSE response; null on plain HTTP. */
+  connection: Connection | null;
+  /** How this operation's frames are framed on its connection (null on plain HTTP). */
+  framing: Framing | null;
+  /**
+   * How its connection delivers this operation's subscription: its framing and its group (set as it
+   * subscribes, transport/realtime-delivery.ts); null otherwise.
+   */
+  delivery: OperationDelivery | null;
   /** The verified caller; null when auth is off. */
   identity: Identity | null;
   /** The rooms the caller may read. */
@@ -57,9 +66,13 @@ export function colonyForRequest(
   const key = header ?? fromBody;
   if (key === undefined || key === null) return colony;
   if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
-    throw new GraphQLError('An idempotency key is 1–255 visible ASCII characters (a UUID fits).', {
-      extensions: { code: 'BAD_USER_INPUT', reason: 'IDEMPOTENCY_KEY_MALFORMED' },
-    });
+    throw clientError(
+      'BAD_USER_INPUT',
+      'An idempotency key is 1–255 visible ASCII characters (a UUID fits).',
+      {
+        reason: 'IDEMPOTENCY_KEY_MALFORMED',
+      },
+    );
   }
   return colony.withIdempotency({
     key,

@@ -19,7 +19,6 @@
  *   paid for (one item is one type).
  */
 import {
-  GraphQLError,
   getNamedType,
   getOperationAST,
   isAbstractType,
@@ -43,6 +42,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { clientError } from './errors.js';
 
 export interface CostModel {
   /** The size of a paged list whose `first`/`last` is absent or null and has no default. */
@@ -219,19 +219,17 @@ export function costLimitRule(options: CostLimitOptions): ValidationRule {
       );
       if (cost <= options.maxCost) return;
       context.reportError(
-        new GraphQLError(
+        clientError(
+          'BAD_USER_INPUT',
           `Query cost limit of ${options.maxCost} exceeded, found ${cost}` +
             `${options.setting ? ` (${options.setting})` : ''}: ask for fewer items or fewer fields, or page with \`first\`/\`after\`.`,
           {
-            nodes: [operation],
-            extensions: {
-              code: 'BAD_USER_INPUT',
-              reason: 'COST_LIMIT',
-              limit: options.maxCost,
-              found: cost,
-              ...(options.setting ? { setting: options.setting } : {}),
-            },
+            reason: 'COST_LIMIT',
+            limit: options.maxCost,
+            found: cost,
+            ...(options.setting ? { setting: options.setting } : {}),
           },
+          { nodes: [operation] },
         ),
       );
     },

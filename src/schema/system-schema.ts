@@ -1,6 +1,7 @@
 import { ALERT_LEVELS, type Alert, type FleetStats, type StatusCount } from '../domain/model.js';
 import type { AgentStatus as AgentStatusValue, TaskStatus as TaskStatusValue } from '../domain/model.js';
 import type { ConnectionQueueStat, RealtimeStats, RoomStat } from '../realtime/realtime-api.js';
+import { FIGURES, type Figure, type FigureName } from '../realtime/realtime-figures.js';
 import { AgentRef, AgentStatus } from './agent-schema.js';
 import { builder } from './builder.js';
 import { TaskStatus } from './task-schema.js';
@@ -68,25 +69,21 @@ const ConnectionQueueStatRef = builder.objectRef<ConnectionQueueStat>('Connectio
 
 const RealtimeStatsRef = builder.objectRef<RealtimeStats>('RealtimeStats').implement({
   description: 'Live figures of every instance together.',
-  fields: (t) => ({
-    activeConnections: t.exposeInt('activeConnections', {
-      description: 'WebSocket and SSE connections open now.',
-    }),
-    totalConnections: t.exposeInt('totalConnections'),
-    totalDisconnections: t.exposeInt('totalDisconnections'),
-    activeSubscriptions: t.exposeInt('activeSubscriptions'),
-    rooms: t.field({ type: [RoomStatRef], resolve: (s) => s.rooms }),
-    eventsPublished: t.exposeInt('eventsPublished'),
-    messagesDelivered: t.exposeInt('messagesDelivered', { description: 'Events handed to subscribers.' }),
-    eventsDropped: t.exposeInt('eventsDropped', {
-      description: 'Events dropped for subscriptions whose overflow policy drops (DROP_OLDEST, COALESCE).',
-    }),
-    connectionQueues: t.field({
+  fields: (t) => {
+    // Each figure as realtime-figures.ts declares it, the rooms where they have always been listed.
+    const fields: Record<string, ReturnType<typeof t.exposeInt> | ReturnType<typeof t.field>> = {};
+    for (const [name, figure] of Object.entries(FIGURES) as [FigureName, Figure][]) {
+      fields[name] = t.exposeInt(name, figure.description ? { description: figure.description } : {});
+      if (name === 'activeSubscriptions')
+        fields.rooms = t.field({ type: [RoomStatRef], resolve: (s) => s.rooms });
+    }
+    fields.connectionQueues = t.field({
       type: [ConnectionQueueStatRef],
       description: "The answering instance's connections (not the cluster's), deepest queue first.",
       resolve: (s) => s.connectionQueues ?? [],
-    }),
-  }),
+    });
+    return fields;
+  },
 });
 
 builder.queryFields((t) => ({

@@ -35,6 +35,7 @@ import type { ColonyContext } from '../schema/context.js';
 import { requestCost, type CostModel } from '../schema/cost-limit.js';
 import { callerKey } from './mutation-limit.js';
 import { isRenewalOnly } from './limits-renewal.js';
+import { clientError } from '../schema/errors.js';
 
 /** One operation's byte budget, carried in its context. */
 export class ResponseBudget {
@@ -50,16 +51,10 @@ export class ResponseBudget {
   charge(bytes: number): void {
     this.used += bytes;
     if (this.used <= this.maxBytes || this.failure) return;
-    this.failure = new GraphQLError(
+    this.failure = clientError(
+      'BAD_USER_INPUT',
       `The response would be larger than ${this.maxBytes} bytes (RESPONSE_MAX_BYTES): ask for fewer items or fewer fields, and page with \`first\`/\`after\`.`,
-      {
-        extensions: {
-          code: 'BAD_USER_INPUT',
-          reason: 'RESPONSE_TOO_LARGE',
-          limit: this.maxBytes,
-          setting: 'RESPONSE_MAX_BYTES',
-        },
-      },
+      { reason: 'RESPONSE_TOO_LARGE', limit: this.maxBytes, setting: 'RESPONSE_MAX_BYTES' },
     );
   }
 }
@@ -175,18 +170,13 @@ function rateLimited(
   extra: Record<string, unknown> = {},
 ): GraphQLError {
   const retryAfterS = Math.max(1, Math.ceil(retryAfterMs / 1000));
-  return new GraphQLError(message, {
-    extensions: {
-      code: 'RATE_LIMITED',
-      reason,
-      retryAfterMs,
-      ...extra,
-      // Yoga turns this into the HTTP status and header, and strips it from the body.
-      ...(overHttp(context)
-        ? { http: { status: 429, headers: { 'retry-after': String(retryAfterS) } } }
-        : {}),
-    },
-  });
+  return clientError(
+    'RATE_LIMITED',
+    message,
+    { reason, retryAfterMs, ...extra },
+    // Yoga turns this into the HTTP status and header, and strips it from the body.
+    overHttp(context) ? { http: { status: 429, headers: { 'retry-after': String(retryAfterS) } } } : {},
+  );
 }
 
 /** `extensions.cost` of an operation that spent `requested` points. */

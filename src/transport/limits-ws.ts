@@ -4,8 +4,9 @@
  * either bound gets an `error` for that operation (RATE_LIMITED); a client that keeps sending past
  * the rate anyway, a whole burst of refusals, is closed with 4429.
  */
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import { RENEWAL_BURST, RENEWAL_RATE_PER_S } from './limits-renewal.js';
+import { clientError } from '../schema/errors.js';
 
 /** The close code for a client that floods the server with subscribe messages. */
 export const SUBSCRIBE_FLOOD = { code: 4429, reason: 'Too many subscribe messages' } as const;
@@ -79,23 +80,18 @@ export class SubscribeGuard {
         ok: false,
         limit: 'ws_renewal_rate',
         errors: [
-          new GraphQLError(
+          clientError(
+            'RATE_LIMITED',
             `Too many renewals on this connection: at most ${RENEWAL_BURST} at once and ${RENEWAL_RATE_PER_S} a second.`,
-            {
-              extensions: {
-                code: 'RATE_LIMITED',
-                reason: 'RENEWAL_RATE',
-                retryAfterMs: this.renewals.waitMs(),
-              },
-            },
+            { reason: 'RENEWAL_RATE', retryAfterMs: this.renewals.waitMs() },
           ),
         ],
       };
     }
     if (!this.rate.take()) {
       if (!this.patience.take()) {
-        const error = new GraphQLError(`${SUBSCRIBE_FLOOD.reason}: closing the connection.`, {
-          extensions: { code: 'RATE_LIMITED', reason: 'SUBSCRIBE_FLOOD' },
+        const error = clientError('RATE_LIMITED', `${SUBSCRIBE_FLOOD.reason}: closing the connection.`, {
+          reason: 'SUBSCRIBE_FLOOD',
         });
         return { ok: false, limit: 'ws_subscribe_flood', errors: [error], close: SUBSCRIBE_FLOOD };
       }
@@ -104,10 +100,11 @@ export class SubscribeGuard {
         ok: false,
         limit: 'ws_subscribe_rate',
         errors: [
-          new GraphQLError(
+          clientError(
+            'RATE_LIMITED',
             `Too many subscribe messages on this connection: at most ${this.limits.ratePerS} a second, ` +
               `${this.limits.burst} at once (WS_SUBSCRIBE_RATE_PER_S, WS_SUBSCRIBE_BURST).`,
-            { extensions: { code: 'RATE_LIMITED', reason: 'SUBSCRIBE_RATE', retryAfterMs } },
+            { reason: 'SUBSCRIBE_RATE', retryAfterMs },
           ),
         ],
       };
@@ -117,16 +114,11 @@ export class SubscribeGuard {
         ok: false,
         limit: 'ws_max_subscriptions',
         errors: [
-          new GraphQLError(
+          clientError(
+            'RATE_LIMITED',
             `This connection already has ${this.limits.maxOperations} operations open (WS_MAX_SUBSCRIPTIONS): ` +
               'complete one, or open another connection.',
-            {
-              extensions: {
-                code: 'RATE_LIMITED',
-                reason: 'TOO_MANY_SUBSCRIPTIONS',
-                limit: this.limits.maxOperations,
-              },
-            },
+            { reason: 'TOO_MANY_SUBSCRIPTIONS', limit: this.limits.maxOperations },
           ),
         ],
       };

@@ -13,13 +13,15 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-types';
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationContext } from 'graphql';
+import type { GraphQLError } from 'graphql';
+import { NoSchemaIntrospectionCustomRule, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Limits } from '../config.js';
 import { AGENT_STATUSES, TASK_STATUSES } from '../domain/model.js';
 import { LIMITS } from '../domain/validation.js';
 import { DEFAULT_PAGE_SIZE, MAX_LISTED_CONNECTIONS } from '../schema/paging.js';
 import { costLimitRule, type CostModel } from '../schema/cost-limit.js';
+import { clientError, withoutSuggestions } from '../schema/errors.js';
 
 /**
  * How Colony's fields are priced (cost-limit.ts): a point per KiB a field may hold, pages as served,
@@ -57,9 +59,11 @@ export const COST_MODEL: CostModel = {
 
 /** A refusal that names the limit (from armor's message, without its misleading "Syntax Error:"). */
 function limitError(message: string, reason: string, setting: string, limit: number): GraphQLError {
-  return new GraphQLError(`${message.replace(/^Syntax Error: /, '').replace(/\.$/, '')} (${setting}).`, {
-    extensions: { code: 'BAD_USER_INPUT', reason, limit, setting },
-  });
+  return clientError(
+    'BAD_USER_INPUT',
+    `${message.replace(/^Syntax Error: /, '').replace(/\.$/, '')} (${setting}).`,
+    { reason, limit, setting },
+  );
 }
 
 const reportAs =
@@ -69,9 +73,7 @@ const reportAs =
 
 /** A document nested so deep that parsing or validating it overflows the stack is bad input. */
 const tooDeep = () =>
-  new GraphQLError('The document is nested too deeply to be processed.', {
-    extensions: { code: 'BAD_USER_INPUT', reason: 'TOO_DEEP' },
-  });
+  clientError('BAD_USER_INPUT', 'The document is nested too deeply to be processed.', { reason: 'TOO_DEEP' });
 
 const usePlainStackGuard = (): Plugin => ({
   onParse() {
@@ -142,53 +144,6 @@ export function costControls(limits: Limits): Plugin[] {
     // Last, so that it wraps the validation every plugin before it set up.
     usePlainStackGuard(),
   ];
-}
-
-const SUGGESTION = /\s*Did you mean [^?]*\?/g;
-
-/** Strips graphql-js's "Did you mean …?" hints, which spell out the schema to a probing client. */
-export function withoutSuggestions<E extends Error>(error: E): E | GraphQLError {
-  if (!(error instanceof GraphQLError) || !error.message.includes('Did you mean')) return error;
-  return new GraphQLError(error.message.replace(SUGGESTION, ''), {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    originalError: error.originalError,
-    extensions: error.extensions,
-  });
-}
-
-/**
- * Drops `extensions.originalError`, which Yoga's request parser sets itself (an invalid JSON body
- * answers the SyntaxError's name, message and, in development, its stack): no response carries it.
- */
-export function withoutOriginalError(error: GraphQLError): GraphQLError {
-  if (!error.extensions || !('originalError' in error.extensions)) return error;
-  const { originalError: _dropped, ...extensions } = error.extensions;
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    extensions,
-  });
-}
-
-/**
- * Gives a code to an error that has none: graphql-js's own errors outside any field (variables it
- * could not coerce, such as an Int out of range) are the request's fault, BAD_USER_INPUT; one inside
- * a field (a null for a non-null field) is the server's, INTERNAL_SERVER_ERROR.
- */
-export function withCode(error: GraphQLError): GraphQLError {
-  if (error.extensions?.code) return error;
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    extensions: { ...error.extensions, code: error.path ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT' },
-  });
 }
 
 /** Production: no introspection and no suggestions, on every transport (they hook validation). */

@@ -1,5 +1,6 @@
 /** Prometheus figures: one registry per app, so that many apps can live in one process (tests). */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { FIGURES, type Figure, type FigureName } from '../realtime/realtime-figures.js';
 import type { RealtimeHub } from '../realtime/realtime-hub.js';
 
 export interface AppMetrics {
@@ -48,56 +49,32 @@ export function createMetrics(
     'nodejs_eventloop_lag_min_seconds',
   ])
     registry.removeSingleMetric(name);
-  const figure = (name: string, help: string, read: (s: ReturnType<RealtimeHub['snapshot']>) => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        const h = hub();
-        if (h) this.set(read(h.snapshot()));
-      },
-    });
-  // The hub counts these itself (src/realtime); exposed as Prometheus counters, which only go up:
-  // set to the hub's count on every scrape.
-  const total = (name: string, help: string, read: (s: ReturnType<RealtimeHub['snapshot']>) => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        const h = hub();
-        if (!h) return;
-        this.reset();
-        this.inc(read(h.snapshot()));
-      },
-    });
-  figure(
-    'colony_realtime_active_connections',
-    'WebSocket and SSE connections open on this instance.',
-    (s) => s.activeConnections,
-  );
-  total(
-    'colony_realtime_connections_total',
-    'Connections opened on this instance since it started.',
-    (s) => s.totalConnections,
-  );
-  total(
-    'colony_realtime_disconnections_total',
-    'Connections closed on this instance since it started.',
-    (s) => s.totalDisconnections,
-  );
-  figure(
-    'colony_realtime_active_subscriptions',
-    'Event subscriptions open on this instance.',
-    (s) => s.activeSubscriptions,
-  );
-  total('colony_events_published_total', 'Events committed by this instance.', (s) => s.eventsPublished);
-  total(
-    'colony_messages_delivered_total',
-    'Events handed to subscribers on this instance.',
-    (s) => s.messagesDelivered,
-  );
+  // The realtime figures (realtime-figures.ts), read from the hub at each scrape. A counter only
+  // goes up: it is set to the hub's count.
+  for (const [key, { metric }] of Object.entries(FIGURES) as [FigureName, Figure][]) {
+    if (!metric) continue;
+    const read = () => hub()?.snapshot()[key];
+    if (metric.name.endsWith('_total'))
+      new Counter({
+        ...metric,
+        registers: [registry],
+        collect() {
+          const value = read();
+          if (value === undefined) return;
+          this.reset();
+          this.inc(value);
+        },
+      });
+    else
+      new Gauge({
+        ...metric,
+        registers: [registry],
+        collect() {
+          const value = read();
+          if (value !== undefined) this.set(value);
+        },
+      });
+  }
   new Gauge({
     name: 'colony_realtime_room_subscribers',
     help: 'Subscriptions per room on this instance: the fixed rooms, then one series per prefix (agent:*, task:*, user:*, other).',

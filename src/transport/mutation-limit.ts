@@ -5,11 +5,12 @@
  * (the peer address: behind a proxy every client shares the proxy's, so put the limit there too).
  */
 import type { IncomingMessage } from 'node:http';
-import { GraphQLError, getOperationAST } from 'graphql';
+import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { RateLimiter } from '../domain/ports.js';
 import type { ColonyContext } from '../schema/context.js';
 import { RENEWAL_FIELD, rootFields } from './limits-renewal.js';
+import { clientError } from '../schema/errors.js';
 
 /** Who a mutation is counted against. */
 export function callerKey(context: Partial<ColonyContext> & { req?: IncomingMessage }): string {
@@ -31,15 +32,13 @@ export function useMutationRateLimit(limiter: RateLimiter, setting: string): Plu
       const overHttp = !context.connection || context.connection.transport !== 'ws';
       setResultAndStopExecution({
         errors: [
-          new GraphQLError(`Too many mutations: try again in ${retryAfterS} s (${setting}).`, {
-            extensions: {
-              code: 'RATE_LIMITED',
-              reason: 'MUTATION_RATE',
-              retryAfterMs: decision.retryAfterMs,
-              // Yoga turns this into the HTTP status and header, and strips it from the body.
-              ...(overHttp ? { http: { status: 429, headers: { 'retry-after': String(retryAfterS) } } } : {}),
-            },
-          }),
+          clientError(
+            'RATE_LIMITED',
+            `Too many mutations: try again in ${retryAfterS} s (${setting}).`,
+            { reason: 'MUTATION_RATE', retryAfterMs: decision.retryAfterMs },
+            // Yoga turns this into the HTTP status and header, and strips it from the body.
+            overHttp ? { http: { status: 429, headers: { 'retry-after': String(retryAfterS) } } } : {},
+          ),
         ],
       });
     },

@@ -5,8 +5,9 @@
  * (selections plus a JSON literal of at most 32 levels) and far below what the parser survives.
  * Runs on every path that parses through the enveloped pipeline (HTTP, SSE and WebSocket).
  */
-import { GraphQLError, type Source } from 'graphql';
+import type { Source } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { clientError } from '../schema/errors.js';
 
 export const MAX_DOCUMENT_NESTING = 128;
 
@@ -43,10 +44,11 @@ export function useNestingLimit(max = MAX_DOCUMENT_NESTING): Plugin {
       const source = params.source as string | Source;
       const text = typeof source === 'string' ? source : source.body;
       if (documentNesting(text) > max) {
-        throw new GraphQLError(
+        throw clientError(
+          'BAD_USER_INPUT',
           `The document nests brackets more than ${max} levels deep; no operation needs that (a JSON ` +
             'value may nest at most 32 levels).',
-          { extensions: { code: 'BAD_USER_INPUT', reason: 'DOCUMENT_TOO_DEEP' } },
+          { reason: 'DOCUMENT_TOO_DEEP' },
         );
       }
     },

@@ -13,22 +13,20 @@
  */
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { Connection } from '../realtime/connection.js';
 import type { FrameSink } from '../realtime/connection-queue.js';
-import type { ConnectionKind } from '../realtime/realtime-api.js';
-import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
+import type { RealtimeHub } from '../realtime/realtime-hub.js';
+import type { Framing } from '../realtime/subscription-group.js';
 import type { ColonyContext } from '../schema/context.js';
+import { deliveredSubscription } from './realtime-delivery.js';
 import { toClientError } from '../schema/errors.js';
-import { groupingFor } from './grouping.js';
-
-/** An SSE response is one subscription: a connection from its subscription to its end. */
-export const SSE_RESPONSE: ConnectionKind = { transport: 'sse', singleSubscription: true };
 
 /** How often an idle stream sends a comment, so that proxies and browsers keep it open (Yoga's). */
 export const SSE_PING_MS = 12_000;
 
-const FRAMING = { prefix: Buffer.from('event: next\ndata: '), suffix: Buffer.from('\n\n') };
+const FRAMING: Framing = { prefix: Buffer.from('event: next\ndata: '), suffix: Buffer.from('\n\n') };
 const PING = Buffer.from(':\n\n');
 const COMPLETE = Buffer.from('event: complete\ndata:\n\n');
 
@@ -131,69 +129,63 @@ export class SseChannel {
   }
 }
 
-/** What an SSE request's context carries for this plugin (set by the context factory). */
-export interface SseRequestState {
-  connection: HubConnection;
-  channel: SseChannel;
+/** What an SSE request brings into its context: its connection, and how its frames are framed. */
+export interface SseRequest {
+  connection: Connection;
+  framing: Framing;
 }
 
 /**
- * Each SSE request's connection and channel, by the operation handle its context carries: keyed by
- * an object made for that one request, so nothing in it is shared between requests or apps.
+ * SSE for one app: `open` makes an SSE request's connection, writing into a channel of its own;
+ * `plugin` answers a subscription its connection delivers with that channel's body. The channels are
+ * keyed by request, in this app alone.
  */
-const requests = new WeakMap<ClientConnectionKey, SseRequestState>();
-type ClientConnectionKey = object;
-
-/**
- * Registers an SSE request with the hub: its connection writes into a channel of its own, and
- * releasing it (the response closed, the token expired) ends its streams. Returns the operation
- * handle to put in the context as `connection`.
- */
-export function openSseConnection(
-  hub: RealtimeHub,
-  res: ServerResponse | undefined,
-): { operation: ColonyContext['connection']; connection: HubConnection } {
-  const channel = new SseChannel(res);
-  const connection = hub.connect(SSE_RESPONSE, () => channel.abort(), channel.sink);
-  const operation = hub.operation(connection);
-  requests.set(operation as ClientConnectionKey, { connection, channel });
-  // Whatever ends the response (the client, a proxy, the server) ends its subscriptions.
-  res?.once('close', () => {
-    channel.finish();
-    connection.release();
-  });
-  return { operation, connection };
-}
-
-/**
- * Hands an SSE subscription's hub stream to its group, and answers it with the channel's body.
- * `mask` treats each event's errors as every other result's.
- */
-export function useGroupedSse(hub: RealtimeHub, mask: (result: ExecutionResult) => ExecutionResult): Plugin {
-  /** This app's SSE requests whose subscription a group delivers, and the channel it writes into. */
-  const grouped = new WeakMap<Request, SseChannel>();
+export function createSseTransport(hub: RealtimeHub): {
+  open(request: Request, res: ServerResponse | undefined): SseRequest;
+  plugin: Plugin;
+} {
+  const channels = new WeakMap<Request, SseChannel>();
+  /** This app's SSE requests whose subscription a group delivers, and that subscription. */
+  const delivered = new WeakMap<Request, AsyncIterableIterator<unknown>>();
   return {
-    onSubscribe() {
-      return {
-        onSubscribeResult({ args, result }) {
-          const context = args.contextValue as unknown as ColonyContext & { request?: Request };
-          const state = context.connection && requests.get(context.connection as ClientConnectionKey);
-          if (!state || !context.request || !isAsyncIterable(result)) return;
-          const { rootValue: _root, ...rest } = args as ExecutionArgs;
-          const stream = hub.deliverDirect(context.connection!, FRAMING, groupingFor(rest, mask));
-          if (stream) grouped.set(context.request, state.channel);
-        },
-      };
+    open(request, res) {
+      const channel = new SseChannel(res);
+      const connection = hub.connect({
+        transport: 'sse',
+        sink: channel.sink,
+        close: () => channel.abort(),
+        oneSubscription: true,
+      });
+      channels.set(request, channel);
+      // Whatever ends the response (the client, a proxy, the server) ends its subscriptions.
+      res?.once('close', () => {
+        channel.finish();
+        connection.release();
+      });
+      return { connection, framing: FRAMING };
     },
-    onResultProcess({ request, result, setResultProcessor }) {
-      const channel = grouped.get(request);
-      // The result is the subscription's stream as the pipeline's plugins wrap it: it yields nothing
-      // (its group writes the events) and ends when the hub ends the stream.
-      if (!channel || !isAsyncIterable(result)) return;
-      setResultProcessor(
-        (_result, fetchAPI) => channel.respond(result[Symbol.asyncIterator](), fetchAPI),
-        'text/event-stream',
-      );
+    plugin: {
+      onSubscribe() {
+        return {
+          onSubscribeResult({ args, result }) {
+            const context = args.contextValue as unknown as ColonyContext & { request?: Request };
+            if (!context.request || !channels.has(context.request) || !isAsyncIterable(result)) return;
+            const subscription = deliveredSubscription(context);
+            if (subscription) delivered.set(context.request, subscription);
+          },
+        };
+      },
+      onResultProcess({ request, result, setResultProcessor }) {
+        const channel = channels.get(request);
+        const subscription = delivered.get(request);
+        // Its group writes its events into the channel; the subscription yields nothing and ends
+        // when the hub ends it.
+        if (!channel || !subscription || !isAsyncIterable(result)) return;
+        setResultProcessor(
+          (_result, fetchAPI) => channel.respond(subscription, fetchAPI),
+          'text/event-stream',
+        );
+      },
     },
   };
 }

@@ -2,12 +2,13 @@
  * graphql-ws on `ws`, through the same Yoga pipeline as HTTP (Yoga's documented recipe), with three
  * changes: a syntax error is answered as an `error` message for that one operation instead of
  * closing the socket (the recipe lets `parse` throw, which graphql-ws turns into close 4500); the
- * payload size and Origin are checked before anything is parsed; and a subscription whose stream
- * comes from the hub is delivered by the hub. graphql-ws still runs the protocol (init, ping,
- * subscribe, complete, errors, close codes) and subscribes through the enveloped pipeline, but
- * instead of iterating the stream and executing and stringifying each event per subscriber, it is
- * handed a stream that only ends, and the hub writes `next` frames, executed and encoded once per
- * group of identical subscriptions, straight to the socket.
+ * payload size and Origin are checked before anything is parsed; and a subscription is delivered by
+ * its connection in the realtime core. Each socket is a core connection (its seam: write, buffered
+ * bytes, on-drain, close); each operation's context carries it and the operation's `next` framing
+ * (realtime-delivery.ts), so the subscription the resolver opens is delivered by its group from the
+ * start, executed and encoded once per group of identical subscriptions and written straight to the
+ * socket. graphql-ws still runs the protocol (init, ping, subscribe, complete, errors, close codes)
+ * and iterates what subscribe returns, which only ends.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import { Socket as NetSocket, type Socket } from 'node:net';
@@ -15,22 +16,22 @@ import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../logger.js';
+import type { Connection } from '../realtime/connection.js';
 import type { FrameSink } from '../realtime/connection-queue.js';
-import type { ConnectionKind } from '../realtime/realtime-api.js';
-import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
+import type { RealtimeHub } from '../realtime/realtime-hub.js';
 import type { Framing } from '../realtime/subscription-group.js';
 import type { ColonyContext } from '../schema/context.js';
-import { withClientErrors } from '../schema/errors.js';
+import { clientError, withClientErrors } from '../schema/errors.js';
 import { AuthError, connectionParamsToken, type TokenVerifier } from '../auth/token-verifier.js';
 import type { Limits } from '../config.js';
 import { ConnectionsPerSubject, SubscribeGuard, TOO_MANY_CONNECTIONS } from './limits-ws.js';
 import { isRenewalDocument } from './limits-renewal.js';
-import { groupingFor } from './grouping.js';
 import { WriteBatch } from './write-batch.js';
+import { deliveredSubscription } from './realtime-delivery.js';
 import type { AgentPresence } from './agent-presence.js';
 import type { ServerContext } from './yoga.js';
 import { TOKEN_CLOSE_CODE, WsSession } from './ws-session.js';
-import { createResultMasker, GRAPHQL_PATH } from './yoga.js';
+import { GRAPHQL_PATH } from './yoga.js';
 import type { YogaServerInstance } from 'graphql-yoga';
 
 export interface WsServerOptions {
@@ -69,9 +70,6 @@ interface EnvelopedRoot {
   id: string;
 }
 
-/** A WebSocket is a connection from its opening to its close, whatever its subscriptions. */
-export const WEBSOCKET: ConnectionKind = { transport: 'ws', singleSubscription: false };
-
 const SUFFIX = Buffer.from('}');
 const TEXT = { binary: false } as const;
 
@@ -81,7 +79,7 @@ function nextFraming(id: string): Framing {
 }
 
 /**
- * The socket as the hub's queue sees it: `ws` writes at once and buffers what the kernel refuses;
+ * The socket as the connection's queue sees it: `ws` writes at once and buffers what the kernel refuses;
  * the frames of one turn of the event loop leave together (write-batch.ts). `raw` is the TCP socket
  * the upgrade request came on, which `ws` goes on writing to.
  */
@@ -118,28 +116,22 @@ export function createWsServer(options: WsServerOptions): WsServer {
       ? ({ origin }: { origin: string }) => Boolean(origin) && (options.allowedOrigins ?? []).includes(origin)
       : undefined,
   });
-  const connections = new WeakMap<WebSocket, HubConnection>();
+  const connections = new WeakMap<WebSocket, Connection>();
   const sessions = new WeakMap<WebSocket, WsSession>();
   const guards = new WeakMap<WebSocket, SubscribeGuard>();
-  const mask = createResultMasker(options.logger, options.production ?? false);
   // This server's sockets flush at the end of each turn (write-batch.ts).
   const batch = new WriteBatch();
   // Sockets per token subject (WS_MAX_CONNECTIONS_PER_SUB); without auth there is no subject.
   const perSubject = new ConnectionsPerSubject(options.limits.wsMaxConnectionsPerSub);
 
-  const disposable = useServer<Record<string, unknown>, { connection?: HubConnection }>(
+  const disposable = useServer<Record<string, unknown>, { connection?: Connection }>(
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args) as never,
       subscribe: async (args) => {
-        const root = args.rootValue as EnvelopedRoot;
-        const result = await root.subscribe(args);
-        const context = args.contextValue as ColonyContext;
-        if (!isAsyncIterable(result) || !context.connection) return result as never;
-        const { rootValue: _root, ...rest } = args;
-        const grouping = groupingFor(rest, mask);
-        const stream = options.hub.deliverDirect(context.connection, nextFraming(root.id), grouping);
-        // A stream the hub ends in an error (rights withdrawn) reaches the client with its code.
-        return (stream ? withClientErrors(stream) : result) as never;
+        const result = await (args.rootValue as EnvelopedRoot).subscribe(args);
+        if (!isAsyncIterable(result)) return result as never;
+        // A subscription the hub ends in an error (rights withdrawn) reaches the client with its code.
+        return withClientErrors(deliveredSubscription(args.contextValue as ColonyContext) ?? result) as never;
       },
       // The token in connection_init: without a valid one the socket is closed with 4403.
       onConnect: async (ctx) => {
@@ -151,7 +143,7 @@ export function createWsServer(options: WsServerOptions): WsServer {
             {
               verifier: options.verifier,
               clockToleranceS: options.clockToleranceS,
-              reauthorize: (access) => options.hub.reauthorize(connection, access),
+              reauthorize: (access) => connection.reauthorize(access),
               close: (code, reason) => socket.close(code, reason),
             },
             connectionParamsToken(ctx.connectionParams),
@@ -206,23 +198,24 @@ export function createWsServer(options: WsServerOptions): WsServer {
           }
           return admission.errors;
         }
-        const socketConnection = connections.get(ctx.extra.socket);
-        const session = sessions.get(ctx.extra.socket);
-        // One handle per operation, so that the hub can find the stream this operation opens.
-        const connection = socketConnection && options.hub.operation(socketConnection);
         const { schema, execute, subscribe, contextFactory, parse, validate } = options.yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request as IncomingMessage,
           socket: ctx.extra.socket,
           params: payload,
-          connection,
-          session,
+          connection: connections.get(ctx.extra.socket),
+          framing: nextFraming(id),
+          session: sessions.get(ctx.extra.socket),
         });
         let document;
         try {
           document = parse(payload.query);
         } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('The query could not be parsed.')];
+          return [
+            error instanceof GraphQLError
+              ? error
+              : clientError('BAD_USER_INPUT', 'The query could not be parsed.'),
+          ];
         }
         const args: ExecutionArgs = {
           schema,
@@ -247,11 +240,11 @@ export function createWsServer(options: WsServerOptions): WsServer {
   // 1002, 1007...), so one log line at info is all that is left to do.
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const raw = request.socket instanceof NetSocket ? request.socket : null;
-    const connection = options.hub.connect(
-      WEBSOCKET,
-      (code, reason) => socket.close(code, reason),
-      frameSink(socket, raw, batch),
-    );
+    const connection = options.hub.connect({
+      transport: 'ws',
+      sink: frameSink(socket, raw, batch),
+      close: (code, reason) => socket.close(code, reason),
+    });
     connections.set(socket, connection);
     guards.set(
       socket,

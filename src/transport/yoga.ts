@@ -3,7 +3,7 @@ import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plu
 import type { ServerResponse } from 'node:http';
 import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import { authenticateRequest, useAuthenticationFirst } from '../auth/http-authentication.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { expiresInMs } from '../auth/expiry.js';
@@ -13,18 +13,19 @@ import type { Colony } from '../domain/api.js';
 import type { RateLimiter } from '../domain/ports.js';
 import type { Limits } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { HubConnection, RealtimeHub } from '../realtime/realtime-hub.js';
+import type { Connection } from '../realtime/connection.js';
+import type { RealtimeHub } from '../realtime/realtime-hub.js';
+import type { Framing } from '../realtime/subscription-group.js';
 import { colonyForRequest, type ColonyContext, type Session } from '../schema/context.js';
-import type { EventStreams } from '../realtime/stream-position.js';
-import { toClientError } from '../schema/errors.js';
+import type { EventStreams } from '../realtime/event-streams.js';
 import {
-  COST_MODEL,
-  costControls,
-  productionHardening,
+  clientError,
+  toClientError,
   withCode,
   withoutOriginalError,
   withoutSuggestions,
-} from './limits.js';
+} from '../schema/errors.js';
+import { COST_MODEL, costControls, productionHardening } from './limits.js';
 import { chargeResponseBytes, ExpensiveGate, useExecutionLimits } from './limits-execution.js';
 import { corsOptions, httpProtections } from './limits-http.js';
 import { ConnectionsPerSubject } from './limits-ws.js';
@@ -32,7 +33,8 @@ import { renderGraphiQL, useGraphiQLAssets } from './graphiql.js';
 import { routeLabel, type AppMetrics } from './metrics.js';
 import { useMutationRateLimit } from './mutation-limit.js';
 import { useNestingLimit } from './nesting-limit.js';
-import { openSseConnection, useGroupedSse } from './sse-server.js';
+import { createSseTransport } from './sse-server.js';
+import { useRealtimeDelivery } from './realtime-delivery.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -120,28 +122,25 @@ function useDrain(closing: () => boolean): Plugin {
 
 /** Extra context a WebSocket operation brings in (see ws-server.ts). */
 export interface ServerContext {
-  connection?: ColonyContext['connection'];
+  connection?: Connection;
+  /** How the operation's frames are framed on its connection (its id in each `next`). */
+  framing?: Framing;
   session?: Session;
   /** Node's response, for an HTTP request (an SSE subscription writes into it through its body). */
   res?: ServerResponse;
 }
 
 function tooManyStreams(max: number): GraphQLError {
-  return new GraphQLError(
+  return clientError(
+    'RATE_LIMITED',
     `This identity already has ${max} event streams open (SSE_MAX_STREAMS_PER_SUB): close one first.`,
-    {
-      extensions: {
-        code: 'RATE_LIMITED',
-        reason: 'TOO_MANY_STREAMS',
-        limit: max,
-        http: { status: 429, headers: { 'retry-after': '1' } },
-      },
-    },
+    { reason: 'TOO_MANY_STREAMS', limit: max },
+    { http: { status: 429, headers: { 'retry-after': '1' } } },
   );
 }
 
 /** Ends an SSE stream when the token that opened it expires (a socket is closed with 4403 instead). */
-function endAtExpiry(connection: HubConnection, identity: Identity | null, toleranceS: number): void {
+function endAtExpiry(connection: Connection, identity: Identity | null, toleranceS: number): void {
   if (identity?.exp == null) return;
   const timer = setTimeout(
     () => connection.release(),
@@ -175,6 +174,8 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
   const identities = new WeakMap<Request, Identity | null>();
   // SSE streams per token subject (SSE_MAX_STREAMS_PER_SUB); without auth there is no subject.
   const streamsPerSubject = new ConnectionsPerSubject(deps.limits.sseMaxStreamsPerSub);
+  const sseTransport = createSseTransport(deps.hub);
+  const mask = createResultMasker(deps.logger, deps.production);
   return createYoga<ServerContext, ColonyContext>({
     // Every resolver charges the bytes it adds to its operation's RESPONSE_MAX_BYTES budget.
     schema: chargeResponseBytes(deps.schema),
@@ -204,7 +205,7 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       isDev: false,
       maskError: createErrorMasker(deps.logger, deps.production),
     },
-    context: async ({ request, connection, session, params, res }) => {
+    context: async ({ request, connection, framing, session, params, res }) => {
       if (connection) {
         // A WebSocket operation: the identity is the session's, proven at connection_init.
         const identity = session?.identity ?? null;
@@ -213,6 +214,8 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
           realtime: deps.hub,
           streams: deps.streams,
           connection,
+          framing: framing ?? null,
+          delivery: null,
           identity,
           access: session?.access ?? readAccessFor(identity),
           session: session ?? null,
@@ -233,13 +236,15 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
         if (res && !res.closed) res.once('close', release);
         else release();
       }
-      const stream = sse ? openSseConnection(deps.hub, res) : null;
+      const stream = sse ? sseTransport.open(request, res) : null;
       if (stream) endAtExpiry(stream.connection, identity, deps.clockToleranceS);
       return {
         colony: colonyForRequest(deps.colony, params, request.headers.get('idempotency-key'), identity?.sub),
         realtime: deps.hub,
         streams: deps.streams,
-        connection: stream?.operation ?? null,
+        connection: stream?.connection ?? null,
+        framing: stream?.framing ?? null,
+        delivery: null,
         identity,
         access: readAccessFor(identity),
         session: null,
@@ -252,7 +257,8 @@ export function createYogaServer(deps: YogaDeps): YogaServerInstance<ServerConte
       // GraphiQL's assets, only where GraphiQL is on.
       ...(deps.production ? [] : [useGraphiQLAssets()]),
       useDrain(deps.closing ?? (() => false)),
-      useGroupedSse(deps.hub, createResultMasker(deps.logger, deps.production)),
+      useRealtimeDelivery(mask),
+      sseTransport.plugin,
       usePrometheus({
         registry: deps.metrics.registry,
         endpoint: false,

@@ -21,7 +21,7 @@ import { untilSubscribed } from '../support/subscriptions.js';
 import { hsToken, SECRET } from '../support/tokens.js';
 
 /** A WebSocket's kind of connection, as ws-server.ts declares it. */
-const WS = { transport: 'ws', singleSubscription: false } as const;
+const WS = { transport: 'ws' } as const;
 let t: TestApp | null = null;
 const cleanup: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -281,20 +281,27 @@ describe('rights in the group key', () => {
         bufferedBytes: () => 0,
         onDrain: (callback) => setImmediate(callback),
       };
-      const connection = hub.connect(WS, null, sink);
-      const operation = hub.operation(connection);
-      await hub.open({ rooms: null, types: null, since: null, connection: operation, access });
-      const context = { access, connection: operation };
-      const stream = hub.deliverDirect(
-        operation,
-        { prefix: Buffer.from('<'), suffix: Buffer.from('>') },
-        (rights) => ({
-          key: groupKey(query, null, null, rights),
-          encoder: () =>
-            createEventEncoder({ schema, document, contextValue: { ...context, access: rights } }, (r) => r),
-        }),
-      );
-      expect(stream).not.toBeNull();
+      const connection = hub.connect({ ...WS, sink, close: () => undefined });
+      const context = { access, connection };
+      const stream = await hub.open({
+        rooms: null,
+        types: null,
+        since: null,
+        connection,
+        access,
+        delivery: {
+          framing: { prefix: Buffer.from('<'), suffix: Buffer.from('>') },
+          grouping: (rights) => ({
+            key: groupKey(query, null, null, rights),
+            encoder: () =>
+              createEventEncoder(
+                { schema, document, contextValue: { ...context, access: rights } },
+                (r) => r,
+              ),
+          }),
+        },
+      });
+      expect((stream as unknown as { grouped: boolean }).grouped ? stream : null).not.toBeNull();
       return frames;
     }
     const say = async (rooms: string[]) => {

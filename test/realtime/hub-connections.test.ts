@@ -13,18 +13,14 @@ import { systemClock } from '../../src/domain/ports.js';
 import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
 import type { FrameSink } from '../../src/realtime/connection-queue.js';
 import type { EventStreamRequest } from '../../src/realtime/realtime-api.js';
-import {
-  RealtimeHub,
-  SLOW_CONSUMER,
-  type Grouping,
-  type HubConnection,
-} from '../../src/realtime/realtime-hub.js';
+import type { Connection } from '../../src/realtime/connection.js';
+import { RealtimeHub, SLOW_CONSUMER, type Grouping } from '../../src/realtime/realtime-hub.js';
 import { errorOf } from '../domain/fleet.js';
 
 const logger = pino({ level: 'silent' });
 /** The two kinds of connection, as the WebSocket and SSE transports declare them. */
-const WS = { transport: 'ws', singleSubscription: false } as const;
-const SSE = { transport: 'sse', singleSubscription: true } as const;
+const WS = { transport: 'ws' } as const;
+const SSE = { transport: 'sse', oneSubscription: true } as const;
 const cleanup: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
@@ -53,6 +49,20 @@ class Socket implements FrameSink {
     for (const callback of this.waiting.splice(0)) callback();
   }
 }
+
+/** A connection as a transport opens one: a label, where frames go (none: iterated), how to close it. */
+function connectTo(
+  hub: RealtimeHub,
+  kind: { transport: string; oneSubscription?: boolean },
+  close: ((code: number, reason: string) => void) | null,
+  sink: FrameSink | null = null,
+) {
+  return hub.connect({ ...kind, sink, close: close ?? (() => undefined) });
+}
+
+/** The stream when its group delivers it, or null when its caller iterates it. */
+const grouped = <T>(stream: AsyncIterableIterator<T>) =>
+  (stream as unknown as { grouped: boolean }).grouped ? stream : null;
 
 const onlyRoom = (room: string): ReadAccess => ({ key: `only:${room}`, canRead: (r) => r === room });
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -115,22 +125,15 @@ function setup(options: { maxQueuedBytes?: number; maxReplays?: number } = {}) {
     connection,
     ...more,
   });
-  /** Subscribes as the WebSocket server does: open on an operation handle, then hand it to its group. */
-  const subscribe = async (
-    connection: HubConnection,
-    name: string,
-    more: Partial<EventStreamRequest> = {},
-  ) => {
-    const operation = hub.operation(connection);
-    const full = request(operation, more);
-    const stream = await hub.open(full);
-    const grouping = groupingFor(full.rooms);
-    const direct = hub.deliverDirect(
-      operation,
-      { prefix: Buffer.from(`${name}:`), suffix: Buffer.from(';') },
-      grouping,
-    );
-    return { stream, direct };
+  /**
+   * Subscribes as the WebSocket server does: open on the connection with the operation's framing and
+   * grouping. `direct` is the stream when its group delivers it (it then only waits for its end).
+   */
+  const subscribe = async (connection: Connection, name: string, more: Partial<EventStreamRequest> = {}) => {
+    const full = request(connection, more);
+    const framing = { prefix: Buffer.from(`${name}:`), suffix: Buffer.from(';') };
+    const stream = await hub.open({ ...full, delivery: { framing, grouping: groupingFor(full.rooms) } });
+    return { stream, direct: grouped(stream) };
   };
   const open = (connection: EventStreamRequest['connection'], more: Partial<EventStreamRequest> = {}) =>
     hub.open(request(connection, more));
@@ -140,8 +143,8 @@ function setup(options: { maxQueuedBytes?: number; maxReplays?: number } = {}) {
 describe('connections', () => {
   it('count a WebSocket from its opening and an SSE response from its first subscription, and each end once', async () => {
     const s = setup();
-    const ws = s.hub.connect(WS, null);
-    const sse = s.hub.connect(SSE, null);
+    const ws = connectTo(s.hub, WS, null);
+    const sse = connectTo(s.hub, SSE, null);
     expect(await s.hub.stats()).toMatchObject({
       activeConnections: 1,
       totalConnections: 1,
@@ -168,13 +171,13 @@ describe('connections', () => {
       totalDisconnections: 2,
     });
     // An SSE response that never subscribed was never a connection, and its end counts nothing.
-    s.hub.connect(SSE, null).release();
+    connectTo(s.hub, SSE, null).release();
     expect((await s.hub.stats()).totalDisconnections).toBe(2);
   });
 
   it('count an SSE response once however many streams it opens', async () => {
     const s = setup();
-    const sse = s.hub.connect(SSE, null);
+    const sse = connectTo(s.hub, SSE, null);
     await s.open(sse);
     await s.open(sse);
     expect(await s.hub.stats()).toMatchObject({
@@ -230,7 +233,7 @@ describe('connections', () => {
 
   it('keep a WebSocket open while one of its subscriptions ends, and end them all with it', async () => {
     const s = setup();
-    const ws = s.hub.connect(WS, null);
+    const ws = connectTo(s.hub, WS, null);
     const only = await s.open(ws);
     await only.return!();
     expect(await s.hub.stats()).toMatchObject({ activeConnections: 1, activeSubscriptions: 0 });
@@ -281,8 +284,8 @@ describe('connections', () => {
 
   it('are refused once the hub closes, which ends every stream', async () => {
     const s = setup();
-    const stream = await s.open(s.hub.connect(WS, null));
-    const grouped = await s.subscribe(s.hub.connect(WS, null, new Socket()), 'g');
+    const stream = await s.open(connectTo(s.hub, WS, null));
+    const grouped = await s.subscribe(connectTo(s.hub, WS, null, new Socket()), 'g');
     s.hub.close();
     s.hub.close();
     expect(await stream.next()).toEqual({ value: undefined, done: true });
@@ -296,7 +299,7 @@ describe('grouped delivery', () => {
   it('encodes an event once per group and writes it framed to every member socket', async () => {
     const s = setup();
     const sockets = [new Socket(), new Socket(), new Socket()];
-    const [a, b, c] = sockets.map((socket) => s.hub.connect(WS, null, socket));
+    const [a, b, c] = sockets.map((socket) => connectTo(s.hub, WS, null, socket));
     const subs = [await s.subscribe(a!, 'a'), await s.subscribe(b!, 'b')];
     // Other read rights: another group, even for the same document.
     await s.subscribe(c!, 'c', { access: onlyRoom('r') });
@@ -314,8 +317,8 @@ describe('grouped delivery', () => {
   it('keeps a group for its other members when one leaves, and makes a new one after the last', async () => {
     const s = setup();
     const [x, y] = [new Socket(), new Socket()];
-    const one = await s.subscribe(s.hub.connect(WS, null, x), 'x');
-    const two = await s.subscribe(s.hub.connect(WS, null, y), 'y');
+    const one = await s.subscribe(connectTo(s.hub, WS, null, x), 'x');
+    const two = await s.subscribe(connectTo(s.hub, WS, null, y), 'y');
     await one.stream.return!();
     expect(await one.direct!.next()).toEqual({ value: undefined, done: true });
     await s.say(['r']);
@@ -323,7 +326,7 @@ describe('grouped delivery', () => {
     await two.stream.return!();
     await s.say(['r']);
     expect(y.frames).toEqual(['y:1;']);
-    await s.subscribe(s.hub.connect(WS, null, y), 'z');
+    await s.subscribe(connectTo(s.hub, WS, null, y), 'z');
     await s.say(['r']);
     expect(y.frames).toEqual(['y:1;', 'z:3;']);
     expect(s.encoders.made).toBe(2);
@@ -331,17 +334,10 @@ describe('grouped delivery', () => {
 
   it('is not taken up without a socket, for a stream its caller iterates, or for an operation with no stream', async () => {
     const s = setup();
-    const plain = s.hub.connect(WS, null);
+    const plain = connectTo(s.hub, WS, null);
     expect((await s.subscribe(plain, 'p')).direct).toBeNull();
-    const ws = s.hub.connect(WS, null, new Socket());
+    const ws = connectTo(s.hub, WS, null, new Socket());
     expect((await s.subscribe(ws, 'e', { exclusive: true })).direct).toBeNull();
-    const idle = s.hub.operation(ws);
-    expect(
-      s.hub.deliverDirect(idle, { prefix: Buffer.from(''), suffix: Buffer.from('') }, () => ({
-        key: 'k',
-        encoder: () => () => Buffer.from(''),
-      })),
-    ).toBeNull();
     expect(s.encoders.made).toBe(0);
   });
 
@@ -349,7 +345,7 @@ describe('grouped delivery', () => {
     const s = setup();
     const [since] = await s.say(['r'], ['r'], ['x'], ['r']);
     const socket = new Socket();
-    await s.subscribe(s.hub.connect(WS, null, socket), 's', { since: since! });
+    await s.subscribe(connectTo(s.hub, WS, null, socket), 's', { since: since! });
     await s.say(['r']);
     for (let i = 0; i < 10 && socket.frames.length < 3; i++) await settle();
     expect(socket.frames).toEqual(['s:2;', 's:4;', 's:5;']);
@@ -361,7 +357,7 @@ describe('grouped delivery', () => {
     const s = setup({ maxReplays: 1 });
     const [since] = await s.say(['r'], ['r'], ['r']);
     const socket = new Socket(false);
-    const ws = s.hub.connect(WS, null, socket);
+    const ws = connectTo(s.hub, WS, null, socket);
     await s.subscribe(ws, 'one', { since: since! });
     await settle();
     expect(socket.frames).toEqual(['one:2;']);
@@ -370,7 +366,7 @@ describe('grouped delivery', () => {
     expect(refused.code).toBe('RATE_LIMITED');
     expect(refused.details).toMatchObject({ reason: 'TOO_MANY_REPLAYS', limit: 1 });
     // Another connection has slots of its own.
-    await s.subscribe(s.hub.connect(WS, null, new Socket()), 'other', { since: since! });
+    await s.subscribe(connectTo(s.hub, WS, null, new Socket()), 'other', { since: since! });
     for (let i = 0; i < 10 && socket.frames.length < 2; i++) {
       socket.drain();
       await settle();
@@ -409,18 +405,21 @@ describe('a grouped eventStream', () => {
     more: Partial<EventStreamRequest> = {},
     heartbeatMs = 0,
   ) {
-    const connection = s.hub.connect(WS, null, socket);
-    const operation = s.hub.operation(connection);
+    const connection = connectTo(s.hub, WS, null, socket);
+    const framing = { prefix: Buffer.from(`${name}:`), suffix: Buffer.from(';') };
     const stream = await s.hub.openPositioned(
-      { rooms: ['r'], types: null, since: null, access: READ_ALL, connection: operation, ...more },
+      {
+        rooms: ['r'],
+        types: null,
+        since: null,
+        access: READ_ALL,
+        connection,
+        delivery: { framing, grouping: streamGrouping(runs) },
+        ...more,
+      },
       heartbeatMs,
     );
-    const direct = s.hub.deliverDirect(
-      operation,
-      { prefix: Buffer.from(`${name}:`), suffix: Buffer.from(';') },
-      streamGrouping(runs),
-    );
-    return { stream, direct };
+    return { stream, direct: grouped(stream) };
   }
 
   it('writes positions as frames of their own and encodes each event once for the whole group', async () => {
@@ -481,10 +480,10 @@ describe('a slow consumer', () => {
     const s = setup({ maxQueuedBytes: 10 });
     const socket = new Socket(false);
     const closes: [number, string][] = [];
-    const ws = s.hub.connect(WS, (code, reason) => closes.push([code, reason]), socket);
+    const ws = connectTo(s.hub, WS, (code, reason) => closes.push([code, reason]), socket);
     const { direct } = await s.subscribe(ws, 'slow');
     const fast = new Socket();
-    await s.subscribe(s.hub.connect(WS, null, fast), 'fast');
+    await s.subscribe(connectTo(s.hub, WS, null, fast), 'fast');
     await s.say(['r'], ['r'], ['r'], ['r']);
     expect(closes).toEqual([[SLOW_CONSUMER.code, SLOW_CONSUMER.reason]]);
     expect(s.slow).toEqual(['ws']);
@@ -496,7 +495,7 @@ describe('a slow consumer', () => {
   it('is closed when the streams it iterates itself hold more than the bound, not before', async () => {
     const s = setup({ maxQueuedBytes: 600 });
     const closes: number[] = [];
-    const ws = s.hub.connect(WS, (code) => closes.push(code));
+    const ws = connectTo(s.hub, WS, (code) => closes.push(code));
     const stream = await s.open(ws);
     await s.say(['r']);
     expect(closes).toEqual([]);
@@ -513,14 +512,14 @@ describe('renewed rights', () => {
   it('end a subscription to rooms no longer granted, and move one to every room into the group of its new rights', async () => {
     const s = setup();
     const socket = new Socket();
-    const ws = s.hub.connect(WS, null, socket);
+    const ws = connectTo(s.hub, WS, null, socket);
     const named = await s.subscribe(ws, 'named', { rooms: ['a'] });
     await s.subscribe(ws, 'all', { rooms: null });
     // Frames of one operation, in order (the two groups' frames interleave in routing order).
     const of = (name: string) => socket.frames.filter((f) => f.startsWith(`${name}:`));
     await s.say(['a'], ['b']);
     expect([of('named'), of('all')]).toEqual([['named:1;'], ['all:1;', 'all:2;']]);
-    s.hub.reauthorize(ws, onlyRoom('b'));
+    ws.reauthorize(onlyRoom('b'));
     const ended = await errorOf(named.direct!.next());
     expect(ended.code).toBe('FORBIDDEN');
     expect(ended.details).toEqual({ reason: 'ROOM_NOT_GRANTED', rooms: ['a'] });
@@ -528,7 +527,7 @@ describe('renewed rights', () => {
     expect([of('named'), of('all')]).toEqual([['named:1;'], ['all:1;', 'all:2;', 'all:4;']]);
     expect(s.encoders.made).toBe(3);
     // The same rights again: nothing moves.
-    s.hub.reauthorize(ws, onlyRoom('b'));
+    ws.reauthorize(onlyRoom('b'));
     await s.say(['b']);
     expect(of('all')).toEqual(['all:1;', 'all:2;', 'all:4;', 'all:5;']);
     expect(s.encoders.made).toBe(3);

@@ -16,7 +16,16 @@ import { errorOf } from '../domain/fleet.js';
 
 const logger = pino({ level: 'silent' });
 /** The two kinds of connection, as the WebSocket and SSE transports declare them. */
-const WS = { transport: 'ws', singleSubscription: false } as const;
+const WS = { transport: 'ws' } as const;
+
+/** A connection as a transport opens one, without a sink: its streams are iterated. */
+function connectTo(
+  hub: RealtimeHub,
+  kind: { transport: string },
+  close: ((code: number, reason: string) => void) | null,
+) {
+  return hub.connect({ ...kind, sink: null, close: close ?? (() => undefined) });
+}
 let engines = 0;
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -213,7 +222,7 @@ describe('the realtime hub', () => {
     expect((await all.next()).value).toEqual(sent);
 
     // Its connection closes.
-    const connection = h.hub.connect(WS, null);
+    const connection = connectTo(h.hub, WS, null);
     const onConnection = await h.hub.open({
       rooms: ['c'],
       types: null,
@@ -262,11 +271,11 @@ describe('the realtime hub', () => {
     const closes: { code: number; reason: string }[] = [];
     let closed!: () => void;
     const closedOnce = new Promise<void>((resolve) => (closed = resolve));
-    const idle = h.hub.connect(WS, (code, reason) => {
+    const idle = connectTo(h.hub, WS, (code, reason) => {
       closes.push({ code, reason });
       closed();
     });
-    const reader = h.hub.connect(WS, null);
+    const reader = connectTo(h.hub, WS, null);
     const never = await h.hub.open({
       rooms: ['flood'],
       types: null,

@@ -1,6 +1,6 @@
 /**
  * The byte bound per connection against a client that stops reading at the TCP level (a phone in a
- * tunnel, REALTIME-PITFALLS.md 14): its socket is paused, so the kernel's buffers fill and
+ * tunnel: it neither reads nor closes): its socket is paused, so the kernel's buffers fill and
  * everything past them waits in the server. The server must close it with 4008 once the bytes it
  * holds for it pass SUBSCRIBER_MAX_QUEUE_BYTES, and never hold much more meanwhile; a client whose
  * handler is slow would not show this, since the kernel and `ws` would still drain its socket.

@@ -21,7 +21,7 @@ import {
   type HistoryRequest,
   type StreamItem,
   type StreamPosition,
-} from '../../src/realtime/stream-position.js';
+} from '../../src/realtime/event-streams.js';
 import { errorOf } from '../domain/fleet.js';
 
 const logger = pino({ level: 'silent' });

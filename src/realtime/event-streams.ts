@@ -1,7 +1,8 @@
 /**
- * What the schema layer reads events through besides `events`: `eventStream` (streams that say where
- * they stand, opened by the hub like any subscription, see event-stream.ts) and `eventLog`, the
- * retained history as pages, read from the engine's event log under the same room rules.
+ * What the schema layer reads events through besides `events`: `eventStream` (subscriptions that say
+ * where they stand, opened by the hub like any other with the configured heartbeat, see
+ * subscription.ts) and `eventLog`, the retained history as pages, read from the engine's event log
+ * under the same room rules, in pages of HISTORY_PAGE.
  */
 import type { ReadAccess } from '../domain/access/read-access.js';
 import { badInput, malformedCursor } from '../domain/errors.js';
@@ -15,10 +16,10 @@ import { checkRooms, wanted } from './room-check.js';
 import type { EventLog } from '../domain/ports.js';
 import type { EventStreamRequest, RealtimeApi } from './realtime-api.js';
 import type { StreamItem } from './subscription.js';
+import { HISTORY_PAGE } from './replay.js';
 
 export { isStreamPosition, type StreamItem, type StreamPosition } from './subscription.js';
 
-const PAGE = 500;
 /** Events one history request may read to fill a filtered page, so a rare filter cannot scan the log. */
 export const HISTORY_SCAN_LIMIT = 5000;
 /**
@@ -100,7 +101,7 @@ export function createEventStreams({ realtime, log, heartbeatMs }: EventStreamsO
         scanned < HISTORY_SCAN_LIMIT &&
         skipped < HISTORY_UNREADABLE_LIMIT
       ) {
-        const limit = Math.min(PAGE, HISTORY_SCAN_LIMIT - scanned);
+        const limit = Math.min(HISTORY_PAGE, HISTORY_SCAN_LIMIT - scanned);
         // Reading forward from a cursor must not skip trimmed events silently: readAfter refuses
         // a cursor that is no longer retained (CURSOR_EXPIRED), as a `since` replay does.
         const raw =
