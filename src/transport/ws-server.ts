@@ -27,6 +27,7 @@ import { ConnectionsPerSubject, SubscribeGuard, TOO_MANY_CONNECTIONS } from './l
 import { isRenewalDocument } from './limits-renewal.js';
 import { groupingFor } from './grouping.js';
 import { WriteBatch } from './write-batch.js';
+import { readConfirmer } from './ws-read-ack.js';
 import type { AgentPresence } from './agent-presence.js';
 import type { ServerContext } from './yoga.js';
 import { TOKEN_CLOSE_CODE, WsSession } from './ws-session.js';
@@ -93,6 +94,7 @@ function frameSink(socket: WebSocket, raw: Socket | null, batch: WriteBatch): Fr
     },
     bufferedBytes: () => socket.bufferedAmount,
     holding: () => (raw?.writableCorked ?? 0) > 0,
+    confirmRead: readConfirmer(socket),
     onDrain: (callback) => {
       // 'drain' only follows a write that filled the stream's buffer; below that, look again shortly.
       const check = () => {
