@@ -18,11 +18,12 @@ import {
   isStreamPosition,
   type PositionPlan,
   type PositionWriter,
+  type QueuedItem,
   type StreamItem,
   type StreamOwner,
 } from './subscription.js';
 import { clusterStats, emptyCounters } from './realtime-figures.js';
-import { Lane, type DropListener } from './overflow.js';
+import { isEventsDropped, Lane, type DropListener } from './overflow.js';
 import type {
   ClientConnection,
   EventStreamRequest,
@@ -175,6 +176,11 @@ export class RealtimeHub implements RealtimeApi {
     ended: (stream) => this.remove(stream),
     beating: (stream, heartbeatMs) => this.beating(stream, heartbeatMs),
   };
+  /** Events dropped by a subscription whose policy drops (its lane, or its replay's buffer). */
+  private readonly dropped: DropListener = (policy, reason, count) => {
+    this.counters.eventsDropped += count;
+    this.options.onDropped?.(policy, reason, count);
+  };
   /** Positioned streams that send heartbeats, and the one timer that looks at them. */
   private readonly beats = new Set<Subscription>();
   private beatTimer: { timer: NodeJS.Timeout; everyMs: number } | null = null;
@@ -289,16 +295,21 @@ export class RealtimeHub implements RealtimeApi {
     const policy = stream.overflow;
     if (policy === 'DISCONNECT') return undefined;
     const marker = stream.positioned ? group.dropMarker(framing, policy) : null;
-    const lane = new Lane(policy, framing.suffix.length, marker, (p, reason, count) => {
-      this.counters.eventsDropped += count;
-      this.options.onDropped?.(p, reason, count);
-    });
+    const lane = new Lane(policy, framing.suffix.length, marker, this.dropped);
     queue.addLane(lane);
     return lane;
   }
 
-  /** One item for one member: a position is a small frame of its own, an event its group's bytes. */
-  private send(stream: Subscription, delivery: Delivery, item: StreamItem, replayed: boolean): void {
+  /**
+   * One item for one member: a position is a small frame of its own, an event its group's bytes, a
+   * report of live events dropped during its replay goes to its lane (reported before its next event).
+   */
+  private send(stream: Subscription, delivery: Delivery, item: QueuedItem, replayed: boolean): void {
+    if (isEventsDropped(item)) {
+      const { lane, queue } = delivery.member;
+      if (lane) queue.addGap(lane, item);
+      return;
+    }
     if (!isStreamPosition(item)) return delivery.group.deliverTo(delivery.member, item, replayed);
     delivery.group.positionTo(delivery.member, item);
     stream.wrote(item);
@@ -480,6 +491,10 @@ export class RealtimeHub implements RealtimeApi {
     const slot =
       request.connection && !request.exclusive ? this.operations.get(request.connection) : undefined;
     if (slot) slot.stream = stream;
+    // Bound for a group with a lane: what piles up during a replay is dropped by its policy, not closed.
+    const queue = state?.queue;
+    if (slot && queue && stream.overflow !== 'DISCONNECT')
+      stream.bufferWithin(() => queue.share(), this.dropped);
 
     // Live first (buffering), then the log: nothing published in between can fall through the seam.
     // The log is read a page at a time as the client consumes it; its first page is read here, so a
