@@ -213,12 +213,25 @@ async function flood(app: TestApp, room: string, n: number, from = 0): Promise<n
   for (let published = 0; published < n; published += 10) {
     await Promise.all(
       Array.from({ length: Math.min(10, n - published) }, (_, k) =>
-        app.ok(Broadcast, { room, data: { i: from + published + k, blob } }),
+        // In process (the mutation's own service), so that the pause stays well within the
+        // WebSocket keep-alive (a client that answers no ping is closed after 12 to 24 s).
+        app.app.colony.system.broadcast(room, { i: from + published + k, blob }),
       ),
     );
     most = Math.max(most, app.app.realtime.queuedBytes().largest);
   }
   return most;
+}
+
+/**
+ * One pause, one report, over WebSocket: a lane that dropped waits for a ping's answer before it
+ * writes again. SSE has no way back, so the server knows only that the kernel took the bytes: when
+ * the kernel takes more while the reader stays paused, each time it does starts a new report
+ * (each exact, their counts adding up).
+ */
+function expectReports(transport: 'ws' | 'sse', dropped: Item[]): void {
+  if (transport === 'ws') expect(dropped).toHaveLength(1);
+  else expect(dropped.length).toBeGreaterThanOrEqual(1);
 }
 
 const events = (list: Item[]) => list.filter((item) => item.typename === 'Event');
@@ -269,7 +282,7 @@ describe.each(['events', 'eventStream'] as const)('DROP_OLDEST on %s', (field) =
       const got = events(list);
       const dropped = markers(list);
       // One pause, one backlog, one report: every drop while it was behind joins one gap.
-      expect(dropped).toHaveLength(1);
+      expectReports(transport, dropped);
       const count = total(dropped);
       expect(count + got.length).toBe(n);
       if (field === 'eventStream') for (const d of dropped) expect(d.reason).toBe('DROP_OLDEST');
@@ -384,11 +397,21 @@ describe('COALESCE', () => {
       );
       const list = reader.received.get('slow')!;
       const dropped = markers(list);
-      expect(dropped).toHaveLength(1);
-      expect(dropped[0]!.reason).toBe('COALESCE');
+      expectReports(transport, dropped);
+      for (const d of dropped) expect(d.reason).toBe('COALESCE');
       expect(total(dropped) + events(list).length).toBe(filled + steps * (tasks.length + metricsPerStep));
-      // After the marker: the newest broadcasts that fitted, then only the newest of each entity
-      // (each task's progress, the instance's figures).
+      // Each entity's newest state arrives last of its kind.
+      const progressOf = (id: string) => events(list).filter((e) => e.task?.id === id);
+      for (const task of tasks) expect(progressOf(task.id).at(-1)!.task!.progress).toBe(1);
+      expect(
+        events(list)
+          .filter((e) => e.type === 'METRICS_UPDATED')
+          .at(-1)!.id,
+      ).toBe(lastMetrics);
+      if (transport === 'sse') return;
+      // Over WebSocket the reader was behind from the first drop to its resumption: after the one
+      // marker, the newest broadcasts that fitted, then only the newest of each entity (each task's
+      // progress, the instance's figures). (Over SSE the kernel may have taken some meanwhile.)
       const tail = list.slice(list.indexOf(dropped[0]!) + 1).filter((item) => item.typename === 'Event');
       const progress = tail.filter((e) => e.type === 'TASK_PROGRESS');
       expect(progress.map((e) => e.task!.progress)).toEqual([1, 1, 1]);
@@ -436,14 +459,14 @@ describe("a `since` replay's live events", () => {
       const list = reader.received.get('slow')!;
       const got = events(list);
       const dropped = markers(list);
-      expect(dropped).toHaveLength(1);
+      expectReports(transport, dropped);
       // The whole replay, then the report, then the newest live events.
       expect(got.filter((e) => e.i! < retained).map((e) => e.i)).toEqual(
         Array.from({ length: retained }, (_, i) => i),
       );
       expect(total(dropped) + got.length).toBe(retained + live);
       expectInOrder(list);
-      const after = got.filter((e) => compareIds(e.id!, dropped[0]!.toId!) > 0);
+      const after = got.filter((e) => compareIds(e.id!, dropped.at(-1)!.toId!) > 0);
       expect(after.length).toBeGreaterThan(0);
       expect(after.map((e) => e.i)).toEqual(
         Array.from({ length: after.length }, (_, k) => last - after.length + 1 + k),
