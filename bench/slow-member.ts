@@ -23,7 +23,7 @@ const SMOKE = process.env.BENCH_SMOKE === '1';
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const FAST = num('BENCH_FAST', SMOKE ? 10 : 100);
 const SLOW = num('BENCH_SLOW', SMOKE ? 50 : 1000);
-const E = num('BENCH_EVENTS', SMOKE ? 100 : 1500);
+const E = num('BENCH_EVENTS', SMOKE ? 100 : 1000);
 const BOUND = num('BENCH_BOUND', 64 * 1024);
 const POLICIES = (process.env.BENCH_POLICIES ?? 'DISCONNECT,DROP_OLDEST,COALESCE').split(',');
 /**
@@ -95,6 +95,8 @@ interface RunResult {
   fastLost: number;
   fastClosed: number;
   slowClosed: number;
+  /** The most events a paused member took while paused (what its kernel buffers held and ws parsed). */
+  slowReceived: number;
   /** The most bytes realtimeStats showed held for all connections, and for one. */
   heldTotalBytes: number;
   heldLargestBytes: number;
@@ -114,13 +116,7 @@ async function held(
 
 async function run(policy: string, slowMembers: number): Promise<RunResult> {
   const server = await startServer('colony', null, {
-    env: {
-      SUBSCRIBER_MAX_QUEUE_BYTES: String(BOUND),
-      // The runs' own mutations, and nothing else's, publish.
-      METRICS_INTERVAL_MS: '0',
-      MUTATION_RATE_PER_S: '100000',
-      MUTATION_BURST: '100000',
-    },
+    env: { BENCH_MAX_QUEUE_BYTES: String(BOUND) },
   });
   const pid = server.child.pid!;
   const wsUrl = `${server.url.replace(/^http/, 'ws')}/graphql`;
@@ -140,7 +136,9 @@ async function run(policy: string, slowMembers: number): Promise<RunResult> {
     // Subscribed once a probe event reaches every member.
     await post(PUBLISH, { data: { probe: true } });
     while (all.some((s) => s.received < 1)) await new Promise((resolve) => setTimeout(resolve, 10));
-    for (const s of slow) s.raw?.pause();
+    // ws's own pause: its TCP socket stops reading, and ws does not resume it as its parser drains.
+    for (const s of slow) s.socket.pause();
+    const slowBefore = slow.map((s) => s.received);
     const rssMbBefore = rssMb(pid);
     let rssMbPeak = rssMbBefore;
     const before = cpuTicks(pid);
@@ -160,13 +158,19 @@ async function run(policy: string, slowMembers: number): Promise<RunResult> {
     rssMbPeak = Math.max(rssMbPeak, rssMb(pid));
     // What stays held for the paused members once the publishing is over (read outside the CPU window).
     const heldNow = await held(post);
+    // Closed as slow (DISCONNECT): a paused member never reads its close frame, so ask the server.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const closedAsSlow = Number(
+      /colony_slow_consumers_closed_total\{transport="ws"\} (\d+)/.exec(metrics)?.[1] ?? 0,
+    );
     return {
       policy,
       slow: slowMembers,
       usPerFastDelivery: (ticks * TICK_US) / (FAST * E),
       fastLost: fast.reduce((sum, s) => sum + s.dropped + Math.max(0, E + 1 - s.received), 0),
       fastClosed: fast.filter((s) => s.closed !== null).length,
-      slowClosed: slow.filter((s) => s.closed !== null).length,
+      slowClosed: closedAsSlow,
+      slowReceived: Math.max(0, ...slow.map((s, i) => s.received - slowBefore[i]!)),
       heldTotalBytes: heldNow.total,
       heldLargestBytes: heldNow.largest,
       rssMbBefore,
@@ -190,13 +194,13 @@ console.log(
   `${FAST} fast members, ${E} events of 2 KiB, SUBSCRIBER_MAX_QUEUE_BYTES ${BOUND} B (${SLOW} slow × bound = ${boundMb} MB)\n`,
 );
 console.log(
-  '| policy | slow members | µs CPU per fast delivery | vs. no slow | fast lost | slow closed | held, all connections | held, largest | RSS before → peak |',
+  '| policy | slow members | µs CPU per fast delivery | vs. no slow | fast lost | slow closed | taken by a paused one | held, all connections | held, largest | RSS before → peak |',
 );
-console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: |');
+console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |');
 for (const r of results) {
   const alone = results.find((x) => x.policy === r.policy && x.slow === 0)!;
   console.log(
-    `| ${r.policy} | ${r.slow} | ${r.usPerFastDelivery.toFixed(1)} | ${(r.usPerFastDelivery / alone.usPerFastDelivery).toFixed(2)}× | ${r.fastLost}${r.fastClosed ? ` (${r.fastClosed} closed)` : ''} | ${r.slowClosed} | ${mb(r.heldTotalBytes)} MB | ${r.heldLargestBytes} B | ${r.rssMbBefore} → ${r.rssMbPeak} MB |`,
+    `| ${r.policy} | ${r.slow} | ${r.usPerFastDelivery.toFixed(1)} | ${(r.usPerFastDelivery / alone.usPerFastDelivery).toFixed(2)}× | ${r.fastLost}${r.fastClosed ? ` (${r.fastClosed} closed)` : ''} | ${r.slowClosed} | ${r.slowReceived} | ${mb(r.heldTotalBytes)} MB | ${r.heldLargestBytes} B | ${r.rssMbBefore} → ${r.rssMbPeak} MB |`,
   );
 }
 console.log(`\n${JSON.stringify({ fast: FAST, slow: SLOW, events: E, bound: BOUND, results })}`);
