@@ -113,9 +113,14 @@ export class ConnectionQueue {
    */
   pushHeld(lane: Lane, frame: Buffer, counted: boolean, id: string | null, key: string | null): void {
     if (this.overflowed || !this.lanes.has(lane)) return;
-    if (lane.empty && !lane.behind && this.sink.bufferedBytes() < this.lowWater) {
-      this.writeLane(lane, frame, counted);
-      return;
+    if (!lane.behind && this.sink.bufferedBytes() < this.lowWater) {
+      // What it holds goes first, now that the socket has room: not at the next look for a drain,
+      // which would let the lane fill (and drop) meanwhile.
+      this.writeHeld(lane);
+      if (lane.empty && this.sink.bufferedBytes() < this.lowWater) {
+        this.writeLane(lane, frame, counted);
+        return;
+      }
     }
     lane.hold(frame, counted, id, key);
     lane.trim(this.share());
@@ -144,10 +149,22 @@ export class ConnectionQueue {
       lane.confirming = false;
       lane.behind = false;
       if (!this.lanes.has(lane) || this.overflowed) return;
-      this.flushSoon();
+      // At once: an event that arrived before a later flush would find the lane full, drop, and
+      // put it behind again without its having written anything.
+      this.writeHeld(lane);
+      if (!lane.empty) this.flushSoon();
     };
     if (this.sink.confirmRead) this.sink.confirmRead(read);
     else this.sink.onDrain(read);
+  }
+
+  /** Writes what a lane holds, oldest first, while the socket is below its low-water mark. */
+  private writeHeld(lane: Lane): void {
+    while (this.sink.bufferedBytes() < this.lowWater) {
+      const held = lane.shift();
+      if (!held) return;
+      this.writeLane(lane, held.frame, held.counted);
+    }
   }
 
   private writeLane(lane: Lane, frame: Buffer, counted: boolean): void {
