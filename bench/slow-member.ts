@@ -42,6 +42,12 @@ function rssMb(pid: number): number {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
+/** The kernel's TCP buffers, machine-wide, in MB (4 KiB pages, /proc/net/sockstat). */
+function tcpMemMb(): number {
+  const pages = Number(/TCP:.* mem (\d+)/.exec(readFileSync('/proc/net/sockstat', 'utf8'))?.[1] ?? 0);
+  return Math.round((pages * 4096) / (1024 * 1024));
+}
+
 function cpuTicks(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -102,6 +108,9 @@ interface RunResult {
   heldLargestBytes: number;
   rssMbBefore: number;
   rssMbPeak: number;
+  /** The kernel's TCP buffers, machine-wide (other processes' included), before and at the peak. */
+  tcpMbBefore: number;
+  tcpMbPeak: number;
 }
 
 async function held(
@@ -141,6 +150,8 @@ async function run(policy: string, slowMembers: number): Promise<RunResult> {
     const slowBefore = slow.map((s) => s.received);
     const rssMbBefore = rssMb(pid);
     let rssMbPeak = rssMbBefore;
+    const tcpMbBefore = tcpMemMb();
+    let tcpMbPeak = tcpMbBefore;
     const before = cpuTicks(pid);
     for (let n = 0; n < E; n += 10) {
       await Promise.all(
@@ -148,7 +159,10 @@ async function run(policy: string, slowMembers: number): Promise<RunResult> {
           post(PUBLISH, { data: { n: n + k, pad: PAD } }),
         ),
       );
-      if (n % 50 === 0) rssMbPeak = Math.max(rssMbPeak, rssMb(pid));
+      if (n % 50 === 0) {
+        rssMbPeak = Math.max(rssMbPeak, rssMb(pid));
+        tcpMbPeak = Math.max(tcpMbPeak, tcpMemMb());
+      }
     }
     // Every fast member has everything (or was closed); its CPU is the publishing phase's.
     const deadline = Date.now() + 120_000;
@@ -175,6 +189,8 @@ async function run(policy: string, slowMembers: number): Promise<RunResult> {
       heldLargestBytes: heldNow.largest,
       rssMbBefore,
       rssMbPeak,
+      tcpMbBefore,
+      tcpMbPeak,
     };
   } finally {
     for (const s of all) s.socket.terminate();
@@ -194,13 +210,13 @@ console.log(
   `${FAST} fast members, ${E} events of 2 KiB, SUBSCRIBER_MAX_QUEUE_BYTES ${BOUND} B (${SLOW} slow × bound = ${boundMb} MB)\n`,
 );
 console.log(
-  '| policy | slow members | µs CPU per fast delivery | vs. no slow | fast lost | slow closed | taken by a paused one | held, all connections | held, largest | RSS before → peak |',
+  '| policy | slow members | µs CPU per fast delivery | vs. no slow | fast lost | slow closed | taken by a paused one | held, all connections | held, largest | RSS before → peak | kernel TCP before → peak |',
 );
-console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |');
+console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |');
 for (const r of results) {
   const alone = results.find((x) => x.policy === r.policy && x.slow === 0)!;
   console.log(
-    `| ${r.policy} | ${r.slow} | ${r.usPerFastDelivery.toFixed(1)} | ${(r.usPerFastDelivery / alone.usPerFastDelivery).toFixed(2)}× | ${r.fastLost}${r.fastClosed ? ` (${r.fastClosed} closed)` : ''} | ${r.slowClosed} | ${r.slowReceived} | ${mb(r.heldTotalBytes)} MB | ${r.heldLargestBytes} B | ${r.rssMbBefore} → ${r.rssMbPeak} MB |`,
+    `| ${r.policy} | ${r.slow} | ${r.usPerFastDelivery.toFixed(1)} | ${(r.usPerFastDelivery / alone.usPerFastDelivery).toFixed(2)}× | ${r.fastLost}${r.fastClosed ? ` (${r.fastClosed} closed)` : ''} | ${r.slowClosed} | ${r.slowReceived} | ${mb(r.heldTotalBytes)} MB | ${r.heldLargestBytes} B | ${r.rssMbBefore} → ${r.rssMbPeak} MB | ${r.tcpMbBefore} → ${r.tcpMbPeak} MB |`,
   );
 }
 console.log(`\n${JSON.stringify({ fast: FAST, slow: SLOW, events: E, bound: BOUND, results })}`);
