@@ -80,6 +80,10 @@ async function colony(): Promise<{ url: string; stop(): Promise<void> }> {
       PORT: String(PORT),
       HOST: '127.0.0.1',
       METRICS_INTERVAL_MS: '0',
+      // bench/slow-member.ts sets the per-connection bound its runs are measured against.
+      ...(process.env.BENCH_MAX_QUEUE_BYTES
+        ? { SUBSCRIBER_MAX_QUEUE_BYTES: process.env.BENCH_MAX_QUEUE_BYTES }
+        : {}),
       // A restarted server (the reconnect storm) reads the same log as the one before it.
       ...(redisUrl
         ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: process.env.BENCH_KEY_PREFIX ?? `bench${process.pid}` }

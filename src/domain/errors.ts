@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'UNAUTHENTICATED',
   'CURSOR_EXPIRED',
   'RATE_LIMITED',
+  'SLOW_CONSUMER',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -49,6 +50,18 @@ export const rateLimited = (message: string, details?: Record<string, unknown>) 
 
 export const unavailable = (message: string, details?: Record<string, unknown>) =>
   new DomainError('UNAVAILABLE', message, details);
+
+/**
+ * A subscriber that read slower than its events arrived, past the bytes the server holds for one
+ * connection (`overflow: DISCONNECT`): how an SSE stream ends, where a WebSocket is closed with 4008.
+ */
+export const slowConsumer = () =>
+  new DomainError(
+    'SLOW_CONSUMER',
+    'This subscriber read slower than its events arrived and the server will not hold more for it. ' +
+      'Resume with `since` set to the last event id received, or subscribe with `overflow: DROP_OLDEST` or `COALESCE`.',
+    { closeCode: 4008 },
+  );
 
 /**
  * Thrown by an engine's commit when a record changed since the transaction read it. The

@@ -4,7 +4,7 @@
  * Centrifugo closes at 1 MB the same way).
  */
 
-import type { Lane } from './overflow.js';
+import type { Gap, Lane } from './overflow.js';
 
 /** The close code (and reason) for a connection whose client reads slower than events arrive. */
 export const SLOW_CONSUMER = { code: 4008, reason: 'Slow consumer: resume with `since`' } as const;
@@ -25,6 +25,12 @@ export interface FrameSink {
    * refused by the kernel. Absent: never.
    */
   holding?(): boolean;
+  /**
+   * Calls back once the client has read everything written before the call (a WebSocket: a ping
+   * answered by its pong). Absent: once everything written has been handed to the kernel, which is
+   * all a transport without a way back can tell.
+   */
+  confirmRead?(callback: () => void): void;
 }
 
 /**
@@ -73,7 +79,10 @@ export class ConnectionQueue {
    */
   addLane(lane: Lane): void {
     this.lanes.add(lane);
-    for (const other of this.lanes) other.trim(this.share());
+    for (const other of this.lanes) {
+      other.trim(this.share());
+      if (other.behind) this.untilRead(other);
+    }
   }
 
   removeLane(lane: Lane): void {
@@ -104,13 +113,58 @@ export class ConnectionQueue {
    */
   pushHeld(lane: Lane, frame: Buffer, counted: boolean, id: string | null, key: string | null): void {
     if (this.overflowed || !this.lanes.has(lane)) return;
-    if (lane.empty && this.sink.bufferedBytes() < this.lowWater) {
-      this.writeLane(lane, frame, counted);
-      return;
+    if (!lane.behind && this.sink.bufferedBytes() < this.lowWater) {
+      // What it holds goes first, now that the socket has room: not at the next look for a drain,
+      // which would let the lane fill (and drop) meanwhile.
+      this.writeHeld(lane);
+      if (lane.empty && this.sink.bufferedBytes() < this.lowWater) {
+        this.writeLane(lane, frame, counted);
+        return;
+      }
     }
     lane.hold(frame, counted, id, key);
     lane.trim(this.share());
-    this.flushSoon();
+    if (lane.behind) this.untilRead(lane);
+    else this.flushSoon();
+  }
+
+  /**
+   * Events its subscription dropped before they reached its lane (a `since` replay's live events):
+   * reported before its next event, once its client has read what was written before.
+   */
+  addGap(lane: Lane, gap: Gap): void {
+    if (this.overflowed || !this.lanes.has(lane)) return;
+    lane.addGap(gap);
+    this.untilRead(lane);
+  }
+
+  /**
+   * A lane that dropped writes again only once its client has read everything written before: every
+   * drop meanwhile joins the same gap, so one backlog is one report, placed where it began.
+   */
+  private untilRead(lane: Lane): void {
+    if (lane.confirming) return;
+    lane.confirming = true;
+    const read = () => {
+      lane.confirming = false;
+      lane.behind = false;
+      if (!this.lanes.has(lane) || this.overflowed) return;
+      // At once: an event that arrived before a later flush would find the lane full, drop, and
+      // put it behind again without its having written anything.
+      this.writeHeld(lane);
+      if (!lane.empty) this.flushSoon();
+    };
+    if (this.sink.confirmRead) this.sink.confirmRead(read);
+    else this.sink.onDrain(read);
+  }
+
+  /** Writes what a lane holds, oldest first, while the socket is below its low-water mark. */
+  private writeHeld(lane: Lane): void {
+    while (this.sink.bufferedBytes() < this.lowWater) {
+      const held = lane.shift();
+      if (!held) return;
+      this.writeLane(lane, held.frame, held.counted);
+    }
   }
 
   private writeLane(lane: Lane, frame: Buffer, counted: boolean): void {
@@ -134,6 +188,7 @@ export class ConnectionQueue {
       wrote = false;
       for (const lane of this.lanes) {
         if (this.sink.bufferedBytes() >= this.lowWater) break;
+        if (lane.behind) continue;
         const held = lane.shift();
         if (!held) continue;
         this.writeLane(lane, held.frame, held.counted);
@@ -143,7 +198,7 @@ export class ConnectionQueue {
     // A sink that says it drained but takes nothing (a socket closing) is not asked again until the
     // next frame: otherwise this would run every turn until the connection is released.
     if (!any) return;
-    for (const lane of this.lanes) if (!lane.empty) return this.flushSoon();
+    for (const lane of this.lanes) if (!lane.empty && !lane.behind) return this.flushSoon();
   };
 
   /**

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { ReadAccess } from '../domain/access/read-access.js';
 import { ConnectionQueue, SLOW_CONSUMER, type FrameSink } from './connection-queue.js';
 import type { GroupTable, Grouping } from './group-table.js';
-import { Lane, type DropListener } from './overflow.js';
+import { isEventsDropped, Lane, type DropListener } from './overflow.js';
 import type { Counters } from './realtime-figures.js';
 import type { ClientConnection, ConnectionQueueStat } from './realtime-api.js';
 import { ReplaySlots } from './replay.js';
@@ -20,7 +20,7 @@ import type { Framing, Member, SubscriptionGroup } from './subscription-group.js
 import {
   isStreamPosition,
   type PositionWriter,
-  type StreamItem,
+  type QueuedItem,
   type StreamOwner,
   type Subscription,
 } from './subscription.js';
@@ -196,16 +196,36 @@ export class Connection implements ClientConnection {
     const policy = stream.overflow;
     if (policy === 'DISCONNECT') return undefined;
     const marker = stream.positioned ? group.dropMarker(framing, policy) : null;
-    const lane = new Lane(policy, framing.suffix.length, marker, (p, reason, count) => {
-      this.host.counters.eventsDropped += count;
-      this.host.onDropped?.(p, reason, count);
-    });
+    const lane = new Lane(policy, framing.suffix.length, marker, this.dropped);
     queue.addLane(lane);
     return lane;
   }
 
-  /** One item for one member: a position is a small frame of its own, an event its group's bytes. */
-  private send(stream: Subscription, delivery: Delivery, item: StreamItem, replayed: boolean): void {
+  /** Events dropped by a subscription whose policy drops (its lane, or its replay's buffer). */
+  private readonly dropped: DropListener = (policy, reason, count) => {
+    this.host.counters.eventsDropped += count;
+    this.host.onDropped?.(policy, reason, count);
+  };
+
+  /**
+   * A subscription this connection will deliver, whose policy drops rather than closes: what piles
+   * up while it replays is held within its share of the queue and dropped by its policy.
+   */
+  bound(stream: Subscription): void {
+    const queue = this.queue;
+    if (queue && stream.overflow !== 'DISCONNECT') stream.bufferWithin(() => queue.share(), this.dropped);
+  }
+
+  /**
+   * One item for one member: a position is a small frame of its own, an event its group's bytes, a
+   * report of live events dropped during its replay goes to its lane (reported before its next event).
+   */
+  private send(stream: Subscription, delivery: Delivery, item: QueuedItem, replayed: boolean): void {
+    if (isEventsDropped(item)) {
+      const { lane, queue } = delivery.member;
+      if (lane) queue.addGap(lane, item);
+      return;
+    }
     if (!isStreamPosition(item)) return delivery.group.deliverTo(delivery.member, item, replayed);
     delivery.group.positionTo(delivery.member, item);
     stream.wrote(item);

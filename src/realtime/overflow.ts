@@ -9,6 +9,10 @@
  * a coalescing lane first drops the older frame of the same entity. Every dropped event is recorded
  * in the lane's gap, which is sent before the lane's next event: a frame of its own on `eventStream`
  * (`EventsDropped`), `extensions.dropped` on the next result of `events`.
+ *
+ * A lane that dropped is *behind*: it writes nothing more until its client has read everything
+ * written before (connection-queue.ts asks the transport), so that every drop of one backlog joins
+ * one gap and one report, however much the kernel's buffers still took meanwhile.
  */
 import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
 
@@ -89,6 +93,13 @@ export class Lane {
   /** Frames held now. */
   frames = 0;
   private gap: Gap | null = null;
+  /**
+   * It dropped since it last wrote: it waits (holding its newest) until its client has read what
+   * was written before, and then writes its gap and what it holds.
+   */
+  behind = false;
+  /** The connection's queue is waiting for the client to confirm that it read (see `behind`). */
+  confirming = false;
 
   constructor(
     readonly policy: Exclude<OverflowPolicy, 'DISCONNECT'>,
@@ -159,15 +170,28 @@ export class Lane {
     this.forget(held);
     // A position dropped is not an event lost: a later one says where the stream stands.
     if (!held.counted || held.id === null) return;
-    const id = held.id;
-    const gap = this.gap;
-    if (!gap) this.gap = { count: 1, fromId: id, toId: id };
-    else {
-      gap.count++;
-      if (compareEventIds(id, gap.fromId) < 0) gap.fromId = id;
-      if (compareEventIds(id, gap.toId) > 0) gap.toId = id;
-    }
+    this.join({ count: 1, fromId: held.id, toId: held.id });
     this.onDrop(this.policy, reason, 1);
+  }
+
+  /**
+   * Events its subscription dropped before they reached the lane (while a `since` replay was read),
+   * reported with the lane's own drops, before its next event. Counted by whoever dropped them.
+   */
+  addGap(dropped: Gap): void {
+    this.join(dropped);
+  }
+
+  private join(dropped: Gap): void {
+    this.behind = true;
+    const gap = this.gap;
+    if (!gap) {
+      this.gap = { ...dropped };
+      return;
+    }
+    gap.count += dropped.count;
+    if (compareEventIds(dropped.fromId, gap.fromId) < 0) gap.fromId = dropped.fromId;
+    if (compareEventIds(dropped.toId, gap.toId) > 0) gap.toId = dropped.toId;
   }
 
   /**
@@ -195,6 +219,7 @@ export class Lane {
     this.bytes = 0;
     this.frames = 0;
     this.gap = null;
+    this.behind = false;
   }
 }
 

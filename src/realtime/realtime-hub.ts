@@ -167,7 +167,10 @@ export class RealtimeHub implements RealtimeApi {
     stream.overflow = request.overflow ?? 'DISCONNECT';
     // What waits in a subscription its connection delivers is in the connection's queue, which is
     // bounded there; only what waits in an iterated one counts here.
-    if (delivery) stream.budgeted = false;
+    if (delivery) {
+      stream.budgeted = false;
+      connection!.bound(stream);
+    }
     await this.begin(stream, request, plan);
     if (delivery) connection!.deliver(stream, delivery);
     return stream;

@@ -25,6 +25,11 @@ export class LogReplay {
   private readableCursor: string | null = null;
   private exhausted = false;
   private released = false;
+  /** Where the replay stops (exclusive), when its subscription dropped live events from there on. */
+  private limit: string | null = null;
+  /** The newest id taken off the current page, and the cursor before that page was read. */
+  private passed: string | null = null;
+  private before: string | null = null;
 
   private constructor(
     private readonly log: EventLog,
@@ -86,11 +91,42 @@ export class LogReplay {
     return this.readableCursor;
   }
 
+  /** Whether it ends short of the log's end (or of `upTo`), at a `stopBefore`. */
+  get cut(): boolean {
+    return this.limit !== null;
+  }
+
+  /**
+   * Ends the replay before `id` (exclusive): its subscription dropped live events from there on
+   * (overflow.ts), and the events before them are all the replay still has to send. Nothing at or
+   * after `id` is handed out, and `lastId` stays below it.
+   */
+  stopBefore(id: string): void {
+    if (this.limit !== null && compareEventIds(id, this.limit) >= 0) return;
+    this.limit = id;
+    this.clip();
+  }
+
+  private clip(): void {
+    const limit = this.limit;
+    if (limit === null) return;
+    const at = this.page.findIndex((event) => compareEventIds(event.id, limit) >= 0);
+    if (at >= 0) {
+      this.page.length = at;
+      this.exhausted = true;
+    }
+    if (this.cursor !== null && compareEventIds(this.cursor, limit) >= 0) {
+      this.cursor = this.page.at(-1)?.id ?? this.passed ?? this.before;
+      this.exhausted = true;
+    }
+  }
+
   /** The next wanted event, or null once the log holds nothing newer (the replay is over). */
   async next(): Promise<StoredEvent | null> {
     for (;;) {
       const event = this.page.shift();
       if (event) {
+        this.passed = event.id;
         if (this.readable(event)) this.readableCursor = event.id;
         if (this.wanted(event)) return event;
         continue;
@@ -118,9 +154,12 @@ export class LogReplay {
         : await this.log.readAfter(this.cursor, this.pageSize);
     if (this.released) return;
     this.page = page;
+    this.before = this.cursor;
+    this.passed = null;
     const last = page.at(-1);
     if (last) this.cursor = last.id;
     if (page.length < this.pageSize || this.reachedLive()) this.exhausted = true;
+    this.clip();
   }
 
   private reachedLive(): boolean {

@@ -16,7 +16,14 @@
 import type { ReadAccess } from '../domain/access/read-access.js';
 import { compareEventIds, type EventType, type StoredEvent } from '../domain/events/event-types.js';
 import type { LogReplay } from './replay.js';
-import type { OverflowPolicy } from './overflow.js';
+import {
+  entityKey,
+  isEventsDropped,
+  type DropListener,
+  type EventsDropped,
+  type Gap,
+  type OverflowPolicy,
+} from './overflow.js';
 import { wanted } from './room-check.js';
 import type { RoutedTarget } from './room-index.js';
 
@@ -30,6 +37,8 @@ export interface StreamPosition {
 }
 
 export type StreamItem = StoredEvent | StreamPosition;
+/** What waits in a stream: its items, and (a grouped stream's) report of live events it dropped. */
+export type QueuedItem = StreamItem | EventsDropped;
 
 export function isStreamPosition(item: StreamItem): item is StreamPosition {
   return (item as StreamPosition).kind === 'position';
@@ -94,7 +103,7 @@ function sizeOf(item: StreamItem): number {
 
 export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamItem> {
   readonly size = 1;
-  private queue: StreamItem[] = [];
+  private queue: QueuedItem[] = [];
   /** Bytes of this stream counted against the connection's budget now. */
   private countedBytes = 0;
   /** The replay (`since`, or a positioned stream's catch-up), read page by page as the client consumes it. */
@@ -112,8 +121,22 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
   private done = false;
   /** Why the stream ended, when it ended in an error the client is to receive. */
   private failure: Error | null = null;
-  /** While replaying, live events wait here (counted against the connection's budget). */
+  /**
+   * While replaying, live events wait here: counted against the connection's budget, or, under a
+   * policy that drops, held within the subscription's share (see `bufferWithin`).
+   */
   private buffered: StoredEvent[] | null = null;
+  /** A grouped stream whose policy drops: the share its buffered live events may take, and its drops. */
+  private bound: { share: () => number; onDrop: DropListener } | null = null;
+  /** Under `bound`: the buffered events' bytes, the dropped slots, and the newest of each entity. */
+  private bufferedBytes = 0;
+  private bufferedHead = 0;
+  private readonly bufferedLatest = new Map<string, StoredEvent>();
+  private readonly bufferedDropped = new Set<StoredEvent>();
+  /** Buffered live events dropped that the replay does not send either: reported before the rest. */
+  private bufferedGap: Gap | null = null;
+  /** Where the replay must stop, set before it was opened (its first page was being read). */
+  private stopAt: string | null = null;
   /** Live events at or before this id were already replayed (or precede the cursor). */
   private replayedUpTo: string | null = null;
   /** A positioned stream's newest cursor sent, and its heartbeat state. */
@@ -178,6 +201,76 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
     this.buffered = [];
   }
 
+  /**
+   * A grouped stream whose policy drops (DROP_OLDEST, COALESCE): the live events that arrive while a
+   * `since` replay is read are held within `share()` bytes instead of counting against the
+   * connection's bound, and its policy chooses what goes (overflow.ts). A dropped event that the
+   * replay has read already is sent by the replay; one it has not read is lost, and the replay then
+   * stops before it, so that what it lost is one range, reported (before the buffered events that
+   * follow) exactly.
+   */
+  bufferWithin(share: () => number, onDrop: DropListener): void {
+    this.bound = { share, onDrop };
+  }
+
+  private bufferBounded(
+    buffered: StoredEvent[],
+    event: StoredEvent,
+    bound: NonNullable<typeof this.bound>,
+  ): void {
+    const key = this.overflow === 'COALESCE' ? entityKey(event) : null;
+    if (key !== null) {
+      const older = this.bufferedLatest.get(key);
+      if (older) this.dropBuffered(older, 'coalesced', bound);
+      this.bufferedLatest.set(key, event);
+    }
+    buffered.push(event);
+    this.bufferedBytes += sizeOf(event);
+    // Shown in the connection's queue depth (within its share, so never past the bound alone).
+    this.count(sizeOf(event));
+    const share = bound.share();
+    while (this.bufferedBytes > share && this.bufferedHead < buffered.length) {
+      const oldest = buffered[this.bufferedHead++] as StoredEvent;
+      if (this.bufferedDropped.delete(oldest)) continue;
+      this.dropBuffered(oldest, 'overflow', bound);
+      this.bufferedDropped.delete(oldest);
+    }
+    // Coalesced events leave holes behind the head: compacted once they are most of the buffer.
+    const dropped = this.bufferedDropped;
+    if (this.bufferedHead + dropped.size > 1024 && (this.bufferedHead + dropped.size) * 2 > buffered.length) {
+      const kept = buffered.slice(this.bufferedHead).filter((e) => !dropped.has(e));
+      buffered.length = 0;
+      for (const event of kept) buffered.push(event);
+      this.bufferedHead = 0;
+      dropped.clear();
+    }
+  }
+
+  private dropBuffered(
+    event: StoredEvent,
+    reason: 'overflow' | 'coalesced',
+    bound: NonNullable<typeof this.bound>,
+  ): void {
+    this.bufferedDropped.add(event);
+    this.bufferedBytes -= sizeOf(event);
+    this.count(-sizeOf(event));
+    const key = entityKey(event);
+    if (key !== null && this.bufferedLatest.get(key) === event) this.bufferedLatest.delete(key);
+    // Read by the replay already: it is sent from there, so nothing is lost.
+    const read = this.replay?.lastId ?? null;
+    if (this.replay && read !== null && compareEventIds(event.id, read) <= 0) return;
+    if (this.replay) this.replay.stopBefore(event.id);
+    else if (this.stopAt === null || compareEventIds(event.id, this.stopAt) < 0) this.stopAt = event.id;
+    const gap = this.bufferedGap;
+    if (!gap) this.bufferedGap = { count: 1, fromId: event.id, toId: event.id };
+    else {
+      gap.count++;
+      if (compareEventIds(event.id, gap.fromId) < 0) gap.fromId = event.id;
+      if (compareEventIds(event.id, gap.toId) > 0) gap.toId = event.id;
+    }
+    bound.onDrop(this.overflow, reason, 1);
+  }
+
   /** What a replay hands out: the events this subscription would have received live. */
   replayed(event: StoredEvent): boolean {
     return this.wants(event);
@@ -186,6 +279,7 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
   /** Serves `replay` ahead of the live events buffered since startBuffering. */
   beginReplay(replay: LogReplay): void {
     this.replay = replay;
+    if (this.stopAt !== null) replay.stopBefore(this.stopAt);
   }
 
   /** No replay after all: the live events buffered meanwhile follow what is queued. */
@@ -211,7 +305,11 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
     if (mark && (!event || mark.start === null || compareEventIds(event.id, mark.start) > 0)) {
       this.liveMark = null;
       this.held = event;
-      const cursor = later(this.readableMark, mark.since);
+      // A replay cut short of the live side's start (its subscription dropped live events) has not
+      // sent everything up to there: the position claims only what it has.
+      const cursor = replay.cut
+        ? later(mark.since, replay.lastReadable)
+        : later(this.readableMark, mark.since);
       this.cursor = later(this.cursor, cursor);
       return { kind: 'position', cursor, live: true };
     }
@@ -229,11 +327,20 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
     if (this.plan) this.cursor = later(this.cursor, lastReadable);
     const waiting = this.buffered ?? [];
     this.buffered = null;
-    for (const event of waiting) {
+    const gap = this.bufferedGap;
+    this.bufferedGap = null;
+    if (gap) this.queue.push({ kind: 'dropped', ...gap, reason: this.overflow });
+    for (let at = this.bufferedHead; at < waiting.length; at++) {
+      const event = waiting[at] as StoredEvent;
+      if (this.bufferedDropped.has(event)) continue;
       // Already counted against the budget as it was buffered.
       if (lastId === null || compareEventIds(event.id, lastId) > 0) this.queue.push(event);
       else this.count(-sizeOf(event));
     }
+    this.bufferedHead = 0;
+    this.bufferedBytes = 0;
+    this.bufferedDropped.clear();
+    this.bufferedLatest.clear();
     if (this.queue.length) this.wakeWaiter();
   }
 
@@ -247,6 +354,7 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
   /** A live event routed here. */
   deliver(event: StoredEvent): void {
     if (this.done) return;
+    if (this.buffered && this.bound) return this.bufferBounded(this.buffered, event, this.bound);
     if (this.buffered) {
       this.buffered.push(event);
       // A replay lasts as long as its client takes to read it: what piles up meanwhile is bounded
@@ -280,9 +388,20 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
     return { value: item, done: false };
   }
 
+  /**
+   * The next item for an iterating consumer. A report of dropped events waits only in a stream bound
+   * for a group (`bufferWithin`), which its group hands on; an iterated stream never holds one.
+   */
+  private shift(): StreamItem | undefined {
+    for (;;) {
+      const item = this.queue.shift();
+      if (!item || !isEventsDropped(item)) return item;
+    }
+  }
+
   private wakeWaiter(): void {
     if (!this.waiter || this.grouped) return;
-    const item = this.queue.shift();
+    const item = this.shift();
     if (!item) return;
     this.count(-sizeOf(item));
     const { resolve } = this.waiter;
@@ -294,7 +413,7 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
    * Hands over what waits (positions, replayed and live events), for a group to deliver; the stream
    * then only ends, when the client completes or the connection closes.
    */
-  takeQueued(): StreamItem[] {
+  takeQueued(): QueuedItem[] {
     const taken = this.queue;
     this.count(-this.countedBytes);
     this.queue = [];
@@ -345,7 +464,7 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
     if (this.grouped) return this.untilEnd();
     for (;;) {
       if (this.done) return this.untilEnd();
-      const item = this.queue.shift();
+      const item = this.shift();
       if (item) {
         this.count(-sizeOf(item));
         return this.take(item);

@@ -197,7 +197,7 @@ export const OverflowPolicy = builder.enumType('OverflowPolicy', {
   values: {
     DISCONNECT: {
       description:
-        'The connection is closed once it holds SUBSCRIBER_MAX_QUEUE_BYTES (4008 on WebSocket; the SSE response breaks off); resume with `since`. Nothing is ever skipped.',
+        'The connection is closed once it holds SUBSCRIBER_MAX_QUEUE_BYTES (4008 on WebSocket; the SSE response ends with a SLOW_CONSUMER error, then complete); resume with `since`. Nothing is ever skipped.',
     },
     DROP_OLDEST: {
       description:

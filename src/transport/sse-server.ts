@@ -8,8 +8,9 @@
  *
  * The wire format is Yoga's own (graphql-sse's "distinct connections" mode): a `:` comment at once
  * and every 12 s while idle, `next` events, and `event: complete` when the stream ends. A stream the
- * hub ends in an error (a replay that failed) sends that error as a `next` before `complete`; a
- * client that reads too slowly is disconnected (it resumes with `since`, as on WebSocket).
+ * hub ends in an error (a replay that failed) sends that error as a `next` before `complete`; so does
+ * one whose client reads too slowly (`SLOW_CONSUMER`, where a WebSocket is closed with 4008): it
+ * resumes with `since`.
  */
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
@@ -21,6 +22,7 @@ import type { RealtimeHub } from '../realtime/realtime-hub.js';
 import type { Framing } from '../realtime/subscription-group.js';
 import type { ColonyContext } from '../schema/context.js';
 import { deliveredSubscription } from './realtime-delivery.js';
+import { slowConsumer } from '../domain/errors.js';
 import { toClientError } from '../schema/errors.js';
 
 /** How often an idle stream sends a comment, so that proxies and browsers keep it open (Yoga's). */
@@ -29,6 +31,11 @@ export const SSE_PING_MS = 12_000;
 const FRAMING: Framing = { prefix: Buffer.from('event: next\ndata: '), suffix: Buffer.from('\n\n') };
 const PING = Buffer.from(':\n\n');
 const COMPLETE = Buffer.from('event: complete\ndata:\n\n');
+/**
+ * How long a slow reader's response may take to be read to its end (its error and `complete` wait
+ * behind what it has not read) before it is cut off: as long as `ws` waits for a closing handshake.
+ */
+export const SLOW_CLOSE_TIMEOUT_MS = 30_000;
 
 const HEADERS = {
   'Content-Type': 'text/event-stream',
@@ -95,11 +102,18 @@ export class SseChannel {
     this.body.push(null);
   }
 
-  /** Drops the connection without a `complete`, so that the client reconnects (a slow reader). */
-  abort(): void {
-    this.finish();
-    if (this.res) this.res.destroy();
-    else this.body.destroy();
+  /**
+   * Ends the stream of a client that reads too slowly: `SLOW_CONSUMER`, then `complete`, after what
+   * it has not read yet; cut off if it has not read them within SLOW_CLOSE_TIMEOUT_MS.
+   */
+  closeSlow(): void {
+    if (this.done) return;
+    this.complete(slowConsumer());
+    const res = this.res;
+    if (!res) return;
+    const timer = setTimeout(() => res.destroy(), SLOW_CLOSE_TIMEOUT_MS);
+    timer.unref();
+    res.once('close', () => clearTimeout(timer));
   }
 
   /** Nothing more is written: the stream ended, or the response closed. */
@@ -153,7 +167,7 @@ export function createSseTransport(hub: RealtimeHub): {
       const connection = hub.connect({
         transport: 'sse',
         sink: channel.sink,
-        close: () => channel.abort(),
+        close: () => channel.closeSlow(),
         oneSubscription: true,
       });
       channels.set(request, channel);

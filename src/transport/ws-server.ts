@@ -27,6 +27,7 @@ import type { Limits } from '../config.js';
 import { ConnectionsPerSubject, SubscribeGuard, TOO_MANY_CONNECTIONS } from './limits-ws.js';
 import { isRenewalDocument } from './limits-renewal.js';
 import { WriteBatch } from './write-batch.js';
+import { readConfirmer } from './ws-read-ack.js';
 import { deliveredSubscription } from './realtime-delivery.js';
 import type { AgentPresence } from './agent-presence.js';
 import type { ServerContext } from './yoga.js';
@@ -90,6 +91,7 @@ function frameSink(socket: WebSocket, raw: Socket | null, batch: WriteBatch): Fr
       socket.send(frame, TEXT);
     },
     bufferedBytes: () => socket.bufferedAmount,
+    confirmRead: readConfirmer(socket),
     holding: () => (raw?.writableCorked ?? 0) > 0,
     onDrain: (callback) => {
       // 'drain' only follows a write that filled the stream's buffer; below that, look again shortly.

@@ -473,7 +473,7 @@ describe('fan-out over SSE', () => {
       'subscription { events(rooms: ["flood"]) { id payload { ... on CustomEventPayload { data } } } }';
     const { request } = await import('node:http');
     let resume = () => {};
-    const closed = new Promise<{ complete: boolean }>((resolve, reject) => {
+    const closed = new Promise<{ complete: boolean; slow: boolean }>((resolve, reject) => {
       const req = request(app.graphqlUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
@@ -484,7 +484,12 @@ describe('fan-out over SSE', () => {
         // Stop reading: the kernel buffers fill, then the bytes wait in the server until the bound.
         res.pause();
         resume = () => res.resume();
-        res.on('close', () => resolve({ complete: text.includes('event: complete') }));
+        res.on('close', () =>
+          resolve({
+            complete: text.includes('event: complete'),
+            slow: text.includes('"code":"SLOW_CONSUMER"'),
+          }),
+        );
         cleanup.push(() => void req.destroy());
       });
       req.on('error', reject);
@@ -507,8 +512,8 @@ describe('fan-out over SSE', () => {
     }
     expect(await slowClosed()).toBe(true);
     resume();
-    // Dropped, not completed: a client that sees the stream break resumes with `since`.
-    expect(await closed).toEqual({ complete: false });
+    // Ended with SLOW_CONSUMER, then `complete`: the client resumes with `since`.
+    expect(await closed).toEqual({ complete: true, slow: true });
     // The reader that keeps up got every event.
     expect(await reader.waitFor(sent)).toHaveLength(sent);
   });

@@ -102,3 +102,22 @@ describe('entityKey', () => {
     expect(entityKey(event('CUSTOM', { kind: 'custom' }))).toBeNull();
   });
 });
+
+describe('a lane behind', () => {
+  it('is behind from its first drop, and joins a gap reported from before it with its own into one report', () => {
+    const { lane: l, drops } = lane('DROP_OLDEST', true);
+    const size = frameOf('1-0').length;
+    expect(l.behind).toBe(false);
+    l.addGap({ count: 4, fromId: '1-0', toId: '4-0' });
+    expect(l.behind).toBe(true);
+    for (let i = 5; i <= 9; i++) {
+      l.hold(frameOf(`${i}-0`), true, `${i}-0`, null);
+      l.trim(size * 2);
+    }
+    const out = drain(l);
+    expect(out[0]).toBe('MARK 7 1-0..7-0 DROP_OLDEST');
+    expect(out.slice(1).map((f) => JSON.parse(f).payload.data.id)).toEqual(['8-0', '9-0']);
+    // The lane counts its own drops; the reported gap was counted by whoever dropped it.
+    expect(drops.reduce((n, d) => n + d[2], 0)).toBe(3);
+  });
+});

@@ -8,7 +8,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { Broadcast, RealtimeStatsQuery } from '../api/operations.js';
 import { startApp, type TestApp } from '../support/app.js';
 import { untilSubscribed } from '../support/subscriptions.js';
@@ -73,7 +73,13 @@ interface Reader {
 }
 
 function waiter(received: Map<string, Item[]>) {
-  const waiting: { id: string; done: (items: Item[]) => boolean; resolve: () => void }[] = [];
+  const waiting: {
+    id: string;
+    done: (items: Item[]) => boolean;
+    resolve: () => void;
+    reject: (error: Error) => void;
+  }[] = [];
+  let ended: Error | null = null;
   return {
     check() {
       for (const w of [...waiting])
@@ -83,10 +89,17 @@ function waiter(received: Map<string, Item[]>) {
         }
     },
     until(id: string, done: (items: Item[]) => boolean) {
-      return new Promise<void>((resolve) => {
-        waiting.push({ id, done, resolve });
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({ id, done, resolve, reject });
         this.check();
+        if (ended && waiting.length) reject(ended);
       });
+    },
+    /** The connection ended: whoever still waits fails now rather than at the test's timeout. */
+    end(why: string) {
+      this.check();
+      ended = new Error(`the connection ended (${why}) before everything arrived`);
+      for (const w of waiting.splice(0)) w.reject(ended);
     },
   };
 }
@@ -103,7 +116,10 @@ async function pausedWs(app: TestApp, subs: { id: string; field: Field; query: s
   const received = new Map<string, Item[]>(subs.map((s) => [s.id, []]));
   const w = waiter(received);
   let code: number | null = null;
-  socket.once('close', (c) => (code = c));
+  socket.once('close', (c) => {
+    code = c;
+    w.end(`close ${c}`);
+  });
   let acked!: () => void;
   const ack = new Promise<void>((resolve) => (acked = resolve));
   socket.on('message', (data) => {
@@ -159,7 +175,10 @@ async function pausedSse(app: TestApp, field: Field, q: string): Promise<Reader>
       }
       w.check();
     });
-    res.once('close', () => (ended = true));
+    res.once('close', () => {
+      ended = true;
+      w.end('response closed');
+    });
   });
   req.on('error', () => undefined);
   cleanup.push(() => void req.destroy());
@@ -188,18 +207,31 @@ const depth = async (app: TestApp) =>
   ).realtimeStats;
 
 /** Publishes `n` broadcasts of EVENT_BYTES to `room`, noting the most bytes the server holds for one connection. */
-async function flood(app: TestApp, room: string, n: number): Promise<number> {
+async function flood(app: TestApp, room: string, n: number, from = 0): Promise<number> {
   const blob = 'x'.repeat(EVENT_BYTES);
   let most = 0;
   for (let published = 0; published < n; published += 10) {
     await Promise.all(
       Array.from({ length: Math.min(10, n - published) }, (_, k) =>
-        app.ok(Broadcast, { room, data: { i: published + k, blob } }),
+        // In process (the mutation's own service), so that the pause stays well within the
+        // WebSocket keep-alive (a client that answers no ping is closed after 12 to 24 s).
+        app.app.colony.system.broadcast(room, { i: from + published + k, blob }),
       ),
     );
     most = Math.max(most, app.app.realtime.queuedBytes().largest);
   }
   return most;
+}
+
+/**
+ * One pause, one report, over WebSocket: a lane that dropped waits for a ping's answer before it
+ * writes again. SSE has no way back, so the server knows only that the kernel took the bytes: when
+ * the kernel takes more while the reader stays paused, each time it does starts a new report
+ * (each exact, their counts adding up).
+ */
+function expectReports(transport: 'ws' | 'sse', dropped: Item[]): void {
+  if (transport === 'ws') expect(dropped).toHaveLength(1);
+  else expect(dropped.length).toBeGreaterThanOrEqual(1);
 }
 
 const events = (list: Item[]) => list.filter((item) => item.typename === 'Event');
@@ -249,9 +281,8 @@ describe.each(['events', 'eventStream'] as const)('DROP_OLDEST on %s', (field) =
       const list = reader.received.get('slow')!;
       const got = events(list);
       const dropped = markers(list);
-      // One marker for each time the lane wrote again after dropping: once after resuming, and
-      // again whenever the kernel took a little more while paused (its buffers grow as it goes).
-      expect(dropped.length).toBeGreaterThanOrEqual(1);
+      // One pause, one backlog, one report: every drop while it was behind joins one gap.
+      expectReports(transport, dropped);
       const count = total(dropped);
       expect(count + got.length).toBe(n);
       if (field === 'eventStream') for (const d of dropped) expect(d.reason).toBe('DROP_OLDEST');
@@ -300,7 +331,7 @@ describe('two subscriptions on one paused socket', () => {
     expect(markers(calm)).toEqual([]);
     expect(events(calm).map((e) => e.i)).toEqual(Array.from({ length: quiet }, (_, i) => i));
     const flooded = reader.received.get('flooded')!;
-    expect(markers(flooded).length).toBeGreaterThanOrEqual(1);
+    expect(markers(flooded)).toHaveLength(1);
     expect(total(markers(flooded)) + events(flooded).length).toBe(n);
     expectInOrder(flooded);
   }, 120_000);
@@ -308,7 +339,7 @@ describe('two subscriptions on one paused socket', () => {
 
 describe('COALESCE', () => {
   it.each(['ws', 'sse'] as const)(
-    'over %s keeps the newest METRICS_UPDATED and the newest progress of each task, within the bound',
+    'over %s keeps the newest METRICS_UPDATED and the newest progress of each task, behind one report',
     async (transport) => {
       // No timer's METRICS_UPDATED: every one is published here.
       t = await startApp({ SUBSCRIBER_MAX_QUEUE_BYTES: String(BOUND), METRICS_INTERVAL_MS: '0' });
@@ -324,22 +355,39 @@ describe('COALESCE', () => {
       }
       const q = query('eventStream', 'tasks', 'COALESCE').replace(
         'rooms: ["tasks"]',
-        'rooms: ["tasks", "system"], types: [TASK_PROGRESS, METRICS_UPDATED]',
+        'rooms: ["tasks", "system", "fill"], types: [TASK_PROGRESS, METRICS_UPDATED, CUSTOM]',
       );
       const reader =
         transport === 'ws'
           ? await pausedWs(app, [{ id: 'slow', field: 'eventStream', query: q }])
           : await pausedSse(app, 'eventStream', q);
-      // Enough progress to fill the kernel's buffers many times over, then the last of each task.
-      const steps = 2000;
+      // First broadcasts, enough to fill the kernel's buffers (kept while there is room, dropped
+      // oldest first), so that what follows waits in the lane: 10 000 METRICS_UPDATED and 100
+      // TASK_PROGRESS for each of 3 tasks.
+      const filled = PUBLISHED_BYTES / EVENT_BYTES;
+      const most = await flood(app, 'fill', filled);
+      // 10 000 METRICS_UPDATED on the memory engine; on Redis each costs a transaction and the fleet's
+      // counts, so 1 000, which keeps the pause well within the WebSocket keep-alive (a client that
+      // answers no ping is closed after 12 to 24 s).
+      const steps = 100;
+      const metricsPerStep = inject('redisUrl') ? 10 : 100;
       let lastMetrics = '';
       for (let s = 1; s <= steps; s++) {
-        const [metrics] = await Promise.all([
-          colony.system.publishMetrics(0),
-          ...tasks.map((task) => colony.tasks.reportProgress(task.id, s / steps, 'y'.repeat(500))),
-        ]);
-        if (metrics && compareIds(metrics.id, lastMetrics || '0-0') > 0) lastMetrics = metrics.id;
+        // A few at once (they race for one record and retry), so that the pause stays well within
+        // the WebSocket's keep-alive (a client that answers no ping for 12 s is closed).
+        for (let m = 0; m < metricsPerStep; m += 5) {
+          const published = await Promise.all(
+            Array.from({ length: 5 }, () => colony.system.publishMetrics(0)),
+          );
+          for (const metrics of published)
+            if (metrics && compareIds(metrics.id, lastMetrics || '0-0') > 0) lastMetrics = metrics.id;
+        }
+        await Promise.all(
+          tasks.map((task) => colony.tasks.reportProgress(task.id, s / steps, 'y'.repeat(500))),
+        );
       }
+      expect(most).toBeLessThanOrEqual(BOUND + EVENT_BYTES + 1024);
+      expect(app.app.realtime.queuedBytes().largest).toBeLessThanOrEqual(BOUND + EVENT_BYTES + 1024);
       reader.resume();
       await reader.until(
         'slow',
@@ -349,19 +397,81 @@ describe('COALESCE', () => {
       );
       const list = reader.received.get('slow')!;
       const dropped = markers(list);
-      expect(dropped.length).toBeGreaterThanOrEqual(1);
+      expectReports(transport, dropped);
       for (const d of dropped) expect(d.reason).toBe('COALESCE');
-      expect(total(dropped) + events(list).length).toBe(steps * (tasks.length + 1));
-      // After the last marker: only the newest of each entity (each task's progress, the instance's figures).
-      const tail = list.slice(list.indexOf(dropped.at(-1)!) + 1).filter((item) => item.typename === 'Event');
+      expect(total(dropped) + events(list).length).toBe(filled + steps * (tasks.length + metricsPerStep));
+      // Each entity's newest state arrives last of its kind.
+      const progressOf = (id: string) => events(list).filter((e) => e.task?.id === id);
+      for (const task of tasks) expect(progressOf(task.id).at(-1)!.task!.progress).toBe(1);
+      expect(
+        events(list)
+          .filter((e) => e.type === 'METRICS_UPDATED')
+          .at(-1)!.id,
+      ).toBe(lastMetrics);
+      if (transport === 'sse') return;
+      // Over WebSocket the reader was behind from the first drop to its resumption: after the one
+      // marker, the newest broadcasts that fitted, then only the newest of each entity (each task's
+      // progress, the instance's figures). (Over SSE the kernel may have taken some meanwhile.)
+      const tail = list.slice(list.indexOf(dropped[0]!) + 1).filter((item) => item.typename === 'Event');
       const progress = tail.filter((e) => e.type === 'TASK_PROGRESS');
       expect(progress.map((e) => e.task!.progress)).toEqual([1, 1, 1]);
       expect(new Set(progress.map((e) => e.task!.id)).size).toBe(3);
       expect(tail.filter((e) => e.type === 'METRICS_UPDATED').map((e) => e.id)).toEqual([lastMetrics]);
-      expect(tail).toHaveLength(4);
+      expect(tail.filter((e) => e.type !== 'CUSTOM')).toHaveLength(4);
       const metrics = await (await fetch(`${app.url}/metrics`)).text();
       expect(metrics).toMatch(/colony_events_dropped_total\{policy="COALESCE",reason="coalesced"\} [1-9]/);
-      expect(app.app.realtime.queuedBytes().largest).toBeLessThanOrEqual(BOUND + 64 * 1024);
+    },
+    180_000,
+  );
+});
+
+describe("a `since` replay's live events", () => {
+  it.each([
+    ['ws', 'events'],
+    ['ws', 'eventStream'],
+    ['sse', 'events'],
+    ['sse', 'eventStream'],
+  ] as const)(
+    'over %s on %s are held within the share while the replay waits for its reader, the oldest dropped and reported once',
+    async (transport, field) => {
+      t = await startApp({ SUBSCRIBER_MAX_QUEUE_BYTES: String(BOUND) });
+      const app = t;
+      const since = (await app.ok(Broadcast, { room: 'ovf', data: { i: -1 } })).broadcast.id;
+      // A replay longer than the kernel's buffers take, so that it is still being read when the
+      // reader stops, and live events pile up behind it.
+      const retained = 600;
+      await flood(app, 'ovf', retained);
+      const q = query(field, 'ovf', 'DROP_OLDEST').replace('overflow:', `since: "${since}", overflow:`);
+      const reader =
+        transport === 'ws'
+          ? await pausedWs(app, [{ id: 'slow', field, query: q }])
+          : await pausedSse(app, field, q);
+      const live = PUBLISHED_BYTES / EVENT_BYTES;
+      const most = await flood(app, 'ovf', live, retained);
+      // Before: closed as slow (4008, or the response cut) whatever the policy.
+      expect(reader.closed()).toBeNull();
+      // Its buffer within its share, the socket within its low-water mark and one replayed frame.
+      expect(most).toBeLessThanOrEqual(BOUND + EVENT_BYTES + 4096);
+      reader.resume();
+      const last = retained + live - 1;
+      await reader.until('slow', (list) => events(list).some((e) => e.i === last));
+      expect(reader.closed()).toBeNull();
+      const list = reader.received.get('slow')!;
+      const got = events(list);
+      const dropped = markers(list);
+      expectReports(transport, dropped);
+      // The whole replay, then the report, then the newest live events.
+      expect(got.filter((e) => e.i! < retained).map((e) => e.i)).toEqual(
+        Array.from({ length: retained }, (_, i) => i),
+      );
+      expect(total(dropped) + got.length).toBe(retained + live);
+      expectInOrder(list);
+      const after = got.filter((e) => compareIds(e.id!, dropped.at(-1)!.toId!) > 0);
+      expect(after.length).toBeGreaterThan(0);
+      expect(after.map((e) => e.i)).toEqual(
+        Array.from({ length: after.length }, (_, k) => last - after.length + 1 + k),
+      );
+      expect((await depth(app)).eventsDropped).toBe(total(dropped));
     },
     120_000,
   );

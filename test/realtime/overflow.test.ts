@@ -2,7 +2,8 @@
  * The byte bound per connection against a client that stops reading at the TCP level (a phone in a
  * tunnel: it neither reads nor closes): its socket is paused, so the kernel's buffers fill and
  * everything past them waits in the server. The server must close it with 4008 once the bytes it
- * holds for it pass SUBSCRIBER_MAX_QUEUE_BYTES, and never hold much more meanwhile; a client whose
+ * holds for it pass SUBSCRIBER_MAX_QUEUE_BYTES (over SSE: its response ends with a SLOW_CONSUMER
+ * error, then `complete`), and never hold much more meanwhile; a client whose
  * handler is slow would not show this, since the kernel and `ws` would still drain its socket.
  * Over graphql-ws and SSE, for `events` and `eventStream`, on both engines.
  */
@@ -36,8 +37,11 @@ const QUERIES = {
 /** A paused reader: its TCP socket reads nothing until `resume`. */
 interface PausedReader {
   resume(): void;
-  /** Resolves when the connection ends: the WebSocket close code, or whether SSE said `complete`. */
-  ended: Promise<{ code?: number; complete?: boolean; events: number }>;
+  /**
+   * Resolves when the connection ends: the WebSocket close code, or whether SSE said `complete` and
+   * the code of the error it sent before.
+   */
+  ended: Promise<{ code?: number; complete?: boolean; error?: string; events: number }>;
 }
 
 async function pausedWs(app: TestApp, query: string): Promise<PausedReader> {
@@ -73,7 +77,8 @@ async function pausedSse(app: TestApp, query: string): Promise<PausedReader> {
   let responded!: () => void;
   const response = new Promise<void>((resolve) => (responded = resolve));
   let events = 0;
-  const ended = new Promise<{ complete: boolean; events: number }>((resolve, reject) => {
+  let error: string | undefined;
+  const ended = new Promise<{ complete: boolean; error?: string; events: number }>((resolve, reject) => {
     const req = httpRequest(app.graphqlUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
@@ -87,9 +92,16 @@ async function pausedSse(app: TestApp, query: string): Promise<PausedReader> {
         const frames = text.split('\n\n');
         text = frames.pop() ?? '';
         events += frames.filter((f) => f.includes('"data":{"i"')).length;
+        for (const frame of frames) {
+          const data = frame.split('\n').find((line) => line.startsWith('data: '));
+          const result = frame.startsWith('event: next') && data ? JSON.parse(data.slice(6)) : null;
+          const code = (result as { errors?: { extensions?: { code?: string } }[] } | null)?.errors?.[0]
+            ?.extensions?.code;
+          if (code) error = code;
+        }
         if (frames.some((f) => f.startsWith('event: complete'))) text = 'event: complete';
       });
-      const done = () => resolve({ complete: text.startsWith('event: complete'), events });
+      const done = () => resolve({ complete: text.startsWith('event: complete'), error, events });
       res.once('end', done);
       res.once('close', done);
       res.once('error', done);
@@ -145,8 +157,8 @@ describe.each(['events', 'eventStream'] as const)('a paused reader of %s', (fiel
       reader.resume();
       const end = await reader.ended;
       if (transport === 'ws') expect(end.code).toBe(4008);
-      // Dropped, not completed: a client that sees the stream break resumes with `since`.
-      else expect(end.complete).toBe(false);
+      // SSE: what it had not read, then an error it can act on (resume with `since`), then `complete`.
+      else expect(end).toMatchObject({ error: 'SLOW_CONSUMER', complete: true });
       expect(end.events).toBeLessThan(published);
     },
     60_000,
