@@ -7,6 +7,7 @@ import type { ReadAccess } from '../domain/access/read-access.js';
 import type { RoomIndex, RoutedTarget } from './room-index.js';
 import type { Subscription } from './subscription.js';
 import {
+  RecentEncodings,
   SubscriptionGroup,
   TurnBudget,
   type EventEncoder,
@@ -17,10 +18,19 @@ import {
 /** A subscription's group key and executor for given read rights. */
 export type Grouping = (access: ReadAccess) => { key: string; encoder: () => EventEncoder };
 
+/** The recent encodings a hub's groups share (see RecentEncodings): events, and bytes at most. */
+const RECENT_SHARED_EVENTS = 32_768;
+const RECENT_SHARED_BYTES = 16 * 1024 * 1024;
+
 export class GroupTable {
   private readonly groups = new Map<string, SubscriptionGroup>();
   /** One turn's work, shared by every group's fan-out and every connection's replay (subscription-group.ts). */
   readonly budget = new TurnBudget();
+  /**
+   * Encodings every group shares for replays: enough for a storm of resumes over a minute of
+   * events (a few hundred bytes each), bounded for the hub whatever the number of groups.
+   */
+  private readonly recent = new RecentEncodings(RECENT_SHARED_EVENTS, RECENT_SHARED_BYTES);
 
   constructor(
     private readonly index: RoomIndex<RoutedTarget>,
@@ -41,6 +51,7 @@ export class GroupTable {
         encoder(),
         this.logger,
         this.budget,
+        this.recent,
       );
       this.groups.set(key, group);
       // Its rooms are watched already (by the stream or its group): this only registers it.

@@ -47,6 +47,43 @@ export interface Member extends Framing {
 const RECENT_EVENTS = 256;
 const RECENT_BYTES = 256 * 1024;
 
+/**
+ * The newest encodings of events, kept so that subscribers replaying the same events (a reconnect
+ * storm after a restart: thousands resuming over the same recent range) share one execution each
+ * instead of one per subscriber. Bounded in events and bytes; the oldest kept go first. A hub's
+ * groups share one, so the group that replays most gets most of it, whatever the number of groups.
+ */
+export class RecentEncodings {
+  private readonly kept = new Map<string, Buffer>();
+  private bytes = 0;
+  private groups = 0;
+
+  constructor(
+    private readonly maxEvents = RECENT_EVENTS,
+    private readonly maxBytes = RECENT_BYTES,
+  ) {}
+
+  /** A prefix of keys of its own for each group. */
+  newGroup(): string {
+    return `${(this.groups++).toString(36)}:`;
+  }
+
+  get(key: string): Buffer | undefined {
+    return this.kept.get(key);
+  }
+
+  keep(key: string, payload: Buffer): void {
+    if (this.kept.has(key) || payload.length > this.maxBytes) return;
+    this.kept.set(key, payload);
+    this.bytes += payload.length;
+    for (const [oldest, bytes] of this.kept) {
+      if (this.kept.size <= this.maxEvents && this.bytes <= this.maxBytes) break;
+      this.kept.delete(oldest);
+      this.bytes -= bytes.length;
+    }
+  }
+}
+
 /** Members written to between two looks at the clock during a fan-out. */
 const CHECK_EVERY = 64;
 /** Work a fan-out does in one turn of the event loop before it yields. */
@@ -160,9 +197,8 @@ export class SubscriptionGroup implements RoutedTarget {
   /** Batches among the steps, and each member's items among them. */
   private batches = 0;
   private readonly queuedFor = new WeakMap<Member, number>();
-  /** The newest payloads by event id (see `encoded`), oldest first, and their bytes. */
-  private readonly recent = new Map<string, Buffer>();
-  private recentBytes = 0;
+  /** Its key prefix in the recent encodings (see `encoded`). */
+  private readonly recentKey: string;
   /** A position's payload split around its cursor, live and not live, executed once per group. */
   private readonly templates = new Map<boolean, string[]>();
   /** An `EventsDropped` payload per reason, with placeholders for its figures (see `dropMarker`). */
@@ -176,7 +212,10 @@ export class SubscriptionGroup implements RoutedTarget {
     private readonly encode: EventEncoder,
     private readonly logger: GroupLogger,
     private readonly budget: TurnBudget = new TurnBudget(),
-  ) {}
+    private readonly recent: RecentEncodings = new RecentEncodings(),
+  ) {
+    this.recentKey = recent.newGroup();
+  }
 
   get size(): number {
     return this.members.size;
@@ -473,22 +512,16 @@ export class SubscriptionGroup implements RoutedTarget {
    * that replay the same recent events (a reconnect storm after a restart) share them too.
    */
   private encoded(event: StoredEvent): Buffer | Promise<Buffer> {
-    const cached = this.recent.get(event.id);
+    const key = this.recentKey + event.id;
+    const cached = this.recent.get(key);
     if (cached) return cached;
     const payload = this.encode(event);
-    if (payload instanceof Promise) return payload.then((p) => this.keep(event.id, p));
-    return this.keep(event.id, payload);
+    if (payload instanceof Promise) return payload.then((p) => this.keep(key, p));
+    return this.keep(key, payload);
   }
 
-  private keep(id: string, payload: Buffer): Buffer {
-    if (this.recent.has(id) || payload.length > RECENT_BYTES) return payload;
-    this.recent.set(id, payload);
-    this.recentBytes += payload.length;
-    for (const [oldest, bytes] of this.recent) {
-      if (this.recent.size <= RECENT_EVENTS && this.recentBytes <= RECENT_BYTES) break;
-      this.recent.delete(oldest);
-      this.recentBytes -= bytes.length;
-    }
+  private keep(key: string, payload: Buffer): Buffer {
+    this.recent.keep(key, payload);
     return payload;
   }
 

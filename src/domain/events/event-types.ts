@@ -170,7 +170,15 @@ export function isEventId(id: string): boolean {
 
 /** Negative when a comes first, positive when b does, 0 when equal. Both must be valid ids. */
 export function compareEventIds(a: string, b: string): number {
-  const [am, an] = a.split('-').map(Number) as [number, number];
-  const [bm, bn] = b.split('-').map(Number) as [number, number];
-  return am - bm || an - bn;
+  // Read in place: a fan-out compares ids for every member, so this allocates nothing.
+  const ad = a.indexOf('-');
+  const bd = b.indexOf('-');
+  return decimal(a, 0, ad) - decimal(b, 0, bd) || decimal(a, ad + 1, a.length) - decimal(b, bd + 1, b.length);
+}
+
+/** The number the digits of `s` from `from` to `to` spell (at most 15 of them: exact in a double). */
+function decimal(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + s.charCodeAt(i) - 48;
+  return n;
 }
