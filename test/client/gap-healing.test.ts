@@ -15,6 +15,10 @@ import {
   type DroppedEvents,
   type ResumableClient,
 } from '../../client/src/index.js';
+import { ApolloClient, gql, InMemoryCache } from '@apollo/client';
+import { Client as UrqlClient, fetchExchange } from '@urql/core';
+import { ResumableLink } from '../../client/src/apollo.js';
+import { resumableExchange } from '../../client/src/urql.js';
 import { Broadcast, RealtimeStatsQuery } from '../api/operations.js';
 import { startApp, type TestApp } from '../support/app.js';
 import { untilSubscribed } from '../support/subscriptions.js';
@@ -71,8 +75,31 @@ interface Received {
   dropped: unknown;
 }
 
+type EventsResult = {
+  data?: { events?: { id: string; payload: { data: { i: number } } } } | null;
+  extensions?: Record<string, unknown>;
+};
+
+/** How the application subscribes to EVENTS: the client itself, or urql or Apollo on top of it. */
+type Subscribe = (
+  client: ResumableClient,
+  next: (result: EventsResult) => void,
+  onDropped: Parameters<ResumableClient['subscribe']>[2],
+) => void;
+
+const direct: Subscribe = (client, next, onDropped) =>
+  void client.subscribe(
+    { query: EVENTS },
+    { next, error: () => undefined, complete: () => undefined },
+    onDropped,
+  );
+
 /** A client whose TCP sockets can be paused, subscribed to EVENTS. */
-async function pausedClient(app: TestApp, onDropped: Parameters<ResumableClient['subscribe']>[2]) {
+async function pausedClient(
+  app: TestApp,
+  onDropped: Parameters<ResumableClient['subscribe']>[2],
+  subscribe: Subscribe = direct,
+) {
   const sockets: Socket[] = [];
   class Pausable extends WebSocket {
     constructor(url: string, protocols?: string | string[]) {
@@ -82,16 +109,12 @@ async function pausedClient(app: TestApp, onDropped: Parameters<ResumableClient[
   }
   client = createResumableClient({ url: app.wsUrl, webSocketImpl: Pausable });
   const received: Received[] = [];
-  client.subscribe<{ events: { id: string; payload: { data: { i: number } } } }>(
-    { query: EVENTS },
-    {
-      next: (result) => {
-        const event = result.data?.events;
-        if (event && typeof event.payload.data.i === 'number')
-          received.push({ id: event.id, i: event.payload.data.i, dropped: result.extensions?.dropped });
-      },
-      error: () => undefined,
-      complete: () => undefined,
+  subscribe(
+    client,
+    (result) => {
+      const event = result.data?.events;
+      if (event && typeof event.payload?.data?.i === 'number')
+        received.push({ id: event.id, i: event.payload.data.i, dropped: result.extensions?.dropped });
     },
     onDropped,
   );
@@ -112,10 +135,36 @@ async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
-it('heals every gap from eventLog, in order, before going on', async () => {
-  t = await startApp({ SUBSCRIBER_MAX_QUEUE_BYTES: String(BOUND) });
-  const app = t;
-  const reader = await pausedClient(app, { onDropped: { query: LOG } });
+const viaUrql: Subscribe = (client, next, onDropped) => {
+  const urql = new UrqlClient({
+    url: 'http://unused.invalid/graphql',
+    exchanges: [resumableExchange(client, onDropped ?? {}), fetchExchange],
+  });
+  urql.subscription(EVENTS, {}).subscribe((result) => next(result as EventsResult));
+};
+
+const viaApollo: Subscribe = (client, next, onDropped) => {
+  const apollo = new ApolloClient({
+    link: new ResumableLink(client, onDropped ?? {}),
+    cache: new InMemoryCache({ typePolicies: { Subscription: { fields: { events: { merge: false } } } } }),
+  });
+  apollo
+    .subscribe({ query: gql(EVENTS), fetchPolicy: 'no-cache' })
+    .subscribe({ next: (result) => next(result as EventsResult) });
+};
+
+for (const [name, subscribe] of [
+  ['the client', direct],
+  ['the urql exchange', viaUrql],
+  ['the Apollo link', viaApollo],
+] as const)
+  it(`heals every gap from eventLog, in order, before going on (${name})`, async () => {
+    t = await startApp({ SUBSCRIBER_MAX_QUEUE_BYTES: String(BOUND) });
+    await expectHealed(t, subscribe);
+  }, 120_000);
+
+async function expectHealed(app: TestApp, subscribe: Subscribe): Promise<void> {
+  const reader = await pausedClient(app, { onDropped: { query: LOG } }, subscribe);
   await flood(app);
   reader.resume();
   await until(() => reader.received.length >= N);
@@ -130,7 +179,7 @@ it('heals every gap from eventLog, in order, before going on', async () => {
     realtimeStats: { eventsDropped: number };
   };
   expect(realtimeStats.eventsDropped).toBeGreaterThan(0);
-}, 120_000);
+}
 
 it('hands each gap to the application when asked to', async () => {
   t = await startApp({ SUBSCRIBER_MAX_QUEUE_BYTES: String(BOUND) });
