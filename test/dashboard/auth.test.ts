@@ -2,30 +2,18 @@
  * The dashboard with authentication on, in headless Chromium: refused without a token, live with
  * one pasted in, buttons by role, and renewal over the open socket.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/browser.js';
 import { startApp, type TestApp } from '../support/app.js';
 import { hsToken, SECRET } from '../support/tokens.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let t: TestApp;
 let browser: Browser;
 let page: Page;
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM}: run npm run setup:test`).toBe(true);
   t = await startApp({ JWT_SECRET: SECRET });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage();
 });
 afterAll(async () => {

@@ -4,8 +4,8 @@
  * events made meanwhile, once each. Needs Debian's chromium (npm run setup:test) and the dashboard's
  * build (npm install makes it); without either this test fails, never skips.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AssignTask,
@@ -20,11 +20,11 @@ import {
   StartTask,
   TriggerElection,
 } from '../api/operations.js';
+import { launchChromium } from '../support/browser.js';
 import { startApp, type TestApp } from '../support/app.js';
 import { freePort } from '../support/net.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.DASHBOARD_SCREENSHOTS ?? 'tmp';
 
 let redis: RedisServer;
@@ -37,22 +37,12 @@ const external: string[] = [];
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM}: run npm run setup:test`).toBe(true);
   redis = await startRedis();
   env = { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'dash', PORT: String(await freePort()) };
   t = await startApp(env);
   // A second instance of the same fleet, to make changes while the first one is down.
   other = await startApp({ ...env, PORT: '0' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on('request', (request) => {
     const url = request.url();

@@ -6,15 +6,15 @@
  * screen is up within FIRST_SCREEN_MS. Then a server that refuses the page's queries: the page says
  * so, with the server's message and code, and does not call itself live.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateAgent } from '../api/operations.js';
 import { parseConfig } from '../../src/config.js';
+import { launchChromium } from '../support/browser.js';
 import { startApp, type TestApp } from '../support/app.js';
 import { freePort } from '../support/net.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.DASHBOARD_SCREENSHOTS ?? 'tmp';
 /** From navigation to counts and first pages on screen, on the 2-core test machine under load. */
 const FIRST_SCREEN_MS = 5000;
@@ -25,17 +25,7 @@ const TASKS = 10_000;
 
 let browser: Browser;
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM}: run npm run setup:test`).toBe(true);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(() => browser?.close());
 

@@ -6,15 +6,15 @@
  * requeued. An agent whose lease begins after the page opened (by heartbeat, which publishes nothing)
  * shows live too, from `presence`. An agent that never held a lease shows nothing of the kind.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createClient, type Client } from 'graphql-ws';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { AssignTask, CreateAgent, CreateTask, StartTask } from '../api/operations.js';
+import { launchChromium } from '../support/browser.js';
 import { startApp, type TestApp } from '../support/app.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.DASHBOARD_SCREENSHOTS ?? 'tmp';
 
 let t: TestApp;
@@ -24,19 +24,9 @@ let holder: Client | null = null;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM}: run npm run setup:test`).toBe(true);
   // A lease outlives its last connection by 300 ms, and each sweep looks every 50 ms.
   t = await startApp({ AGENT_LEASE_GRACE_MS: '300', LEASE_SWEEP_MS: '50' });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on('pageerror', (error) => pageErrors.push(error.message));
 });

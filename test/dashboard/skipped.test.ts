@@ -6,31 +6,19 @@
  * dashboard's `eventStream` (overflow: COALESCE) drops the oldest, and once the page reads again it
  * shows "n events skipped", n being exactly what the server dropped for it.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/browser.js';
 import { startApp, type TestApp } from '../support/app.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let t: TestApp;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM}: run npm run setup:test`).toBe(true);
   // A small bound, so that a burst of small events is enough to put the page behind.
   t = await startApp({ SUBSCRIBER_MAX_QUEUE_BYTES: String(64 * 1024) });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 });
 afterAll(async () => {
