@@ -466,9 +466,11 @@ export class SubscriptionGroup implements RoutedTarget {
     if (batch.length === 0) return;
     const members = this.members as Members;
     const now = Date.now();
+    // When nobody joined since the batch's first event was routed, every member gets all of it.
+    const joinedSince = (batch[0] as Routed).routedTo < members.latest;
     const writeTo = (member: Member) => {
       if (!members.has(member)) return;
-      const joined = members.joined(member);
+      const joined = joinedSince ? members.joined(member) : 0;
       for (const { event, payload, routedTo } of batch)
         if (joined <= routedTo) this.write(member, event, payload, now);
     };

@@ -255,14 +255,13 @@ describe('a large fan-out', () => {
     }
   }
 
-  it('yields to the event loop in slices, keeps each member in order, and skips one that left', async () => {
-    const { group } = groupOf(counting().encode);
-    // 3000 writes of 10 µs: 30 ms of work, several slices of FAN_OUT_SLICE_MS.
-    const members = Array.from({ length: 3000 }, (_, i) => {
-      const socket = new BusySocket(10);
+  /** `n` members of `group` whose sockets are made by `socket`, framed `<i:` … `>`. */
+  function busyMembers<S extends Socket>(group: SubscriptionGroup, n: number, socket: () => S) {
+    return Array.from({ length: n }, (_, i) => {
+      const made = socket();
       const m: Member = {
         queue: new ConnectionQueue(
-          socket,
+          made,
           { messagesDelivered: 0 },
           { maxBytes: 1 << 20, onOverflow: () => {} },
         ),
@@ -271,8 +270,14 @@ describe('a large fan-out', () => {
         suffix: Buffer.from('>'),
       };
       group.members.add(m);
-      return { m, socket };
+      return { m, socket: made };
     });
+  }
+
+  it('yields to the event loop in slices, keeps each member in order, and skips one that left', async () => {
+    const { group } = groupOf(counting().encode);
+    // 3000 writes of 10 µs: 30 ms of work, several slices of FAN_OUT_SLICE_MS.
+    const members = busyMembers(group, 3000, () => new BusySocket(10));
     const written = () => members.filter((x) => x.socket.frames.length > 0).length;
     const progress: number[] = [];
     setImmediate(() => progress.push(written()));
@@ -309,21 +314,7 @@ describe('a large fan-out', () => {
         super.write(frame);
       }
     }
-    const members = Array.from({ length: 3000 }, (_, i) => {
-      const socket = new TurnSocket(10);
-      const m: Member = {
-        queue: new ConnectionQueue(
-          socket,
-          { messagesDelivered: 0 },
-          { maxBytes: 1 << 20, onOverflow: () => {} },
-        ),
-        floor: null,
-        prefix: Buffer.from(`<${i}:`),
-        suffix: Buffer.from('>'),
-      };
-      group.members.add(m);
-      return { m, socket };
-    });
+    const members = busyMembers(group, 3000, () => new TurnSocket(10));
     group.deliver(event('1-0'));
     expect(group.idle).toBe(false);
     // Routed while the first is being written, a slice at a time: they wait, as one batch.
