@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { Broadcast, RealtimeStatsQuery } from '../api/operations.js';
 import { startApp, type TestApp } from '../support/app.js';
-import { collect, untilSubscribed, type Collected } from '../support/subscriptions.js';
+import { untilSubscribed } from '../support/subscriptions.js';
 
 let t: TestApp | null = null;
 const cleanup: (() => void)[] = [];
@@ -234,6 +234,39 @@ function expectReports(transport: 'ws' | 'sse', dropped: Item[]): void {
   else expect(dropped.length).toBeGreaterThanOrEqual(1);
 }
 
+/**
+ * A commit is not yet an arrival: on Redis the last events reach the instance's bus a little after
+ * their commit returns, and if the paused reader resumed before they were in its lane they would form
+ * a second backlog (a second, rightful report). A reading watcher, subscribed after the paused reader
+ * with the same operation (so in its group, written after it), has an event only once the paused
+ * reader's lane holds it too. `arrived(done)` resolves once `done` holds for what it received.
+ */
+async function watch(app: TestApp, field: Field, q: string) {
+  const seen: Item[] = [];
+  const w = waiter(new Map([['watcher', seen]]));
+  const client = app.ws();
+  const stop = client.subscribe(
+    { query: q },
+    {
+      next: (payload) => {
+        seen.push(...items(field, payload as Record<string, unknown>));
+        w.check();
+      },
+      error: () => w.end('error'),
+      complete: () => w.end('complete'),
+    },
+  );
+  cleanup.push(stop);
+  await untilSubscribed(stats(app), (await stats(app)()).activeSubscriptions + 1);
+  return {
+    async arrived(done: (seen: Item[]) => boolean): Promise<void> {
+      await w.until('watcher', done);
+    },
+    /** What it dropped itself (it reads at once, but on a busy machine may fall behind too). */
+    dropped: () => total(markers(seen)),
+  };
+}
+
 const events = (list: Item[]) => list.filter((item) => item.typename === 'Event');
 const total = (list: Item[]) => list.reduce((sum, item) => sum + item.count!, 0);
 const markers = (list: Item[]) => list.filter((item) => item.typename === 'EventsDropped');
@@ -271,10 +304,12 @@ describe.each(['events', 'eventStream'] as const)('DROP_OLDEST on %s', (field) =
         transport === 'ws'
           ? await pausedWs(app, [{ id: 'slow', field, query: q }])
           : await pausedSse(app, field, q);
+      const watcher = await watch(app, field, q);
       const n = PUBLISHED_BYTES / EVENT_BYTES;
       const most = await flood(app, 'ovf', n);
       // The bound, plus at most one frame on its way to the socket.
       expect(most).toBeLessThanOrEqual(BOUND + EVENT_BYTES + 1024);
+      await watcher.arrived((seen) => seen.some((e) => e.i === n - 1));
       reader.resume();
       await reader.until('slow', (list) => events(list).some((e) => e.i === n - 1));
       expect(reader.closed()).toBeNull();
@@ -294,10 +329,12 @@ describe.each(['events', 'eventStream'] as const)('DROP_OLDEST on %s', (field) =
         new Set(Array.from({ length: after.length }, (_, k) => n - after.length + k)),
       );
       const figures = await depth(app);
-      expect(figures.eventsDropped).toBe(count);
+      expect(figures.eventsDropped).toBe(count + watcher.dropped());
       const metrics = await (await fetch(`${app.url}/metrics`)).text();
       expect(metrics).toMatch(
-        new RegExp(`colony_events_dropped_total\\{policy="DROP_OLDEST",reason="overflow"\\} ${count}`),
+        new RegExp(
+          `colony_events_dropped_total\\{policy="DROP_OLDEST",reason="overflow"\\} ${count + watcher.dropped()}`,
+        ),
       );
     },
     120_000,
@@ -312,6 +349,7 @@ describe('two subscriptions on one paused socket', () => {
       { id: 'flooded', field: 'eventStream', query: query('eventStream', 'flood', 'DROP_OLDEST') },
       { id: 'quiet', field: 'events', query: query('events', 'calm', 'DROP_OLDEST') },
     ]);
+    const watcher = await watch(app, 'eventStream', query('eventStream', 'flood', 'DROP_OLDEST'));
     const n = PUBLISHED_BYTES / EVENT_BYTES;
     const quiet = 40;
     const flooding = flood(app, 'flood', n);
@@ -324,6 +362,7 @@ describe('two subscriptions on one paused socket', () => {
     expect(queues[0]!.subscriptions).toBe(2);
     expect(queues[0]!.heldFrames).toBeGreaterThan(0);
     expect(queues[0]!.queuedBytes).toBeLessThanOrEqual(BOUND + EVENT_BYTES + 1024);
+    await watcher.arrived((seen) => seen.some((e) => e.i === n - 1));
     reader.resume();
     await reader.until('flooded', (list) => events(list).some((e) => e.i === n - 1));
     await reader.until('quiet', (list) => events(list).length === quiet);
@@ -336,22 +375,6 @@ describe('two subscriptions on one paused socket', () => {
     expectInOrder(flooded);
   }, 120_000);
 });
-
-/** Resolves once a reading watcher has had each task's final progress and the newest figures. */
-async function untilNewest(
-  watcher: Collected<{ eventStream: Record<string, unknown> }>,
-  tasks: { id: string }[],
-  lastMetrics: string,
-): Promise<void> {
-  const finished = new Set<string>();
-  let newest = false;
-  for (let n = 0; finished.size < tasks.length || !newest; n++) {
-    const [data] = (await watcher.waitFor(n + 1)).slice(n);
-    for (const e of items('eventStream', { data }))
-      if (e.task?.progress === 1) finished.add(e.task.id);
-      else if (e.id === lastMetrics) newest = true;
-  }
-}
 
 describe('COALESCE', () => {
   it.each(['ws', 'sse'] as const)(
@@ -377,8 +400,7 @@ describe('COALESCE', () => {
         transport === 'ws'
           ? await pausedWs(app, [{ id: 'slow', field: 'eventStream', query: q }])
           : await pausedSse(app, 'eventStream', q);
-      const watcher = collect<{ eventStream: Record<string, unknown> }>(app.ws(), q);
-      await untilSubscribed(stats(app), 2);
+      const watcher = await watch(app, 'eventStream', q);
       // First broadcasts, enough to fill the kernel's buffers (kept while there is room, dropped
       // oldest first), so that what follows waits in the lane: 10 000 METRICS_UPDATED and 100
       // TASK_PROGRESS for each of 3 tasks.
@@ -406,12 +428,11 @@ describe('COALESCE', () => {
       }
       expect(most).toBeLessThanOrEqual(BOUND + EVENT_BYTES + 1024);
       expect(app.app.realtime.queuedBytes().largest).toBeLessThanOrEqual(BOUND + EVENT_BYTES + 1024);
-      // A commit is not yet an arrival: on Redis the last events reach this instance's bus a little
-      // later. Resuming before they are in the lane would make them a second backlog (a second,
-      // rightful report). A watcher that reads, subscribed after the paused reader with the same
-      // operation (the same group, written in join order), has the newest of each entity only once
-      // the paused reader's lane holds them too.
-      await untilNewest(watcher, tasks, lastMetrics);
+      await watcher.arrived(
+        (seen) =>
+          tasks.every((task) => seen.some((e) => e.task?.id === task.id && e.task.progress === 1)) &&
+          seen.some((e) => e.id === lastMetrics),
+      );
       reader.resume();
       await reader.until(
         'slow',
@@ -470,14 +491,16 @@ describe("a `since` replay's live events", () => {
         transport === 'ws'
           ? await pausedWs(app, [{ id: 'slow', field, query: q }])
           : await pausedSse(app, field, q);
+      const watcher = await watch(app, field, q);
       const live = PUBLISHED_BYTES / EVENT_BYTES;
       const most = await flood(app, 'ovf', live, retained);
       // Before: closed as slow (4008, or the response cut) whatever the policy.
       expect(reader.closed()).toBeNull();
       // Its buffer within its share, the socket within its low-water mark and one replayed frame.
       expect(most).toBeLessThanOrEqual(BOUND + EVENT_BYTES + 4096);
-      reader.resume();
       const last = retained + live - 1;
+      await watcher.arrived((seen) => seen.some((e) => e.i === last));
+      reader.resume();
       await reader.until('slow', (list) => events(list).some((e) => e.i === last));
       expect(reader.closed()).toBeNull();
       const list = reader.received.get('slow')!;
@@ -495,7 +518,7 @@ describe("a `since` replay's live events", () => {
       expect(after.map((e) => e.i)).toEqual(
         Array.from({ length: after.length }, (_, k) => last - after.length + 1 + k),
       );
-      expect((await depth(app)).eventsDropped).toBe(total(dropped));
+      expect((await depth(app)).eventsDropped).toBe(total(dropped) + watcher.dropped());
     },
     120_000,
   );
