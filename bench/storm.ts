@@ -42,6 +42,10 @@ interface Subscriber {
   got: number[];
   /** When the live position of its latest subscription arrived (performance.now()). */
   liveAt: number;
+  /** This resume's steps (performance.now()): dropped, the socket open, connection_ack. */
+  droppedAt: number;
+  openAt: number;
+  ackAt: number;
   resumes: number;
   refused: string[];
 }
@@ -51,6 +55,9 @@ const subscribers: Subscriber[] = Array.from({ length: N }, () => ({
   cursor: null,
   got: [],
   liveAt: -1,
+  droppedAt: -1,
+  openAt: -1,
+  ackAt: -1,
   resumes: 0,
   refused: [],
 }));
@@ -59,6 +66,7 @@ let stopping = false;
 
 function onMessage(s: Subscriber, text: string): void {
   if (text.includes('"connection_ack"')) {
+    s.ackAt = performance.now();
     s.socket?.send(
       JSON.stringify({ id: 's', type: 'subscribe', payload: { query: DOC, variables: { since: s.cursor } } }),
     );
@@ -106,11 +114,13 @@ async function connect(s: Subscriber): Promise<void> {
     () => {
       s.socket = null;
       if (stopping) return;
+      s.droppedAt = performance.now();
       // Dropped (a restart): back after 0–1 s of jitter.
       setTimeout(() => void reconnect(s), Math.random() * 1000);
     },
   );
   s.socket = socket;
+  s.openAt = performance.now();
   socket.send('{"type":"connection_init"}');
 }
 
@@ -192,6 +202,7 @@ try {
   while ((await post('/ready', null)) !== 200) await sleep(20);
   const readyAt = performance.now();
   const cpuAtReady = cpuSeconds(server.child.pid!);
+  const clientsAtReady = process.cpuUsage();
   process.kill(server.child.pid!, 'SIGHUP');
   const publishedAtReady = publisher.published.length;
   let slowestHealth = 0;
@@ -206,6 +217,8 @@ try {
   await healthProbe;
   const allLiveAt = performance.now();
   const stormCpu = cpuSeconds(server.child.pid!) - cpuAtReady;
+  const clientsUsage = process.cpuUsage(clientsAtReady);
+  const clientsCpu = (clientsUsage.user + clientsUsage.system) / 1e6;
   const live = subscribers.filter((s) => s.liveAt >= 0);
   const publishedInStorm = publisher.published.filter((p) => p.at >= readyAt && p.at <= allLiveAt).length;
   const stormSeconds = (allLiveAt - readyAt) / 1000;
@@ -246,8 +259,26 @@ try {
   console.log(
     `| ${N} | ${live.length} | ${live.length === N ? f(stormSeconds) : `> ${DEADLINE_S}`} | ${f(toLive[Math.floor(toLive.length / 2)])} | ${f(publishedInStorm / Math.max(stormSeconds, 1e-3))} | ${refused.length}${refused.length ? ` (${[...new Set(refused)].join(', ')})` : ''} | ${f(slowestHealth, 0)} | ${f(loop?.maxMs)} | ${f(stormCpu)} | ${lost} | ${repeated} | ${disorder} |`,
   );
+  // Where the resumes waited: from /ready (or the drop, if later) to the socket open (jitter, then
+  // the accept queue), to connection_ack (the init), to the live position (its subscription and replay).
+  const phase = (from: (s: Subscriber) => number, to: (s: Subscriber) => number) => {
+    const spans = live.map((s) => (to(s) - from(s)) / 1000).sort((a, b) => a - b);
+    return `p50 ${f(spans[Math.floor(spans.length / 2)], 2)} s, p90 ${f(spans[Math.floor(spans.length * 0.9)], 2)} s, max ${f(spans.at(-1), 2)} s`;
+  };
   console.log(
-    `\n${publisher.published.length} events published (${publishedAtReady} before /ready), ${subscribers.reduce((n, s) => n + s.resumes, 0)} resumes.`,
+    `\nEach resume: /ready → open ${phase(
+      (s) => Math.max(s.droppedAt, readyAt, Math.min(s.openAt, readyAt)),
+      (s) => s.openAt,
+    )}; open → ack ${phase(
+      (s) => s.openAt,
+      (s) => s.ackAt,
+    )}; ack → live ${phase(
+      (s) => s.ackAt,
+      (s) => s.liveAt,
+    )}.`,
+  );
+  console.log(
+    `\n${publisher.published.length} events published (${publishedAtReady} before /ready), ${subscribers.reduce((n, s) => n + s.resumes, 0)} resumes; the clients' process used ${f(clientsCpu)} CPU s meanwhile.`,
   );
 } finally {
   stopping = true;

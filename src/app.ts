@@ -284,7 +284,10 @@ export async function buildApp(
     start: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
-        server.listen(config.http.port, config.http.host, () => {
+        // A deep accept queue: after a restart every client reconnects within a second or two, and
+        // the connections the queue cannot hold while the loop is busy wait for the kernel's SYN
+        // retries (1 s, 3 s, 7 s, …). Node's default is 511; the kernel caps it at net.core.somaxconn.
+        server.listen(config.http.port, config.http.host, config.http.backlog, () => {
           server.off('error', reject);
           const { port } = server.address() as AddressInfo;
           const host =

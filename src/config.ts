@@ -14,6 +14,7 @@ const optionalString = z
 const environment = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(4000),
   HOST: z.string().default('0.0.0.0'),
+  LISTEN_BACKLOG: int(4096, 1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   REDIS_URL: optionalString.pipe(
     z
@@ -76,7 +77,13 @@ const environment = z.object({
 });
 
 export interface Config {
-  http: { port: number; host: string; allowedOrigins: string[] | null; wsMaxPayloadBytes: number };
+  http: {
+    port: number;
+    host: string;
+    backlog: number;
+    allowedOrigins: string[] | null;
+    wsMaxPayloadBytes: number;
+  };
   log: { level: string };
   engine: {
     retention: number;
@@ -186,6 +193,7 @@ export function parseConfig(env: Record<string, string | undefined>, fallbackIns
     http: {
       port: e.PORT,
       host: e.HOST,
+      backlog: e.LISTEN_BACKLOG,
       allowedOrigins: e.ALLOWED_ORIGINS
         ? e.ALLOWED_ORIGINS.split(',')
             .map((o) => o.trim())

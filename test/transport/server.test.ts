@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startApp, type TestApp } from '../support/app.js';
@@ -32,6 +34,22 @@ const closed = (socket: WebSocket) =>
   );
 
 describe('the HTTP surface', () => {
+  it('listens with a deep accept queue, as LISTEN_BACKLOG says (the kernel caps it at somaxconn)', async () => {
+    // A listening socket's Send-Q in `ss` is its accept queue's depth.
+    const depth = (port: string) =>
+      Number(
+        execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' })
+          .trim()
+          .split(/\s+/)[2],
+      );
+    const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    t = await startApp();
+    expect(depth(new URL(t.url).port)).toBe(Math.min(4096, somaxconn));
+    await t.stop();
+    t = await startApp({ LISTEN_BACKLOG: '1234' });
+    expect(depth(new URL(t.url).port)).toBe(Math.min(1234, somaxconn));
+  });
+
   it('answers /health and /ready', async () => {
     t = await startApp();
     const health = await fetch(`${t.url}/health`);
