@@ -90,12 +90,29 @@ const CHECK_EVERY = 64;
 export const FAN_OUT_SLICE_MS = 4;
 
 /**
- * The work of one turn of the event loop, shared by every group of a hub: once FAN_OUT_SLICE_MS
- * have gone by in this turn, fan-outs go on in a later one (one event to many small groups is as
- * long a turn as one to a large group).
+ * Fan-out work (ms) from which a group's pass is paced (see `TurnBudget.paced`): a large group. A
+ * smaller pass is written at once.
+ */
+export const PACED_PASS_MS = 8;
+/** The share of the event loop's time that the passes of large groups may take. */
+export const FAN_OUT_SHARE = 0.5;
+
+/**
+ * The event loop's time for fan-outs, shared by every group of a hub.
+ *
+ * Within a turn: once FAN_OUT_SLICE_MS have gone by, fan-outs go on in a later turn (one event to
+ * many small groups is as long a turn as one to a large group).
+ *
+ * Over time: the passes of large groups take at most FAN_OUT_SHARE of the loop. One event to 10 000
+ * sockets is 10 000 system calls; at 20 events a second that is more than a core, and every accept,
+ * resume and publish would wait behind it. A large group's next pass starts only once the time since
+ * the last one began is its work ÷ FAN_OUT_SHARE; the events routed meanwhile join that pass, so each
+ * socket takes them in one write (Centrifugo's `write_delay` does the same with a fixed delay; here
+ * it is as long as the fan-out's own cost, and nothing when the groups are small).
  */
 export class TurnBudget {
   private began = -1;
+  private pacedUntil = 0;
 
   /** Whether this turn's slice is used up (the first call of a turn starts it). */
   spent(): boolean {
@@ -106,6 +123,17 @@ export class TurnBudget {
       return false;
     }
     return now - this.began >= FAN_OUT_SLICE_MS;
+  }
+
+  /** A large group's pass that began at `began` did `work` ms of fan-out. */
+  passed(began: number, work: number): void {
+    if (work < PACED_PASS_MS) return;
+    this.pacedUntil = Math.max(this.pacedUntil, began + work / FAN_OUT_SHARE);
+  }
+
+  /** How long a large group's next pass waits (ms; 0: it starts now). */
+  paced(): number {
+    return Math.max(0, this.pacedUntil - performance.now());
   }
 }
 
@@ -196,6 +224,8 @@ export class SubscriptionGroup implements RoutedTarget {
   private writing = false;
   /** Batches among the steps, and each member's items among them. */
   private batches = 0;
+  /** Its last pass was a large one (PACED_PASS_MS): its next waits for the budget's pace. */
+  private large = false;
   private readonly queuedFor = new WeakMap<Member, number>();
   /** Its key prefix in the recent encodings (see `encoded`). */
   private readonly recentKey: string;
@@ -384,6 +414,15 @@ export class SubscriptionGroup implements RoutedTarget {
         });
         return;
       }
+      // A large group's next pass waits for the pace (events routed meanwhile join it).
+      const pace = step.kind === 'batch' && !step.started && this.large ? this.budget.paced() : 0;
+      if (pace > 0) {
+        setTimeout(() => {
+          this.writing = false;
+          this.drain();
+        }, pace);
+        return;
+      }
       let waiting: Promise<void> | void = undefined;
       try {
         waiting = step.kind === 'batch' ? this.writeBatch(step) : this.writeOne(step);
@@ -478,16 +517,25 @@ export class SubscriptionGroup implements RoutedTarget {
     // A small fan-out is written at once: deferring it would only bunch its writes into a later turn.
     if (all.length * batch.length <= CHECK_EVERY) {
       for (const member of all) writeTo(member);
+      this.large = false;
       return;
     }
     // At least one chunk per slice, so that a fan-out always moves on.
     const chunk = Math.max(1, Math.ceil(CHECK_EVERY / batch.length));
+    const began = performance.now();
+    let work = 0;
     const slice = (from: number): number => {
+      const start = performance.now();
       let at = from;
       do {
         const end = Math.min(all.length, at + chunk);
         for (; at < end; at++) writeTo(all[at] as Member);
       } while (at < all.length && !this.budget.spent());
+      work += performance.now() - start;
+      if (at >= all.length) {
+        this.large = work >= PACED_PASS_MS;
+        this.budget.passed(began, work);
+      }
       return at;
     };
     let at = slice(0);

@@ -9,8 +9,11 @@ import type { EventType, StoredEvent } from '../../src/domain/events/event-types
 import { performance } from 'node:perf_hooks';
 import { ConnectionQueue, type FrameSink } from '../../src/realtime/connection-queue.js';
 import {
+  FAN_OUT_SHARE,
   groupKey,
+  PACED_PASS_MS,
   SubscriptionGroup,
+  TurnBudget,
   type EventEncoder,
   type Member,
 } from '../../src/realtime/subscription-group.js';
@@ -51,7 +54,12 @@ function member(name: string, floor: string | null = null, maxBytes = 1 << 20) {
 
 function groupOf(
   encode: EventEncoder,
-  options: { rooms?: string[] | null; types?: EventType[] | null; access?: ReadAccess } = {},
+  options: {
+    rooms?: string[] | null;
+    types?: EventType[] | null;
+    access?: ReadAccess;
+    budget?: TurnBudget;
+  } = {},
 ) {
   const errors: { obj: object; msg: string }[] = [];
   const group = new SubscriptionGroup(
@@ -61,6 +69,7 @@ function groupOf(
     options.access ?? READ_ALL,
     encode,
     { error: (obj, msg) => errors.push({ obj, msg }) },
+    options.budget,
   );
   return { group, errors };
 }
@@ -336,6 +345,66 @@ describe('a large fan-out', () => {
     expect(new Set(members.map((x) => x.socket.turns[0])).size).toBeGreaterThan(1);
     // One that joined in the middle of the batch gets only what was routed after it joined.
     expect(late.socket.frames).toEqual(['<late:3-0>', '<late:4-0>']);
+  });
+
+  it("paces a large group's passes to the budget's share; what is routed meanwhile goes in the next pass", async () => {
+    const budget = new TurnBudget();
+    const { group } = groupOf(counting().encode, { budget });
+    let turn = 0;
+    let turning = true;
+    const tick = () => {
+      turn++;
+      if (turning) setImmediate(tick);
+    };
+    setImmediate(tick);
+    class TurnSocket extends BusySocket {
+      readonly turns: number[] = [];
+      override write(frame: Buffer): void {
+        this.turns.push(turn);
+        super.write(frame);
+      }
+    }
+    // 3000 writes of 10 µs: a pass of 30 ms of work, a large one.
+    const members = busyMembers(group, 3000, () => new TurnSocket(10));
+    group.deliver(event('1-0'));
+    while (!group.idle) await settle();
+    // Its pass took its share: the next waits (here for a pace set long, so that nothing depends on
+    // how fast this machine is).
+    budget.passed(performance.now(), 400 * FAN_OUT_SHARE);
+    group.deliver(event('2-0'));
+    await settle();
+    expect(members.every((x) => x.socket.frames.length === 1)).toBe(true);
+    group.deliver(event('3-0'));
+    await settle();
+    group.deliver(event('4-0'));
+    while (!group.idle) await settle();
+    turning = false;
+    for (const [i, x] of members.entries()) {
+      expect(x.socket.frames).toEqual([`<${i}:1-0>`, `<${i}:2-0>`, `<${i}:3-0>`, `<${i}:4-0>`]);
+      // The three routed while it waited: one pass, each member's in one turn.
+      expect(new Set(x.socket.turns.slice(1)).size).toBe(1);
+    }
+    // A small group is not paced: written at once.
+    const small = groupOf(counting().encode, { budget }).group;
+    const one = member('one');
+    small.members.add(one.m);
+    budget.passed(performance.now(), 400 * FAN_OUT_SHARE);
+    small.deliver(event('5-0'));
+    expect(one.socket.frames).toEqual(['<one:5-0>']);
+  });
+
+  it('counts only large passes toward the pace', () => {
+    const budget = new TurnBudget();
+    budget.passed(performance.now(), PACED_PASS_MS - 1);
+    expect(budget.paced()).toBe(0);
+    const began = performance.now();
+    budget.passed(began, 100);
+    // The next large pass may begin once its work ÷ the share has gone by since this one began.
+    expect(budget.paced()).toBeGreaterThan(100 / FAN_OUT_SHARE - (performance.now() - began) - 1);
+    expect(budget.paced()).toBeLessThanOrEqual(100 / FAN_OUT_SHARE);
+    // An earlier, shorter pass does not shorten it.
+    budget.passed(began - 50, PACED_PASS_MS);
+    expect(budget.paced()).toBeGreaterThan(100);
   });
 
   it('gives a member that joins while events wait behind it each of them once, in order', async () => {
