@@ -4,7 +4,7 @@
  * Centrifugo closes at 1 MB the same way).
  */
 
-import type { Gap, Lane } from './overflow.js';
+import { joinFrame, type FrameParts, type Gap, type Lane } from './overflow.js';
 
 /** The close code (and reason) for a connection whose client reads slower than events arrive. */
 export const SLOW_CONSUMER = { code: 4008, reason: 'Slow consumer: resume with `since`' } as const;
@@ -111,14 +111,14 @@ export class ConnectionQueue {
    * low-water mark and nothing of the lane waits, held in the lane otherwise (dropping what its
    * policy drops), and written as the socket drains.
    */
-  pushHeld(lane: Lane, frame: Buffer, counted: boolean, id: string | null, key: string | null): void {
+  pushHeld(lane: Lane, frame: FrameParts, counted: boolean, id: string | null, key: string | null): void {
     if (this.overflowed || !this.lanes.has(lane)) return;
     if (!lane.behind && this.sink.bufferedBytes() < this.lowWater) {
       // What it holds goes first, now that the socket has room: not at the next look for a drain,
       // which would let the lane fill (and drop) meanwhile.
       this.writeHeld(lane);
       if (lane.empty && this.sink.bufferedBytes() < this.lowWater) {
-        this.writeLane(lane, frame, counted);
+        this.writeLane(lane, joinFrame(frame), counted);
         return;
       }
     }

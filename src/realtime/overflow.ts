@@ -61,9 +61,35 @@ export function entityKey(event: StoredEvent): string | null {
   }
 }
 
+/**
+ * A frame as its parts (a member's prefix, the group's payload, the suffix), joined only when it is
+ * written: a lane holds references to the payload its group shares, so a thousand paused members
+ * holding the same events cost their bytes once, and a frame dropped before it is written is never
+ * made at all.
+ */
+export type FrameParts = Buffer | readonly Buffer[];
+
+/** The bytes of a frame given as its parts. */
+export function joinFrame(parts: FrameParts, length = frameLength(parts)): Buffer {
+  if (Buffer.isBuffer(parts)) return parts;
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts as Buffer[], length);
+}
+
+export function frameLength(parts: FrameParts): number {
+  if (Buffer.isBuffer(parts)) return parts.length;
+  let length = 0;
+  for (const part of parts) length += part.length;
+  return length;
+}
+
+/** What a frame that left its lane holds on to. */
+const GONE: readonly Buffer[] = [];
+
 /** A frame held in a lane. */
 interface Held {
-  frame: Buffer;
+  parts: FrameParts;
+  /** Its bytes, as they will be written. */
+  length: number;
   /** An event (counted as delivered) rather than one of the stream's own frames (a position). */
   counted: boolean;
   id: string | null;
@@ -114,15 +140,15 @@ export class Lane {
   }
 
   /** Holds a frame; a coalescing lane drops the held frame of the same entity. */
-  hold(frame: Buffer, counted: boolean, id: string | null, key: string | null): void {
-    const held: Held = { frame, counted, id, key, dropped: false };
+  hold(frame: FrameParts, counted: boolean, id: string | null, key: string | null): void {
+    const held: Held = { parts: frame, length: frameLength(frame), counted, id, key, dropped: false };
     if (this.policy === 'COALESCE' && key !== null) {
       const older = this.latest.get(key);
       if (older && !older.dropped) this.drop(older, 'coalesced');
       this.latest.set(key, held);
     }
     this.items.push(held);
-    this.bytes += frame.length;
+    this.bytes += held.length;
     this.frames++;
   }
 
@@ -135,12 +161,13 @@ export class Lane {
     }
   }
 
-  /** The oldest frame still held, removed; null when none is. */
-  shift(): Held | null {
+  /** The oldest frame still held, removed (its bytes made now); null when none is. */
+  shift(): { frame: Buffer; counted: boolean } | null {
     const held = this.next();
     if (!held) return null;
+    const frame = joinFrame(held.parts, held.length);
     this.forget(held);
-    return held;
+    return { frame, counted: held.counted };
   }
 
   private next(): Held | null {
@@ -154,14 +181,20 @@ export class Lane {
     return null;
   }
 
-  /** A frame leaves the lane: taken by `shift`, or dropped. */
+  /**
+   * A frame leaves the lane: taken by `shift`, or dropped. Its bytes go at once, and the entries of
+   * frames gone are cleared out once they outnumber those held: a lane that drops on and on (a
+   * paused reader, or one entity updated thousands of times behind an older event) holds its share
+   * and no more.
+   */
   private forget(held: Held): void {
     held.dropped = true;
-    this.bytes -= held.frame.length;
+    this.bytes -= held.length;
+    held.parts = GONE;
     this.frames--;
     if (held.key !== null && this.latest.get(held.key) === held) this.latest.delete(held.key);
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
+    if (this.items.length - this.head > 2 * this.frames + 64) {
+      this.items = this.items.filter((item, i) => i >= this.head && !item.dropped);
       this.head = 0;
     }
   }

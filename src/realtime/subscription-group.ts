@@ -284,7 +284,7 @@ export class SubscriptionGroup implements RoutedTarget {
       () => this.encoded(event),
       (payload) => {
         if (replayed) member.queue.pushReplayed(frame(member, payload));
-        else push(member, frame(member, payload), event);
+        else push(member, payload, event);
         member.last = event.id;
         member.sentAt = Date.now();
       },
@@ -298,8 +298,7 @@ export class SubscriptionGroup implements RoutedTarget {
    */
   positionTo(member: Member, position: StreamPosition): void {
     const cursor = JSON.stringify(position.cursor);
-    const send = (template: string[]) =>
-      push(member, frame(member, Buffer.from(template.join(cursor))), null);
+    const send = (template: string[]) => push(member, Buffer.from(template.join(cursor)), null);
     const template = this.templates.get(position.live);
     if (template) {
       this.one(
@@ -552,7 +551,7 @@ export class SubscriptionGroup implements RoutedTarget {
 
   private write(member: Member, event: StoredEvent, payload: Buffer, now: number): void {
     if (member.floor !== null && compareEventIds(event.id, member.floor) <= 0) return;
-    push(member, frame(member, payload), event);
+    push(member, payload, event);
     member.last = event.id;
     member.sentAt = now;
   }
@@ -583,14 +582,17 @@ export class SubscriptionGroup implements RoutedTarget {
 
 const EMPTY = Buffer.alloc(0);
 
-/** A member's frame onto its connection: into its lane when it has one, straight to the socket otherwise. */
-function push(member: Member, bytes: Buffer, event: StoredEvent | null): void {
+/**
+ * A member's frame of a payload onto its connection: straight to the socket, or into its lane when it
+ * has one (as its parts, joined only if it is written: see `FrameParts`).
+ */
+function push(member: Member, payload: Buffer, event: StoredEvent | null): void {
   const lane = member.lane;
-  if (!lane) member.queue.push(bytes, event !== null);
+  if (!lane) member.queue.push(frame(member, payload), event !== null);
   else
     member.queue.pushHeld(
       lane,
-      bytes,
+      [member.prefix, payload, member.suffix],
       event !== null,
       event?.id ?? null,
       event && lane.policy === 'COALESCE' ? entityKey(event) : null,
