@@ -35,6 +35,8 @@ export class GroupTable {
   constructor(
     private readonly index: RoomIndex<RoutedTarget>,
     private readonly logger: GroupLogger,
+    /** Payload bytes one pass of a group writes to each member at most (see SubscriptionGroup). */
+    private readonly passBytes = Number.POSITIVE_INFINITY,
   ) {}
 
   /** The group of a subscription's key under its current rights, made (and indexed) when it is the first. */
@@ -52,6 +54,7 @@ export class GroupTable {
         this.logger,
         this.budget,
         this.recent,
+        this.passBytes,
       );
       this.groups.set(key, group);
       // Its rooms are watched already (by the stream or its group): this only registers it.

@@ -82,7 +82,8 @@ export class RealtimeHub implements RealtimeApi {
 
   constructor(private readonly options: RealtimeHubOptions) {
     this.index = new RoomIndex(options.engine.bus, options.logger);
-    this.groups = new GroupTable(this.index, options.logger);
+    // A pass writes at most a quarter of a connection's bound to each member (see SubscriptionGroup).
+    this.groups = new GroupTable(this.index, options.logger, options.maxQueuedBytesPerConnection / 4);
     this.reads = new SharedReads(options.engine.log);
     this.tip = new LogTip(this.reads);
     options.engine.bus.setSink((event) => this.index.route(event));

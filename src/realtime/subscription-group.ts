@@ -243,6 +243,13 @@ export class SubscriptionGroup implements RoutedTarget {
     private readonly logger: GroupLogger,
     private readonly budget: TurnBudget = new TurnBudget(),
     private readonly recent: RecentEncodings = new RecentEncodings(),
+    /**
+     * Payload bytes one pass writes to each member at most (at least one event): what a pass writes
+     * waits in the socket until the turn ends, and counts against the connection's bound meanwhile,
+     * so a batch that grew while the group was busy must not close (or make drop) a member that
+     * keeps up. The rest of the batch goes in the next pass.
+     */
+    private readonly passBytes = Number.POSITIVE_INFINITY,
   ) {
     this.recentKey = recent.newGroup();
   }
@@ -476,8 +483,16 @@ export class SubscriptionGroup implements RoutedTarget {
         return null;
       }
     });
-    if (!payloads.some((payload) => payload instanceof Promise))
+    if (!payloads.some((payload) => payload instanceof Promise)) {
+      const fits = this.fitting(payloads as (Buffer | null)[]);
+      if (fits < step.events.length) {
+        // The rest waits as the next batch, before anything routed later (kept encoded meanwhile).
+        this.steps.splice(1, 0, { kind: 'batch', events: step.events.splice(fits), started: false });
+        this.batches++;
+        payloads.length = fits;
+      }
       return this.fanOut(step.events, payloads as (Buffer | null)[]);
+    }
     return Promise.all(
       payloads.map((payload, i) =>
         Promise.resolve(payload).catch((error: unknown) => {
@@ -486,6 +501,16 @@ export class SubscriptionGroup implements RoutedTarget {
         }),
       ),
     ).then((resolved) => this.fanOut(step.events, resolved));
+  }
+
+  /** How many of a batch's first payloads one pass writes (see `passBytes`): one at least. */
+  private fitting(payloads: (Buffer | null)[]): number {
+    let bytes = 0;
+    for (let i = 0; i < payloads.length; i++) {
+      bytes += payloads[i]?.length ?? 0;
+      if (bytes > this.passBytes && i > 0) return i;
+    }
+    return payloads.length;
   }
 
   /**

@@ -59,6 +59,7 @@ function groupOf(
     types?: EventType[] | null;
     access?: ReadAccess;
     budget?: TurnBudget;
+    passBytes?: number;
   } = {},
 ) {
   const errors: { obj: object; msg: string }[] = [];
@@ -70,6 +71,8 @@ function groupOf(
     encode,
     { error: (obj, msg) => errors.push({ obj, msg }) },
     options.budget,
+    undefined,
+    options.passBytes,
   );
   return { group, errors };
 }
@@ -391,6 +394,43 @@ describe('a large fan-out', () => {
     budget.passed(performance.now(), 400 * FAN_OUT_SHARE);
     small.deliver(event('5-0'));
     expect(one.socket.frames).toEqual(['<one:5-0>']);
+  });
+
+  it('writes a batch a few payload bytes at a time, so that a pass never puts much into a member', async () => {
+    // Each payload is 3 bytes ("2-0"): at most 10 bytes a pass is 3 events.
+    const { group } = groupOf(counting().encode, { passBytes: 10 });
+    let turn = 0;
+    let turning = true;
+    const tick = () => {
+      turn++;
+      if (turning) setImmediate(tick);
+    };
+    setImmediate(tick);
+    class TurnSocket extends BusySocket {
+      readonly turns: number[] = [];
+      override write(frame: Buffer): void {
+        this.turns.push(turn);
+        super.write(frame);
+      }
+    }
+    const members = busyMembers(group, 1000, () => new TurnSocket(10));
+    group.deliver(event('1-0'));
+    // Routed while the first is being written: one batch of 8, written 3, 3 and 2 at a time.
+    for (let i = 2; i <= 9; i++) group.deliver(event(`${i}-0`));
+    const late = member('late');
+    group.members.add(late.m);
+    group.deliver(event('10-0'));
+    while (!group.idle) await settle();
+    turning = false;
+    for (const [i, x] of members.entries()) {
+      expect(x.socket.frames).toEqual(Array.from({ length: 10 }, (_, k) => `<${i}:${k + 1}-0>`));
+      const perTurn = new Map<number, number>();
+      for (const t of x.socket.turns.slice(1)) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+      expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(3);
+      expect(perTurn.size).toBeGreaterThanOrEqual(3);
+    }
+    // Split or not, a member gets only what was routed after it joined.
+    expect(late.socket.frames).toEqual(['<late:10-0>']);
   });
 
   it('counts only large passes toward the pace', () => {
