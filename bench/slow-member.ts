@@ -8,7 +8,8 @@
  * Per run: the server's CPU time (/proc/<pid>/stat) over the publishing phase per delivery to a fast
  * member; what the fast members lost (dropped or closed); the slow members closed (4008, DISCONNECT);
  * the most bytes realtimeStats showed held for all connections and for one; the server's RSS before
- * publishing and at its peak, against SLOW × BOUND.
+ * publishing, at its peak, and after a full GC at the end (what is retained, not garbage not yet
+ * collected), against SLOW × BOUND.
  *   npm run bench:slow                 (BENCH_SMOKE=1: 10 fast, 50 slow, 100 events, to see it run)
  * BENCH_FAST, BENCH_SLOW, BENCH_EVENTS, BENCH_BOUND, BENCH_POLICIES=DROP_OLDEST,… change the run.
  * Timing conclusions need a quiet machine.
@@ -23,12 +24,12 @@ const SMOKE = process.env.BENCH_SMOKE === '1';
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const FAST = num('BENCH_FAST', SMOKE ? 10 : 100);
 const SLOW = num('BENCH_SLOW', SMOKE ? 50 : 1000);
-const E = num('BENCH_EVENTS', SMOKE ? 100 : 1000);
+const E = num('BENCH_EVENTS', SMOKE ? 100 : 2500);
 const BOUND = num('BENCH_BOUND', 64 * 1024);
 const POLICIES = (process.env.BENCH_POLICIES ?? 'DISCONNECT,DROP_OLDEST,COALESCE').split(',');
 /**
- * 2 KiB events: E of them are far more than the bound, and more than the kernel takes for a paused
- * socket early on, while 1 000 paused sockets' kernel buffers stay far from the system's TCP memory.
+ * 2 KiB events: E = 2 500 of them (5 MB to each member) are far more than the bound and than what
+ * the kernel takes for a paused socket, so the server holds the bound for each paused member.
  */
 const PAD = 'x'.repeat(2 * 1024);
 const TICK_US = 1_000_000 / 100;
@@ -108,6 +109,8 @@ interface RunResult {
   heldLargestBytes: number;
   rssMbBefore: number;
   rssMbPeak: number;
+  /** After the publishing, with the paused members still connected, once a full GC has run. */
+  rssMbAfterGc: number;
   /** The kernel's TCP buffers, machine-wide (other processes' included), before and at the peak. */
   tcpMbBefore: number;
   tcpMbPeak: number;
@@ -172,6 +175,9 @@ async function run(policy: string, slowMembers: number): Promise<RunResult> {
     rssMbPeak = Math.max(rssMbPeak, rssMb(pid));
     // What stays held for the paused members once the publishing is over (read outside the CPU window).
     const heldNow = await held(post);
+    process.kill(pid, 'SIGUSR2');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const rssMbAfterGc = rssMb(pid);
     // Closed as slow (DISCONNECT): a paused member never reads its close frame, so ask the server.
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const closedAsSlow = Number(
@@ -189,6 +195,7 @@ async function run(policy: string, slowMembers: number): Promise<RunResult> {
       heldLargestBytes: heldNow.largest,
       rssMbBefore,
       rssMbPeak,
+      rssMbAfterGc,
       tcpMbBefore,
       tcpMbPeak,
     };
@@ -210,13 +217,13 @@ console.log(
   `${FAST} fast members, ${E} events of 2 KiB, SUBSCRIBER_MAX_QUEUE_BYTES ${BOUND} B (${SLOW} slow × bound = ${boundMb} MB)\n`,
 );
 console.log(
-  '| policy | slow members | µs CPU per fast delivery | vs. no slow | fast lost | slow closed | taken by a paused one | held, all connections | held, largest | RSS before → peak | kernel TCP before → peak |',
+  '| policy | slow members | µs CPU per fast delivery | vs. no slow | fast lost | slow closed | taken by a paused one | held, all connections | held, largest | RSS before → peak | RSS after GC | kernel TCP before → peak |',
 );
-console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |');
+console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |');
 for (const r of results) {
   const alone = results.find((x) => x.policy === r.policy && x.slow === 0)!;
   console.log(
-    `| ${r.policy} | ${r.slow} | ${r.usPerFastDelivery.toFixed(1)} | ${(r.usPerFastDelivery / alone.usPerFastDelivery).toFixed(2)}× | ${r.fastLost}${r.fastClosed ? ` (${r.fastClosed} closed)` : ''} | ${r.slowClosed} | ${r.slowReceived} | ${mb(r.heldTotalBytes)} MB | ${r.heldLargestBytes} B | ${r.rssMbBefore} → ${r.rssMbPeak} MB | ${r.tcpMbBefore} → ${r.tcpMbPeak} MB |`,
+    `| ${r.policy} | ${r.slow} | ${r.usPerFastDelivery.toFixed(1)} | ${(r.usPerFastDelivery / alone.usPerFastDelivery).toFixed(2)}× | ${r.fastLost}${r.fastClosed ? ` (${r.fastClosed} closed)` : ''} | ${r.slowClosed} | ${r.slowReceived} | ${mb(r.heldTotalBytes)} MB | ${r.heldLargestBytes} B | ${r.rssMbBefore} → ${r.rssMbPeak} MB | ${r.rssMbAfterGc} MB | ${r.tcpMbBefore} → ${r.tcpMbPeak} MB |`,
   );
 }
 console.log(`\n${JSON.stringify({ fast: FAST, slow: SLOW, events: E, bound: BOUND, results })}`);
