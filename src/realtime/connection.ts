@@ -78,7 +78,8 @@ export interface ConnectionHost {
   /** What a subscription needs from the hub whatever its connection (heartbeats, ending). */
   readonly owner: StreamOwner;
   readonly onSlowConsumer?: ((connection: ClientConnection) => void) | undefined;
-  readonly onDropped?: DropListener | undefined;
+  /** Events dropped by a subscription whose policy drops (its lane, or its replay's buffer). */
+  readonly dropped: DropListener;
 }
 
 /** One subscription delivered by its group on this connection. */
@@ -88,7 +89,12 @@ interface Delivery {
   grouping: Grouping;
 }
 
-export class Connection implements ClientConnection {
+/**
+ * Idle connections are what a server holds most of, so a connection keeps little: its methods are
+ * on its prototype (it is its subscriptions' `StreamOwner` itself, not an object of closures), and
+ * what only some use (replay slots) is made on first use.
+ */
+export class Connection implements ClientConnection, StreamOwner {
   readonly id = randomUUID();
   readonly transport: string;
   /** Frames for the groups to append to; null without a sink. */
@@ -101,32 +107,40 @@ export class Connection implements ClientConnection {
   private iteratedBytes = 0;
   private isCounted = false;
   private isReleased = false;
-  private readonly slots: ReplaySlots;
-  /** What its subscriptions tell it (their own bytes, their end), and the hub the rest. */
-  readonly owner: StreamOwner;
+  private slots: ReplaySlots | null = null;
 
   constructor(
     private readonly socket: ClientSocket,
     private readonly host: ConnectionHost,
   ) {
     this.transport = socket.transport;
-    this.slots = new ReplaySlots(host.maxReplays, (delta) => host.replays(delta));
+    // Bound, not an arrow: an arrow in an object literal is named at run time (tsx keeps names),
+    // which gives each one a property store of its own.
     this.queue = socket.sink
       ? new ConnectionQueue(socket.sink, host.counters, {
           maxBytes: host.maxQueuedBytes,
-          onOverflow: (queued) => this.closeSlow(queued),
+          onOverflow: this.closeSlow.bind(this),
         })
       : null;
-    this.owner = {
-      delivered: () => host.owner.delivered(),
-      queued: (_stream, bytes) => {
-        this.iteratedBytes += bytes;
-        if (bytes > 0 && this.iteratedBytes > host.maxQueuedBytes) this.closeSlow(this.iteratedBytes);
-      },
-      ended: (stream) => this.ended(stream),
-      beating: (stream, heartbeatMs) => host.owner.beating(stream, heartbeatMs),
-    };
     if (!socket.oneSubscription) this.count();
+  }
+
+  /** What its subscriptions tell it (their own bytes, their end), and the hub the rest. */
+  get owner(): StreamOwner {
+    return this;
+  }
+
+  delivered(): void {
+    this.host.owner.delivered();
+  }
+
+  queued(_stream: Subscription, bytes: number): void {
+    this.iteratedBytes += bytes;
+    if (bytes > 0 && this.iteratedBytes > this.host.maxQueuedBytes) this.closeSlow(this.iteratedBytes);
+  }
+
+  beating(stream: Subscription, heartbeatMs: number): void {
+    this.host.owner.beating(stream, heartbeatMs);
   }
 
   get released(): boolean {
@@ -155,6 +169,7 @@ export class Connection implements ClientConnection {
 
   /** One of the connection's `since` replay slots (WS_MAX_REPLAYS), or RATE_LIMITED. */
   takeReplaySlot(): () => void {
+    this.slots ??= new ReplaySlots(this.host.maxReplays, this.host.replays);
     return this.slots.take();
   }
 
@@ -196,16 +211,10 @@ export class Connection implements ClientConnection {
     const policy = stream.overflow;
     if (policy === 'DISCONNECT') return undefined;
     const marker = stream.positioned ? group.dropMarker(framing, policy) : null;
-    const lane = new Lane(policy, framing.suffix.length, marker, this.dropped);
+    const lane = new Lane(policy, framing.suffix.length, marker, this.host.dropped);
     queue.addLane(lane);
     return lane;
   }
-
-  /** Events dropped by a subscription whose policy drops (its lane, or its replay's buffer). */
-  private readonly dropped: DropListener = (policy, reason, count) => {
-    this.host.counters.eventsDropped += count;
-    this.host.onDropped?.(policy, reason, count);
-  };
 
   /**
    * A subscription this connection will deliver, whose policy drops rather than closes: what piles
@@ -213,7 +222,8 @@ export class Connection implements ClientConnection {
    */
   bound(stream: Subscription): void {
     const queue = this.queue;
-    if (queue && stream.overflow !== 'DISCONNECT') stream.bufferWithin(() => queue.share(), this.dropped);
+    if (queue && stream.overflow !== 'DISCONNECT')
+      stream.bufferWithin(() => queue.share(), this.host.dropped);
   }
 
   /**
@@ -361,7 +371,7 @@ export class Connection implements ClientConnection {
   }
 
   /** A subscription of this connection ended. */
-  private ended(stream: Subscription): void {
+  ended(stream: Subscription): void {
     this.host.owner.ended(stream);
     const delivery = this.deliveries.get(stream);
     if (delivery) {

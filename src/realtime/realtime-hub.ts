@@ -110,7 +110,10 @@ export class RealtimeHub implements RealtimeApi {
       joined: (stream) => this.index.remove(stream),
       owner: this.owner,
       onSlowConsumer: options.onSlowConsumer,
-      onDropped: options.onDropped,
+      dropped: (policy, reason, count) => {
+        this.counters.eventsDropped += count;
+        this.options.onDropped?.(policy, reason, count);
+      },
     };
     const every = options.reportIntervalMs ?? 2000;
     this.timer = setInterval(() => {

@@ -16,7 +16,8 @@ import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../logger.js';
-import type { Connection } from '../realtime/connection.js';
+import type { ClientSocket, Connection } from '../realtime/connection.js';
+import type { ReadAccess } from '../domain/access/read-access.js';
 import type { FrameSink } from '../realtime/connection-queue.js';
 import type { RealtimeHub } from '../realtime/realtime-hub.js';
 import type { Framing } from '../realtime/subscription-group.js';
@@ -80,29 +81,83 @@ function nextFraming(id: string): Framing {
 }
 
 /**
- * The socket as the connection's queue sees it: `ws` writes at once and buffers what the kernel refuses;
- * the frames of one turn of the event loop leave together (write-batch.ts). `raw` is the TCP socket
- * the upgrade request came on, which `ws` goes on writing to.
+ * One socket as the realtime core sees it: the connection's socket (`ClientSocket`), its frame sink,
+ * and what its session acts on. One object with methods on its prototype rather than closures per
+ * socket: with ten thousand idle sockets, each closure of each socket is memory held for nothing.
+ *
+ * As a sink: `ws` writes at once and buffers what the kernel refuses; the frames of one turn of the
+ * event loop leave together (write-batch.ts). `raw` is the TCP socket the upgrade request came on,
+ * which `ws` goes on writing to.
  */
-function frameSink(socket: WebSocket, raw: Socket | null, batch: WriteBatch): FrameSink {
-  return {
-    write: (frame) => {
-      if (raw) batch.hold(raw);
-      socket.send(frame, TEXT);
-    },
-    bufferedBytes: () => socket.bufferedAmount,
-    confirmRead: readConfirmer(socket),
-    holding: () => (raw?.writableCorked ?? 0) > 0,
-    onDrain: (callback) => {
-      // 'drain' only follows a write that filled the stream's buffer; below that, look again shortly.
-      const check = () => {
-        if (!raw || socket.bufferedAmount === 0 || socket.readyState !== socket.OPEN) callback();
-        else if (raw.writableNeedDrain) raw.once('drain', check);
-        else setTimeout(check, 5);
-      };
-      setImmediate(check);
-    },
-  };
+class WsClient implements ClientSocket, FrameSink {
+  /** Set once the hub has registered the socket (right after this is made). */
+  connection!: Connection;
+  guard!: SubscribeGuard;
+  /** Proven at connection_init. */
+  session: WsSession | null = null;
+  /** Gives back the socket's place among its subject's (WS_MAX_CONNECTIONS_PER_SUB). */
+  releaseSubject: (() => void) | null = null;
+  /** Made on the first read confirmation (only subscriptions that drop rather than close ask). */
+  private confirmer: ((callback: () => void) => void) | null = null;
+
+  constructor(
+    readonly socket: WebSocket,
+    private readonly raw: Socket | null,
+    private readonly batch: WriteBatch,
+  ) {}
+
+  get transport(): string {
+    return 'ws';
+  }
+
+  get sink(): FrameSink {
+    return this;
+  }
+
+  write(frame: Buffer): void {
+    if (this.raw) this.batch.hold(this.raw);
+    this.socket.send(frame, TEXT);
+  }
+
+  bufferedBytes(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  confirmRead(callback: () => void): void {
+    (this.confirmer ??= readConfirmer(this.socket))(callback);
+  }
+
+  holding(): boolean {
+    return (this.raw?.writableCorked ?? 0) > 0;
+  }
+
+  onDrain(callback: () => void): void {
+    const { socket, raw } = this;
+    // 'drain' only follows a write that filled the stream's buffer; below that, look again shortly.
+    const check = () => {
+      if (!raw || socket.bufferedAmount === 0 || socket.readyState !== socket.OPEN) callback();
+      else if (raw.writableNeedDrain) raw.once('drain', check);
+      else setTimeout(check, 5);
+    };
+    setImmediate(check);
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  /** New read rights from a renewed token (ws-session.ts). */
+  reauthorize(access: ReadAccess): void {
+    this.connection.reauthorize(access);
+  }
+
+  /** The socket closed: its subscriptions end, its token expiry and its place are given up. */
+  closed(): void {
+    this.connection.release();
+    this.session?.dispose();
+    this.releaseSubject?.();
+    this.releaseSubject = null;
+  }
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
@@ -118,9 +173,13 @@ export function createWsServer(options: WsServerOptions): WsServer {
       ? ({ origin }: { origin: string }) => Boolean(origin) && (options.allowedOrigins ?? []).includes(origin)
       : undefined,
   });
-  const connections = new WeakMap<WebSocket, Connection>();
-  const sessions = new WeakMap<WebSocket, WsSession>();
-  const guards = new WeakMap<WebSocket, SubscribeGuard>();
+  const clients = new WeakMap<WebSocket, WsClient>();
+  const sessionOptions = { verifier: options.verifier, clockToleranceS: options.clockToleranceS };
+  const guardLimits = {
+    maxOperations: options.limits.wsMaxSubscriptions,
+    ratePerS: options.limits.wsSubscribeRatePerS,
+    burst: options.limits.wsSubscribeBurst,
+  };
   // This server's sockets flush at the end of each turn (write-batch.ts).
   const batch = new WriteBatch();
   // Sockets per token subject (WS_MAX_CONNECTIONS_PER_SUB); without auth there is no subject.
@@ -138,20 +197,18 @@ export function createWsServer(options: WsServerOptions): WsServer {
       // The token in connection_init: without a valid one the socket is closed with 4403.
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket;
-        const connection = connections.get(socket);
-        if (!connection) return false;
+        const client = clients.get(socket);
+        if (!client) return false;
+        const { connection } = client;
         try {
           const session = await WsSession.open(
-            {
-              verifier: options.verifier,
-              clockToleranceS: options.clockToleranceS,
-              reauthorize: (access) => connection.reauthorize(access),
-              close: (code, reason) => socket.close(code, reason),
-            },
+            sessionOptions,
+            client,
             connectionParamsToken(ctx.connectionParams),
           );
-          sessions.set(socket, session);
-          socket.once('close', () => session.dispose());
+          // A client that left while its token was being verified has closed already.
+          if (socket.readyState === socket.CLOSED) session.dispose();
+          else client.session = session;
           const sub = session.identity?.sub;
           if (sub) {
             const release = perSubject.acquire(sub);
@@ -160,9 +217,8 @@ export function createWsServer(options: WsServerOptions): WsServer {
               socket.close(TOO_MANY_CONNECTIONS.code, TOO_MANY_CONNECTIONS.reason);
               return false;
             }
-            // A client that left while its token was being verified has closed already.
             if (socket.readyState === socket.CLOSED) release();
-            else socket.once('close', release);
+            else client.releaseSubject = release;
           }
           // Agent presence (docs/liveness.md): a connection_init naming an agent holds its lease.
           const refusal = await options.presence?.open(
@@ -185,12 +241,11 @@ export function createWsServer(options: WsServerOptions): WsServer {
       },
       onSubscribe: async (ctx, id, payload) => {
         // Before any work: graphql-ws has already registered this id in ctx.subscriptions.
-        const admission = guards
-          .get(ctx.extra.socket)
-          ?.admit(
-            Object.keys(ctx.subscriptions).length,
-            isRenewalDocument(payload.query, payload.operationName),
-          );
+        const client = clients.get(ctx.extra.socket);
+        const admission = client?.guard.admit(
+          Object.keys(ctx.subscriptions).length,
+          isRenewalDocument(payload.query, payload.operationName),
+        );
         if (admission && !admission.ok) {
           options.onRefused?.(admission.limit);
           if ('close' in admission) {
@@ -205,9 +260,9 @@ export function createWsServer(options: WsServerOptions): WsServer {
           req: ctx.extra.request as IncomingMessage,
           socket: ctx.extra.socket,
           params: payload,
-          connection: connections.get(ctx.extra.socket),
+          connection: client?.connection,
           framing: nextFraming(id),
-          session: sessions.get(ctx.extra.socket),
+          session: client?.session ?? undefined,
         });
         let document;
         try {
@@ -242,21 +297,12 @@ export function createWsServer(options: WsServerOptions): WsServer {
   // 1002, 1007...), so one log line at info is all that is left to do.
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const raw = request.socket instanceof NetSocket ? request.socket : null;
-    const connection = options.hub.connect({
-      transport: 'ws',
-      sink: frameSink(socket, raw, batch),
-      close: (code, reason) => socket.close(code, reason),
-    });
-    connections.set(socket, connection);
-    guards.set(
-      socket,
-      new SubscribeGuard({
-        maxOperations: options.limits.wsMaxSubscriptions,
-        ratePerS: options.limits.wsSubscribeRatePerS,
-        burst: options.limits.wsSubscribeBurst,
-      }),
-    );
-    socket.once('close', () => connection.release());
+    const client = new WsClient(socket, raw, batch);
+    const connection = options.hub.connect(client);
+    client.connection = connection;
+    client.guard = new SubscribeGuard(guardLimits);
+    clients.set(socket, client);
+    socket.once('close', () => client.closed());
     for (const listener of socket.listeners('error')) {
       socket.off('error', listener as (error: Error) => void);
     }
