@@ -21,6 +21,7 @@ import {
   isStreamPosition,
   type PositionWriter,
   type QueuedItem,
+  type StreamPosition,
   type StreamOwner,
   type Subscription,
 } from './subscription.js';
@@ -86,7 +87,8 @@ export interface ConnectionHost {
 interface Delivery {
   group: SubscriptionGroup;
   member: Member;
-  grouping: Grouping;
+  /** The operation's framing and grouping (and what `deliveredFor` looks for). */
+  operation: OperationDelivery;
 }
 
 /**
@@ -94,15 +96,13 @@ interface Delivery {
  * on its prototype (it is its subscriptions' `StreamOwner` itself, not an object of closures), and
  * what only some use (replay slots) is made on first use.
  */
-export class Connection implements ClientConnection, StreamOwner {
+export class Connection implements ClientConnection, StreamOwner, PositionWriter {
   readonly id = randomUUID();
   readonly transport: string;
   /** Frames for the groups to append to; null without a sink. */
   private readonly queue: ConnectionQueue | null;
   private readonly subscriptions = new Set<Subscription>();
   private readonly deliveries = new Map<Subscription, Delivery>();
-  /** The subscription each operation's delivery delivers (`deliveredFor`). */
-  private readonly byOperation = new WeakMap<OperationDelivery, Subscription>();
   /** Bytes waiting in the subscriptions of this connection that their callers iterate. */
   private iteratedBytes = 0;
   private isCounted = false;
@@ -157,8 +157,10 @@ export class Connection implements ClientConnection, StreamOwner {
    * it is its end (or the error it ends in).
    */
   deliveredFor(delivery: OperationDelivery): AsyncIterableIterator<unknown> | null {
-    const stream = this.byOperation.get(delivery);
-    return stream && !stream.ended ? stream : null;
+    // A connection has few subscriptions: a look through them costs less than a map per connection.
+    for (const [stream, delivered] of this.deliveries)
+      if (delivered.operation === delivery) return stream.ended ? null : stream;
+    return null;
   }
 
   /** A subscription opened on this connection (it ends with it). */
@@ -187,12 +189,11 @@ export class Connection implements ClientConnection, StreamOwner {
     const delivered: Delivery = {
       group,
       member: { prefix: framing.prefix, suffix: framing.suffix, queue, floor: stream.floor, lane },
-      grouping,
+      operation: delivery,
     };
     this.deliveries.set(stream, delivered);
-    this.byOperation.set(delivery, stream);
     stream.grouped = true;
-    if (stream.positioned) stream.attach(this.positionWriter(stream));
+    if (stream.positioned) stream.attach(this);
     for (const item of stream.takeQueued()) this.send(stream, delivered, item, false);
     if (stream.replaying) void this.pumpReplay(stream, queue);
     else this.join(stream, delivered);
@@ -241,27 +242,27 @@ export class Connection implements ClientConnection, StreamOwner {
     stream.wrote(item);
   }
 
-  /** How a grouped `eventStream` writes its heartbeats: in its group's order, on this queue. */
-  private positionWriter(stream: Subscription): PositionWriter {
-    return {
-      write: (position) => {
-        const delivery = this.deliveries.get(stream);
-        if (delivery) this.send(stream, delivery, position, false);
-      },
-      idle: () => {
-        const delivery = this.deliveries.get(stream);
-        return (
-          delivery !== undefined &&
-          delivery.group.members.has(delivery.member) &&
-          delivery.group.idle &&
-          delivery.member.queue.bufferedBytes() === 0
-        );
-      },
-      lastSent: () => {
-        const member = this.deliveries.get(stream)?.member;
-        return { id: member?.last ?? null, at: member?.sentAt ?? 0 };
-      },
-    };
+  /** A grouped `eventStream`'s heartbeat: in its group's order, on this queue (PositionWriter). */
+  writePosition(stream: Subscription, position: StreamPosition): void {
+    const delivery = this.deliveries.get(stream);
+    if (delivery) this.send(stream, delivery, position, false);
+  }
+
+  /** Whether nothing of a grouped `eventStream` waits to be sent (PositionWriter). */
+  positionIdle(stream: Subscription): boolean {
+    const delivery = this.deliveries.get(stream);
+    return (
+      delivery !== undefined &&
+      delivery.group.members.has(delivery.member) &&
+      delivery.group.idle &&
+      delivery.member.queue.bufferedBytes() === 0
+    );
+  }
+
+  /** The newest event written for a grouped `eventStream`, and when (PositionWriter). */
+  lastSentTo(stream: Subscription): { id: string | null; at: number } {
+    const member = this.deliveries.get(stream)?.member;
+    return { id: member?.last ?? null, at: member?.sentAt ?? 0 };
   }
 
   /** What the subscription holds (buffered live events), then the group's live events, in order. */
@@ -319,7 +320,7 @@ export class Connection implements ClientConnection, StreamOwner {
       stream.access = access;
       const delivery = this.deliveries.get(stream);
       if (!delivery) continue;
-      const group = this.host.groups.groupFor(stream, delivery.grouping);
+      const group = this.host.groups.groupFor(stream, delivery.operation.grouping);
       if (group === delivery.group) continue;
       // Joined before leaving, so that a room both groups share is never unwatched in between (a
       // subscription still replaying joins its group when the replay is over).

@@ -79,12 +79,15 @@ export class RealtimeHub implements RealtimeApi {
     beating: (stream, heartbeatMs) => this.heartbeats.add(stream, heartbeatMs),
   };
   private readonly host: ConnectionHost;
+  /** Every positioned stream's `settle` (one function, not one per stream). */
+  private readonly settle: PositionPlan['settle'];
 
   constructor(private readonly options: RealtimeHubOptions) {
     this.index = new RoomIndex(options.engine.bus, options.logger);
     this.groups = new GroupTable(this.index, options.logger);
     this.reads = new SharedReads(options.engine.log);
     this.tip = new LogTip(this.reads);
+    this.settle = (access) => this.tip.tip(access);
     options.engine.bus.setSink((event) => this.index.route(event));
     this.host = {
       counters: this.counters,
@@ -163,7 +166,7 @@ export class RealtimeHub implements RealtimeApi {
         heartbeatMs,
         start,
         startCursor: await this.tip.startCursor(request.access, start),
-        settle: (access) => this.tip.tip(access),
+        settle: this.settle,
       };
     }
     const stream = new Subscription(rooms, types, request.access, connection?.owner ?? this.owner, plan);
