@@ -290,8 +290,15 @@ export function createWsServer(options: WsServerOptions): WsServer {
     subscribe: async (args) => {
       const result = await (args.rootValue as EnvelopedRoot).subscribe(args);
       if (!isAsyncIterable(result)) return result as never;
+      const delivered = deliveredSubscription(args.contextValue as ColonyContext);
+      if (delivered) {
+        // graphql-ws holds these arguments for as long as the subscription lasts and reads them no
+        // more (there is no onNext hook): the context and the pipeline's functions are let go.
+        args.contextValue = undefined;
+        args.rootValue = undefined;
+      }
       // A subscription the hub ends in an error (rights withdrawn) reaches the client with its code.
-      return withClientErrors(deliveredSubscription(args.contextValue as ColonyContext) ?? result) as never;
+      return withClientErrors(delivered ?? result) as never;
     },
     // The token in connection_init: without a valid one the socket is closed with 4403.
     onConnect: async (ctx) => {
