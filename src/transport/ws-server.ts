@@ -111,6 +111,8 @@ class WsClient implements ClientSocket, FrameSink, ProtocolSocket {
     readonly raw: Socket | null,
     private readonly batch: WriteBatch,
     private readonly server: SharedState,
+    /** Which of the keep-alive round's slices pings it (every KEEP_ALIVE_MS). */
+    readonly keepAliveSlice: number,
   ) {}
 
   // graphql-ws's socket: its protocol, its messages in, its messages out.
@@ -218,6 +220,11 @@ interface SharedState {
 
 /** graphql-ws's keep-alive: every socket is pinged this often, and cut off if it has not answered by the next. */
 const KEEP_ALIVE_MS = 12_000;
+/**
+ * The keep-alive pings go out in this many slices over the period, a slice of the sockets at a time:
+ * ten thousand pings in one turn would hold the event loop (and every fan-out) for tens of ms.
+ */
+const KEEP_ALIVE_SLICES = 12;
 
 /** A close reason fits in a control frame (123 bytes). */
 function closeReason(reason: string, whenTooLong: string): string {
@@ -394,9 +401,11 @@ export function createWsServer(options: WsServerOptions): WsServer {
     },
   });
 
+  // Sockets opened so far: each takes the next slice of the keep-alive round.
+  let opened = 0;
   wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     const raw = request.socket instanceof NetSocket ? request.socket : null;
-    const client = new WsClient(socket, raw, batch, shared);
+    const client = new WsClient(socket, raw, batch, shared, opened++ % KEEP_ALIVE_SLICES);
     client.connection = options.hub.connect(client);
     client.guard = new SubscribeGuard(guardLimits);
     clientOf.set(socket, client);
@@ -406,10 +415,16 @@ export function createWsServer(options: WsServerOptions): WsServer {
     client.onClosed = protocol.opened(client, client);
     socket.on('message', onSocketMessage);
   });
-  // One timer for every socket's keep-alive (graphql-ws's adapter runs one per socket).
+  // One timer for every socket's keep-alive (graphql-ws's adapter runs one per socket): each socket
+  // is pinged once per KEEP_ALIVE_MS, in its slice of the round.
+  let slice = 0;
   const keepAlive = setInterval(() => {
-    for (const socket of wss.clients) clientOf.get(socket)?.keepAlive();
-  }, KEEP_ALIVE_MS);
+    slice = (slice + 1) % KEEP_ALIVE_SLICES;
+    for (const socket of wss.clients) {
+      const client = clientOf.get(socket);
+      if (client?.keepAliveSlice === slice) client.keepAlive();
+    }
+  }, KEEP_ALIVE_MS / KEEP_ALIVE_SLICES);
   keepAlive.unref();
   // The HTTP server's errors reach the WebSocket server too: logged, and its clients told.
   wss.on('error', (error) => {
