@@ -49,7 +49,7 @@ export const LOW_WATER = 64 * 1024;
 export interface QueueOptions {
   maxBytes: number;
   /** Called once when the bound is passed; the hub then closes the connection. */
-  onOverflow: (queuedBytes: number) => void;
+  onOverflow(queuedBytes: number): void;
 }
 
 export class ConnectionQueue {
@@ -175,11 +175,11 @@ export class ConnectionQueue {
   private flushSoon(): void {
     if (this.flushing) return;
     this.flushing = true;
-    this.sink.onDrain(this.flush);
+    this.sink.onDrain(() => this.flush());
   }
 
   /** One frame of each lane in turn, until the socket is at its low-water mark again. */
-  private readonly flush = (): void => {
+  private flush(): void {
     this.flushing = false;
     if (this.overflowed) return;
     let wrote = true;
@@ -199,7 +199,7 @@ export class ConnectionQueue {
     // next frame: otherwise this would run every turn until the connection is released.
     if (!any) return;
     for (const lane of this.lanes) if (!lane.empty && !lane.behind) return this.flushSoon();
-  };
+  }
 
   /**
    * Appends one live frame; past the bound the connection is reported as slow. `counted`: whether it

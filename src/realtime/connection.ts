@@ -21,9 +21,18 @@ import {
   isStreamPosition,
   type PositionWriter,
   type QueuedItem,
+  type StreamPosition,
   type StreamOwner,
   type Subscription,
 } from './subscription.js';
+
+/**
+ * A UUID as one flat string: `randomUUID()` returns a rope of its pieces, about 490 bytes of heap for
+ * as long as the connection lives, against some 60 for a copy of it.
+ */
+function flatUuid(): string {
+  return Buffer.from(randomUUID(), 'latin1').toString('latin1');
+}
 
 /** What a transport hands the core for one client connection. */
 export interface ClientSocket {
@@ -78,55 +87,68 @@ export interface ConnectionHost {
   /** What a subscription needs from the hub whatever its connection (heartbeats, ending). */
   readonly owner: StreamOwner;
   readonly onSlowConsumer?: ((connection: ClientConnection) => void) | undefined;
-  readonly onDropped?: DropListener | undefined;
+  /** Events dropped by a subscription whose policy drops (its lane, or its replay's buffer). */
+  readonly dropped: DropListener;
 }
 
 /** One subscription delivered by its group on this connection. */
 interface Delivery {
   group: SubscriptionGroup;
   member: Member;
-  grouping: Grouping;
+  /** The operation's framing and grouping (and what `deliveredFor` looks for). */
+  operation: OperationDelivery;
 }
 
-export class Connection implements ClientConnection {
-  readonly id = randomUUID();
+/**
+ * Idle connections are what a server holds most of, so a connection keeps little: its methods are
+ * on its prototype (it is its subscriptions' `StreamOwner` itself, not an object of closures), and
+ * what only some use (replay slots) is made on first use.
+ */
+export class Connection implements ClientConnection, StreamOwner, PositionWriter {
+  readonly id = flatUuid();
   readonly transport: string;
   /** Frames for the groups to append to; null without a sink. */
   private readonly queue: ConnectionQueue | null;
   private readonly subscriptions = new Set<Subscription>();
   private readonly deliveries = new Map<Subscription, Delivery>();
-  /** The subscription each operation's delivery delivers (`deliveredFor`). */
-  private readonly byOperation = new WeakMap<OperationDelivery, Subscription>();
   /** Bytes waiting in the subscriptions of this connection that their callers iterate. */
   private iteratedBytes = 0;
   private isCounted = false;
   private isReleased = false;
-  private readonly slots: ReplaySlots;
-  /** What its subscriptions tell it (their own bytes, their end), and the hub the rest. */
-  readonly owner: StreamOwner;
+  private slots: ReplaySlots | null = null;
 
   constructor(
     private readonly socket: ClientSocket,
     private readonly host: ConnectionHost,
   ) {
     this.transport = socket.transport;
-    this.slots = new ReplaySlots(host.maxReplays, (delta) => host.replays(delta));
+    // Bound, not an arrow: an arrow in an object literal is named at run time (tsx keeps names),
+    // which gives each one a property store of its own.
     this.queue = socket.sink
       ? new ConnectionQueue(socket.sink, host.counters, {
           maxBytes: host.maxQueuedBytes,
-          onOverflow: (queued) => this.closeSlow(queued),
+          onOverflow: this.closeSlow.bind(this),
         })
       : null;
-    this.owner = {
-      delivered: () => host.owner.delivered(),
-      queued: (_stream, bytes) => {
-        this.iteratedBytes += bytes;
-        if (bytes > 0 && this.iteratedBytes > host.maxQueuedBytes) this.closeSlow(this.iteratedBytes);
-      },
-      ended: (stream) => this.ended(stream),
-      beating: (stream, heartbeatMs) => host.owner.beating(stream, heartbeatMs),
-    };
     if (!socket.oneSubscription) this.count();
+  }
+
+  /** What its subscriptions tell it (their own bytes, their end), and the hub the rest. */
+  get owner(): StreamOwner {
+    return this;
+  }
+
+  delivered(): void {
+    this.host.owner.delivered();
+  }
+
+  queued(_stream: Subscription, bytes: number): void {
+    this.iteratedBytes += bytes;
+    if (bytes > 0 && this.iteratedBytes > this.host.maxQueuedBytes) this.closeSlow(this.iteratedBytes);
+  }
+
+  beating(stream: Subscription, heartbeatMs: number): void {
+    this.host.owner.beating(stream, heartbeatMs);
   }
 
   get released(): boolean {
@@ -143,8 +165,10 @@ export class Connection implements ClientConnection {
    * it is its end (or the error it ends in).
    */
   deliveredFor(delivery: OperationDelivery): AsyncIterableIterator<unknown> | null {
-    const stream = this.byOperation.get(delivery);
-    return stream && !stream.ended ? stream : null;
+    // A connection has few subscriptions: a look through them costs less than a map per connection.
+    for (const [stream, delivered] of this.deliveries)
+      if (delivered.operation === delivery) return stream.ended ? null : stream;
+    return null;
   }
 
   /** A subscription opened on this connection (it ends with it). */
@@ -155,6 +179,7 @@ export class Connection implements ClientConnection {
 
   /** One of the connection's `since` replay slots (WS_MAX_REPLAYS), or RATE_LIMITED. */
   takeReplaySlot(): () => void {
+    this.slots ??= new ReplaySlots(this.host.maxReplays, this.host.replays);
     return this.slots.take();
   }
 
@@ -172,12 +197,11 @@ export class Connection implements ClientConnection {
     const delivered: Delivery = {
       group,
       member: { prefix: framing.prefix, suffix: framing.suffix, queue, floor: stream.floor, lane },
-      grouping,
+      operation: delivery,
     };
     this.deliveries.set(stream, delivered);
-    this.byOperation.set(delivery, stream);
     stream.grouped = true;
-    if (stream.positioned) stream.attach(this.positionWriter(stream));
+    if (stream.positioned) stream.attach(this);
     for (const item of stream.takeQueued()) this.send(stream, delivered, item, false);
     if (stream.replaying) void this.pumpReplay(stream, queue);
     else this.join(stream, delivered);
@@ -196,16 +220,10 @@ export class Connection implements ClientConnection {
     const policy = stream.overflow;
     if (policy === 'DISCONNECT') return undefined;
     const marker = stream.positioned ? group.dropMarker(framing, policy) : null;
-    const lane = new Lane(policy, framing.suffix.length, marker, this.dropped);
+    const lane = new Lane(policy, framing.suffix.length, marker, this.host.dropped);
     queue.addLane(lane);
     return lane;
   }
-
-  /** Events dropped by a subscription whose policy drops (its lane, or its replay's buffer). */
-  private readonly dropped: DropListener = (policy, reason, count) => {
-    this.host.counters.eventsDropped += count;
-    this.host.onDropped?.(policy, reason, count);
-  };
 
   /**
    * A subscription this connection will deliver, whose policy drops rather than closes: what piles
@@ -213,7 +231,8 @@ export class Connection implements ClientConnection {
    */
   bound(stream: Subscription): void {
     const queue = this.queue;
-    if (queue && stream.overflow !== 'DISCONNECT') stream.bufferWithin(() => queue.share(), this.dropped);
+    if (queue && stream.overflow !== 'DISCONNECT')
+      stream.bufferWithin(() => queue.share(), this.host.dropped);
   }
 
   /**
@@ -231,27 +250,27 @@ export class Connection implements ClientConnection {
     stream.wrote(item);
   }
 
-  /** How a grouped `eventStream` writes its heartbeats: in its group's order, on this queue. */
-  private positionWriter(stream: Subscription): PositionWriter {
-    return {
-      write: (position) => {
-        const delivery = this.deliveries.get(stream);
-        if (delivery) this.send(stream, delivery, position, false);
-      },
-      idle: () => {
-        const delivery = this.deliveries.get(stream);
-        return (
-          delivery !== undefined &&
-          delivery.group.members.has(delivery.member) &&
-          delivery.group.idle &&
-          delivery.member.queue.bufferedBytes() === 0
-        );
-      },
-      lastSent: () => {
-        const member = this.deliveries.get(stream)?.member;
-        return { id: member?.last ?? null, at: member?.sentAt ?? 0 };
-      },
-    };
+  /** A grouped `eventStream`'s heartbeat: in its group's order, on this queue (PositionWriter). */
+  writePosition(stream: Subscription, position: StreamPosition): void {
+    const delivery = this.deliveries.get(stream);
+    if (delivery) this.send(stream, delivery, position, false);
+  }
+
+  /** Whether nothing of a grouped `eventStream` waits to be sent (PositionWriter). */
+  positionIdle(stream: Subscription): boolean {
+    const delivery = this.deliveries.get(stream);
+    return (
+      delivery !== undefined &&
+      delivery.group.members.has(delivery.member) &&
+      delivery.group.idle &&
+      delivery.member.queue.bufferedBytes() === 0
+    );
+  }
+
+  /** The newest event written for a grouped `eventStream`, and when (PositionWriter). */
+  lastSentTo(stream: Subscription): { id: string | null; at: number } {
+    const member = this.deliveries.get(stream)?.member;
+    return { id: member?.last ?? null, at: member?.sentAt ?? 0 };
   }
 
   /** What the subscription holds (buffered live events), then the group's live events, in order. */
@@ -309,7 +328,7 @@ export class Connection implements ClientConnection {
       stream.access = access;
       const delivery = this.deliveries.get(stream);
       if (!delivery) continue;
-      const group = this.host.groups.groupFor(stream, delivery.grouping);
+      const group = this.host.groups.groupFor(stream, delivery.operation.grouping);
       if (group === delivery.group) continue;
       // Joined before leaving, so that a room both groups share is never unwatched in between (a
       // subscription still replaying joins its group when the replay is over).
@@ -361,7 +380,7 @@ export class Connection implements ClientConnection {
   }
 
   /** A subscription of this connection ended. */
-  private ended(stream: Subscription): void {
+  ended(stream: Subscription): void {
     this.host.owner.ended(stream);
     const delivery = this.deliveries.get(stream);
     if (delivery) {

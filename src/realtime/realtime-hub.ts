@@ -79,6 +79,8 @@ export class RealtimeHub implements RealtimeApi {
     beating: (stream, heartbeatMs) => this.heartbeats.add(stream, heartbeatMs),
   };
   private readonly host: ConnectionHost;
+  /** Every positioned stream's `settle` (one function, not one per stream). */
+  private readonly settle: PositionPlan['settle'];
 
   constructor(private readonly options: RealtimeHubOptions) {
     this.index = new RoomIndex(options.engine.bus, options.logger);
@@ -86,6 +88,7 @@ export class RealtimeHub implements RealtimeApi {
     this.groups = new GroupTable(this.index, options.logger, options.maxQueuedBytesPerConnection / 4);
     this.reads = new SharedReads(options.engine.log);
     this.tip = new LogTip(this.reads);
+    this.settle = (access) => this.tip.tip(access);
     options.engine.bus.setSink((event) => this.index.route(event));
     this.host = {
       counters: this.counters,
@@ -111,7 +114,10 @@ export class RealtimeHub implements RealtimeApi {
       joined: (stream) => this.index.remove(stream),
       owner: this.owner,
       onSlowConsumer: options.onSlowConsumer,
-      onDropped: options.onDropped,
+      dropped: (policy, reason, count) => {
+        this.counters.eventsDropped += count;
+        this.options.onDropped?.(policy, reason, count);
+      },
     };
     const every = options.reportIntervalMs ?? 2000;
     this.timer = setInterval(() => {
@@ -161,7 +167,7 @@ export class RealtimeHub implements RealtimeApi {
         heartbeatMs,
         start,
         startCursor: await this.tip.startCursor(request.access, start),
-        settle: (access) => this.tip.tip(access),
+        settle: this.settle,
       };
     }
     const stream = new Subscription(rooms, types, request.access, connection?.owner ?? this.owner, plan);

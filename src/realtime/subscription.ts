@@ -62,13 +62,16 @@ export interface StreamOwner {
   beating(stream: Subscription, heartbeatMs: number): void;
 }
 
-/** How a grouped positioned stream writes its positions, and whether its connection is idle. */
+/**
+ * How a grouped positioned stream writes its positions, and whether its connection is idle: its
+ * connection, one for all of its streams (each call names the stream).
+ */
 export interface PositionWriter {
-  write(position: StreamPosition): void;
+  writePosition(stream: Subscription, position: StreamPosition): void;
   /** Nothing of this subscription waits to be sent: a heartbeat now covers every routed event. */
-  idle(): boolean;
+  positionIdle(stream: Subscription): boolean;
   /** The newest event written for it by its group, and when. */
-  lastSent(): { id: string | null; at: number };
+  lastSentTo(stream: Subscription): { id: string | null; at: number };
 }
 
 /** A positioned stream's setup: where it started, and where a `since` replay turns live. */
@@ -131,8 +134,8 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
   /** Under `bound`: the buffered events' bytes, the dropped slots, and the newest of each entity. */
   private bufferedBytes = 0;
   private bufferedHead = 0;
-  private readonly bufferedLatest = new Map<string, StoredEvent>();
-  private readonly bufferedDropped = new Set<StoredEvent>();
+  private latestOfEntity: Map<string, StoredEvent> | null = null;
+  private droppedWhileBuffered: Set<StoredEvent> | null = null;
   /** Buffered live events dropped that the replay does not send either: reported before the rest. */
   private bufferedGap: Gap | null = null;
   /** Where the replay must stop, set before it was opened (its first page was being read). */
@@ -211,6 +214,15 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
    */
   bufferWithin(share: () => number, onDrop: DropListener): void {
     this.bound = { share, onDrop };
+  }
+
+  /** Made on first use: only a stream whose policy drops buffers within a bound. */
+  private get bufferedLatest(): Map<string, StoredEvent> {
+    return (this.latestOfEntity ??= new Map());
+  }
+
+  private get bufferedDropped(): Set<StoredEvent> {
+    return (this.droppedWhileBuffered ??= new Set());
   }
 
   private bufferBounded(
@@ -332,15 +344,15 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
     if (gap) this.queue.push({ kind: 'dropped', ...gap, reason: this.overflow });
     for (let at = this.bufferedHead; at < waiting.length; at++) {
       const event = waiting[at] as StoredEvent;
-      if (this.bufferedDropped.has(event)) continue;
+      if (this.droppedWhileBuffered?.has(event)) continue;
       // Already counted against the budget as it was buffered.
       if (lastId === null || compareEventIds(event.id, lastId) > 0) this.queue.push(event);
       else this.count(-sizeOf(event));
     }
     this.bufferedHead = 0;
     this.bufferedBytes = 0;
-    this.bufferedDropped.clear();
-    this.bufferedLatest.clear();
+    this.droppedWhileBuffered?.clear();
+    this.latestOfEntity?.clear();
     if (this.queue.length) this.wakeWaiter();
   }
 
@@ -437,8 +449,8 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
     if (!plan || this.done || this.replay || this.queue.length) return;
     // Only while nothing of it waits: every routed event has then been sent.
     const writer = this.grouped ? this.writer : null;
-    if (this.grouped ? !writer?.idle() : !this.waiter) return;
-    const sent = writer?.lastSent() ?? { id: null, at: 0 };
+    if (this.grouped ? !writer?.positionIdle(this) : !this.waiter) return;
+    const sent = writer?.lastSentTo(this) ?? { id: null, at: 0 };
     const now = Date.now();
     if (now - Math.max(this.idleSince, sent.at) < plan.heartbeatMs) return;
     this.idleSince = now;
@@ -453,10 +465,11 @@ export class Subscription implements RoutedTarget, AsyncIterableIterator<StreamI
     if (this.done) return;
     // An event went out while the log was read: this position would follow it with an older cursor
     // (a client resuming from it would get that event again). The next heartbeat says where it is.
-    if (this.cursor !== before || this.queue.length || (writer && writer.lastSent().id !== sent.id)) return;
+    if (this.cursor !== before || this.queue.length || (writer && writer.lastSentTo(this).id !== sent.id))
+      return;
     this.cursor = later(this.cursor, cursor);
     const position: StreamPosition = { kind: 'position', cursor, live: true };
-    if (writer) writer.write(position);
+    if (writer) writer.writePosition(this, position);
     else this.enqueue(position);
   }
 

@@ -75,17 +75,32 @@ export function toClientError(error: unknown): { error: GraphQLError; unexpected
  * (a FORBIDDEN keeps its code), since graphql-ws reports a failing stream outside the masking.
  */
 export function withClientErrors<T>(iterable: AsyncIterable<T>): AsyncIterableIterator<T> {
-  const source = iterable[Symbol.asyncIterator]();
-  const mapped: AsyncIterableIterator<T> = {
-    next: () =>
-      source.next().catch((error: unknown) => {
-        throw toClientError(error).error;
-      }),
-    return: () => source.return?.() ?? Promise.resolve({ value: undefined, done: true }),
-    throw: (error?: unknown) => source.throw?.(error) ?? Promise.reject(error),
-    [Symbol.asyncIterator]: () => mapped,
-  };
-  return mapped;
+  return new ClientErrors(iterable[Symbol.asyncIterator]());
+}
+
+/** A class rather than an object of closures: one is held per open subscription. */
+class ClientErrors<T> implements AsyncIterableIterator<T> {
+  constructor(private readonly source: AsyncIterator<T>) {}
+
+  next(): Promise<IteratorResult<T>> {
+    return this.source.next().catch(rethrowForClient);
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    return this.source.return?.() ?? Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<T>> {
+    return this.source.throw?.(error) ?? Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+}
+
+function rethrowForClient(error: unknown): never {
+  throw toClientError(error).error;
 }
 
 const SUGGESTION = /\s*Did you mean [^?]*\?/g;

@@ -53,9 +53,38 @@ function shapeOf(document: DocumentNode): Shape {
   return shape;
 }
 
+/** What only the subscribe step uses: the transport's request and protocol state (ws-server.ts). */
+const SUBSCRIBE_ONLY: ReadonlySet<PropertyKey> = new Set([
+  'req',
+  'request',
+  'socket',
+  'params',
+  'extra',
+  'subscriptions',
+  'connectionParams',
+  'connectionInitReceived',
+  'acknowledged',
+]);
+
+/**
+ * What a group's executor needs of a subscriber's context: all of it (symbols included) but what
+ * only the subscribe step used. The grouping lives as long as its subscription; holding this copy
+ * rather than the context lets the context go once the subscription is set up, with the caches its
+ * authorisation filled (Pothos keeps one per context).
+ */
+function executionContext(context: object): ColonyContext {
+  const kept: Record<PropertyKey, unknown> = {};
+  for (const key of Reflect.ownKeys(context)) {
+    if (SUBSCRIBE_ONLY.has(key) || !Object.prototype.propertyIsEnumerable.call(context, key)) continue;
+    kept[key] = (context as Record<PropertyKey, unknown>)[key];
+  }
+  return kept as unknown as ColonyContext;
+}
+
 /** `args` are a subscription's, as the enveloped pipeline runs it. */
-export function groupingFor(args: Omit<ExecutionArgs, 'rootValue'>, mask: ResultMasker): Grouping {
-  const context = args.contextValue as ColonyContext;
+export function groupingFor(subscribed: Omit<ExecutionArgs, 'rootValue'>, mask: ResultMasker): Grouping {
+  const context = executionContext(subscribed.contextValue as object);
+  const args = { ...subscribed, contextValue: context };
   const shape = shapeOf(args.document);
   const used: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(args.variableValues ?? {}))

@@ -11,6 +11,9 @@ import { clientError } from '../schema/errors.js';
 /** The close code for a client that floods the server with subscribe messages. */
 export const SUBSCRIBE_FLOOD = { code: 4429, reason: 'Too many subscribe messages' } as const;
 
+/** One clock for every bucket: a default of `() => performance.now()` would be a closure per bucket. */
+const monotonicMs = (): number => performance.now();
+
 /** A token bucket: `burst` tokens at most, refilled at `ratePerS`. */
 export class TokenBucket {
   private tokens: number;
@@ -19,7 +22,7 @@ export class TokenBucket {
   constructor(
     private readonly ratePerS: number,
     private readonly burst: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicMs,
   ) {
     this.tokens = burst;
     this.at = now();

@@ -4,7 +4,6 @@
  * whole cluster. The caller is the token's subject when there is one, else the client's address
  * (the peer address: behind a proxy every client shares the proxy's, so put the limit there too).
  */
-import type { IncomingMessage } from 'node:http';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { RateLimiter } from '../domain/ports.js';
@@ -12,8 +11,13 @@ import type { ColonyContext } from '../schema/context.js';
 import { RENEWAL_FIELD, rootFields } from './limits-renewal.js';
 import { clientError } from '../schema/errors.js';
 
+/** The client's end of the connection, as HTTP (Node's request) and WebSocket contexts carry it. */
+interface Peer {
+  req?: { socket?: { remoteAddress?: string | undefined } | null };
+}
+
 /** Who a mutation is counted against. */
-export function callerKey(context: Partial<ColonyContext> & { req?: IncomingMessage }): string {
+export function callerKey(context: Partial<ColonyContext> & Peer): string {
   if (context.identity?.sub) return `sub:${context.identity.sub}`;
   return `addr:${context.req?.socket?.remoteAddress ?? 'unknown'}`;
 }
@@ -25,7 +29,7 @@ export function useMutationRateLimit(limiter: RateLimiter, setting: string): Plu
       if (operation?.operation !== 'mutation') return;
       const mutations = rootFields(operation).filter((name) => name !== RENEWAL_FIELD).length;
       if (mutations === 0) return;
-      const context = args.contextValue as Partial<ColonyContext> & { req?: IncomingMessage };
+      const context = args.contextValue as Partial<ColonyContext> & Peer;
       const decision = await limiter.take(callerKey(context), mutations);
       if (decision.allowed) return;
       const retryAfterS = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));

@@ -13,9 +13,14 @@ import type { Session } from '../schema/context.js';
 /** graphql-ws's Forbidden close code: a missing, invalid or expired token. */
 export const TOKEN_CLOSE_CODE = 4403;
 
+/** How tokens are checked: one for every socket of a server. */
 export interface WsSessionOptions {
   verifier: TokenVerifier | null;
   clockToleranceS: number;
+}
+
+/** What a session acts on: its socket's connection. */
+export interface SessionClient {
   /** Applies new read rights to the connection's open subscriptions. */
   reauthorize(access: ReadAccess): void;
   /** Closes the socket. */
@@ -29,6 +34,7 @@ export class WsSession implements Session {
 
   private constructor(
     private readonly options: WsSessionOptions,
+    private readonly client: SessionClient,
     identity: Identity | null,
   ) {
     this.current = identity;
@@ -37,13 +43,17 @@ export class WsSession implements Session {
   }
 
   /** The session a `connection_init` token proves; rejects with AuthError when it proves none. */
-  static async open(options: WsSessionOptions, token: string | null): Promise<WsSession> {
-    if (!options.verifier) return new WsSession(options, null);
+  static async open(
+    options: WsSessionOptions,
+    client: SessionClient,
+    token: string | null,
+  ): Promise<WsSession> {
+    if (!options.verifier) return new WsSession(options, client, null);
     if (!token)
       throw new AuthError(
         'Authentication required: send `authorization: "Bearer <token>"` in connection_init.',
       );
-    return new WsSession(options, await options.verifier.verify(token));
+    return new WsSession(options, client, await options.verifier.verify(token));
   }
 
   get identity(): Identity | null {
@@ -75,7 +85,7 @@ export class WsSession implements Session {
     this.current = next;
     this.rights = readAccessFor(next);
     this.schedule();
-    this.options.reauthorize(this.rights);
+    this.client.reauthorize(this.rights);
     return next;
   }
 
@@ -94,7 +104,7 @@ export class WsSession implements Session {
     this.timer = setTimeout(
       () => {
         if (expiresInMs(exp, this.options.clockToleranceS) > 0) return this.schedule();
-        this.options.close(TOKEN_CLOSE_CODE, 'Forbidden: the token has expired');
+        this.client.close(TOKEN_CLOSE_CODE, 'Forbidden: the token has expired');
       },
       Math.min(wait, 2 ** 31 - 1),
     );
