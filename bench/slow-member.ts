@@ -8,8 +8,8 @@
  * Per run: the server's CPU time (/proc/<pid>/stat) over the publishing phase per delivery to a fast
  * member; what the fast members lost (dropped or closed); the slow members closed (4008, DISCONNECT);
  * the most bytes realtimeStats showed held for all connections and for one; the server's RSS before
- * publishing, at its peak, and after a full GC at the end (what is retained, not garbage not yet
- * collected), against SLOW × BOUND.
+ * publishing and at its peak, and what its JavaScript retains (heap used plus external Buffers, after a
+ * full GC) before publishing and at the end, against SLOW × BOUND.
  *   npm run bench:slow                 (BENCH_SMOKE=1: 10 fast, 50 slow, 100 events, to see it run)
  * BENCH_FAST, BENCH_SLOW, BENCH_EVENTS, BENCH_BOUND, BENCH_POLICIES=DROP_OLDEST,… change the run.
  * Timing conclusions need a quiet machine.
@@ -109,8 +109,13 @@ interface RunResult {
   heldLargestBytes: number;
   rssMbBefore: number;
   rssMbPeak: number;
-  /** After the publishing, with the paused members still connected, once a full GC has run. */
-  rssMbAfterGc: number;
+  /**
+   * What the server's JavaScript holds (V8 heap used plus Buffers outside it), before publishing and
+   * after it with the paused members still connected, each once a full GC has run: what is retained,
+   * where RSS also counts garbage not yet collected and memory the allocator keeps.
+   */
+  retainedMbBefore: number;
+  retainedMbAfter: number;
   /** The kernel's TCP buffers, machine-wide (other processes' included), before and at the peak. */
   tcpMbBefore: number;
   tcpMbPeak: number;
@@ -124,6 +129,17 @@ async function held(
   };
   const queues = stats.data?.realtimeStats.connectionQueues ?? [];
   return { total: queues.reduce((sum, q) => sum + q.queuedBytes, 0), largest: queues[0]?.queuedBytes ?? 0 };
+}
+
+/** V8's heap used plus external memory (Buffers), in MB, after a full GC (SIGUSR2), read from /metrics. */
+async function retainedMb(url: string, pid: number): Promise<number> {
+  process.kill(pid, 'SIGUSR2');
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+  return Math.round(
+    (read('nodejs_heap_size_used_bytes') + read('nodejs_external_memory_bytes')) / (1024 * 1024),
+  );
 }
 
 async function run(policy: string, slowMembers: number): Promise<RunResult> {
@@ -151,6 +167,7 @@ async function run(policy: string, slowMembers: number): Promise<RunResult> {
     // ws's own pause: its TCP socket stops reading, and ws does not resume it as its parser drains.
     for (const s of slow) s.socket.pause();
     const slowBefore = slow.map((s) => s.received);
+    const retainedMbBefore = await retainedMb(server.url, pid);
     const rssMbBefore = rssMb(pid);
     let rssMbPeak = rssMbBefore;
     const tcpMbBefore = tcpMemMb();
@@ -175,9 +192,7 @@ async function run(policy: string, slowMembers: number): Promise<RunResult> {
     rssMbPeak = Math.max(rssMbPeak, rssMb(pid));
     // What stays held for the paused members once the publishing is over (read outside the CPU window).
     const heldNow = await held(post);
-    process.kill(pid, 'SIGUSR2');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const rssMbAfterGc = rssMb(pid);
+    const retainedMbAfter = await retainedMb(server.url, pid);
     // Closed as slow (DISCONNECT): a paused member never reads its close frame, so ask the server.
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const closedAsSlow = Number(
@@ -195,7 +210,8 @@ async function run(policy: string, slowMembers: number): Promise<RunResult> {
       heldLargestBytes: heldNow.largest,
       rssMbBefore,
       rssMbPeak,
-      rssMbAfterGc,
+      retainedMbBefore,
+      retainedMbAfter,
       tcpMbBefore,
       tcpMbPeak,
     };
@@ -217,13 +233,13 @@ console.log(
   `${FAST} fast members, ${E} events of 2 KiB, SUBSCRIBER_MAX_QUEUE_BYTES ${BOUND} B (${SLOW} slow × bound = ${boundMb} MB)\n`,
 );
 console.log(
-  '| policy | slow members | µs CPU per fast delivery | vs. no slow | fast lost | slow closed | taken by a paused one | held, all connections | held, largest | RSS before → peak | RSS after GC | kernel TCP before → peak |',
+  '| policy | slow members | µs CPU per fast delivery | vs. no slow | fast lost | slow closed | taken by a paused one | held, all connections | held, largest | RSS before → peak | heap + external after GC, before → after | kernel TCP before → peak |',
 );
 console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |');
 for (const r of results) {
   const alone = results.find((x) => x.policy === r.policy && x.slow === 0)!;
   console.log(
-    `| ${r.policy} | ${r.slow} | ${r.usPerFastDelivery.toFixed(1)} | ${(r.usPerFastDelivery / alone.usPerFastDelivery).toFixed(2)}× | ${r.fastLost}${r.fastClosed ? ` (${r.fastClosed} closed)` : ''} | ${r.slowClosed} | ${r.slowReceived} | ${mb(r.heldTotalBytes)} MB | ${r.heldLargestBytes} B | ${r.rssMbBefore} → ${r.rssMbPeak} MB | ${r.rssMbAfterGc} MB | ${r.tcpMbBefore} → ${r.tcpMbPeak} MB |`,
+    `| ${r.policy} | ${r.slow} | ${r.usPerFastDelivery.toFixed(1)} | ${(r.usPerFastDelivery / alone.usPerFastDelivery).toFixed(2)}× | ${r.fastLost}${r.fastClosed ? ` (${r.fastClosed} closed)` : ''} | ${r.slowClosed} | ${r.slowReceived} | ${mb(r.heldTotalBytes)} MB | ${r.heldLargestBytes} B | ${r.rssMbBefore} → ${r.rssMbPeak} MB | ${r.retainedMbBefore} → ${r.retainedMbAfter} MB | ${r.tcpMbBefore} → ${r.tcpMbPeak} MB |`,
   );
 }
 console.log(`\n${JSON.stringify({ fast: FAST, slow: SLOW, events: E, bound: BOUND, results })}`);
