@@ -267,6 +267,28 @@ describe('a large fan-out', () => {
     }
   }
 
+  /**
+   * Sockets that note the turn of the event loop each frame was written in (turns counted from the
+   * call until `stop`).
+   */
+  function turnCounter() {
+    let turn = 0;
+    let turning = true;
+    const tick = () => {
+      turn++;
+      if (turning) setImmediate(tick);
+    };
+    setImmediate(tick);
+    class TurnSocket extends BusySocket {
+      readonly turns: number[] = [];
+      override write(frame: Buffer): void {
+        this.turns.push(turn);
+        super.write(frame);
+      }
+    }
+    return { TurnSocket, stop: () => (turning = false) };
+  }
+
   /** `n` members of `group` whose sockets are made by `socket`, framed `<i:` … `>`. */
   function busyMembers<S extends Socket>(group: SubscriptionGroup, n: number, socket: () => S) {
     return Array.from({ length: n }, (_, i) => {
@@ -311,21 +333,7 @@ describe('a large fan-out', () => {
 
   it('writes the events routed during a fan-out in one later pass, each member taking them in one turn', async () => {
     const { group } = groupOf(counting().encode);
-    // Which turn of the event loop each frame was written in.
-    let turn = 0;
-    let turning = true;
-    const tick = () => {
-      turn++;
-      if (turning) setImmediate(tick);
-    };
-    setImmediate(tick);
-    class TurnSocket extends BusySocket {
-      readonly turns: number[] = [];
-      override write(frame: Buffer): void {
-        this.turns.push(turn);
-        super.write(frame);
-      }
-    }
+    const { TurnSocket, stop } = turnCounter();
     const members = busyMembers(group, 3000, () => new TurnSocket(10));
     group.deliver(event('1-0'));
     expect(group.idle).toBe(false);
@@ -336,7 +344,7 @@ describe('a large fan-out', () => {
     group.deliver(event('3-0'));
     group.deliver(event('4-0'));
     while (!group.idle) await settle();
-    turning = false;
+    stop();
     for (const [i, x] of members.entries()) {
       expect(x.socket.frames).toEqual([`<${i}:1-0>`, `<${i}:2-0>`, `<${i}:3-0>`, `<${i}:4-0>`]);
       const [first, ...rest] = x.socket.turns;
@@ -353,20 +361,7 @@ describe('a large fan-out', () => {
   it("paces a large group's passes to the budget's share; what is routed meanwhile goes in the next pass", async () => {
     const budget = new TurnBudget();
     const { group } = groupOf(counting().encode, { budget });
-    let turn = 0;
-    let turning = true;
-    const tick = () => {
-      turn++;
-      if (turning) setImmediate(tick);
-    };
-    setImmediate(tick);
-    class TurnSocket extends BusySocket {
-      readonly turns: number[] = [];
-      override write(frame: Buffer): void {
-        this.turns.push(turn);
-        super.write(frame);
-      }
-    }
+    const { TurnSocket, stop } = turnCounter();
     // 3000 writes of 10 µs: a pass of 30 ms of work, a large one.
     const members = busyMembers(group, 3000, () => new TurnSocket(10));
     group.deliver(event('1-0'));
@@ -381,7 +376,7 @@ describe('a large fan-out', () => {
     await settle();
     group.deliver(event('4-0'));
     while (!group.idle) await settle();
-    turning = false;
+    stop();
     for (const [i, x] of members.entries()) {
       expect(x.socket.frames).toEqual([`<${i}:1-0>`, `<${i}:2-0>`, `<${i}:3-0>`, `<${i}:4-0>`]);
       // The three routed while it waited: one pass, each member's in one turn.
@@ -399,20 +394,7 @@ describe('a large fan-out', () => {
   it('writes a batch a few payload bytes at a time, so that a pass never puts much into a member', async () => {
     // Each payload is 3 bytes ("2-0"): at most 10 bytes a pass is 3 events.
     const { group } = groupOf(counting().encode, { passBytes: 10 });
-    let turn = 0;
-    let turning = true;
-    const tick = () => {
-      turn++;
-      if (turning) setImmediate(tick);
-    };
-    setImmediate(tick);
-    class TurnSocket extends BusySocket {
-      readonly turns: number[] = [];
-      override write(frame: Buffer): void {
-        this.turns.push(turn);
-        super.write(frame);
-      }
-    }
+    const { TurnSocket, stop } = turnCounter();
     const members = busyMembers(group, 1000, () => new TurnSocket(10));
     group.deliver(event('1-0'));
     // Routed while the first is being written: one batch of 8, written 3, 3 and 2 at a time.
@@ -421,7 +403,7 @@ describe('a large fan-out', () => {
     group.members.add(late.m);
     group.deliver(event('10-0'));
     while (!group.idle) await settle();
-    turning = false;
+    stop();
     for (const [i, x] of members.entries()) {
       expect(x.socket.frames).toEqual(Array.from({ length: 10 }, (_, k) => `<${i}:${k + 1}-0>`));
       const perTurn = new Map<number, number>();
