@@ -27,6 +27,7 @@ import { AuthError, connectionParamsToken, type TokenVerifier } from '../auth/to
 import type { Limits } from '../config.js';
 import { ConnectionsPerSubject, SubscribeGuard, TOO_MANY_CONNECTIONS } from './limits-ws.js';
 import { isRenewalDocument } from './limits-renewal.js';
+import { InboundTurns } from './inbound-turns.js';
 import { WriteBatch } from './write-batch.js';
 import { readConfirmer } from './ws-read-ack.js';
 import { deliveredSubscription } from './realtime-delivery.js';
@@ -131,8 +132,15 @@ class WsClient implements ClientSocket, FrameSink, ProtocolSocket {
     this.handler = handler;
   }
 
+  /** Its messages waiting for a later turn (inbound-turns.ts). */
+  waiting: unknown[] | null = null;
+
   received(data: RawData): void {
-    this.handler?.(String(data)).catch((error: unknown) => {
+    this.server.inbound.take(this, data);
+  }
+
+  handle(data: unknown): void {
+    this.handler?.(String(data as RawData)).catch((error: unknown) => {
       // A fault of ours, not the client's (graphql-ws handles every malformed message itself).
       const message = error instanceof Error ? error.message : String(error);
       this.server.logger.error({ connection: this.connection.id, err: error }, 'websocket message failed');
@@ -204,6 +212,7 @@ class WsClient implements ClientSocket, FrameSink, ProtocolSocket {
   /** The socket closed: its subscriptions end, its token expiry and its place are given up. */
   closed(code: number, reason: Buffer): void {
     this.handler = null;
+    this.waiting = null;
     void this.onClosed?.(code, String(reason));
     this.connection.release();
     this.session?.dispose();
@@ -216,6 +225,8 @@ class WsClient implements ClientSocket, FrameSink, ProtocolSocket {
 interface SharedState {
   logger: Logger;
   production: boolean;
+  /** Client messages handled a slice per turn of the event loop. */
+  inbound: InboundTurns;
 }
 
 /** graphql-ws's keep-alive: every socket is pinged this often, and cut off if it has not answered by the next. */
@@ -277,7 +288,11 @@ export function createWsServer(options: WsServerOptions): WsServer {
       : undefined,
     handleProtocols,
   });
-  const shared: SharedState = { logger: options.logger, production: options.production ?? false };
+  const shared: SharedState = {
+    logger: options.logger,
+    production: options.production ?? false,
+    inbound: new InboundTurns(),
+  };
   const sessionOptions = { verifier: options.verifier, clockToleranceS: options.clockToleranceS };
   const guardLimits = {
     maxOperations: options.limits.wsMaxSubscriptions,
