@@ -71,6 +71,7 @@ function setup(options: { maxQueuedBytes?: number; maxReplays?: number } = {}) {
   const engine = createMemoryEngine({ retention: 1000, clock: systemClock });
   const replays: string[] = [];
   const slow: string[] = [];
+  const drops: string[] = [];
   const hub = new RealtimeHub({
     engine,
     instanceId: 'connections-test',
@@ -79,6 +80,7 @@ function setup(options: { maxQueuedBytes?: number; maxReplays?: number } = {}) {
     maxReplaysPerConnection: options.maxReplays,
     onReplay: (outcome) => replays.push(outcome),
     onSlowConsumer: (connection) => slow.push(connection.transport),
+    onDropped: (policy, reason, count) => drops.push(`${policy} ${reason} ${count}`),
   });
   cleanup.push(
     () => engine.close(),
@@ -137,7 +139,7 @@ function setup(options: { maxQueuedBytes?: number; maxReplays?: number } = {}) {
   };
   const open = (connection: EventStreamRequest['connection'], more: Partial<EventStreamRequest> = {}) =>
     hub.open(request(connection, more));
-  return { engine, hub, say, subscribe, open, encoders, replays, slow };
+  return { engine, hub, say, subscribe, open, encoders, replays, slow, drops };
 }
 
 describe('connections', () => {
@@ -532,5 +534,197 @@ describe('renewed rights', () => {
     expect(of('all')).toEqual(['all:1;', 'all:2;', 'all:4;', 'all:5;']);
     expect(s.encoders.made).toBe(3);
     expect((await s.hub.stats()).activeSubscriptions).toBe(1);
+  });
+});
+
+describe('a subscription that drops rather than closes', () => {
+  /**
+   * Encodes an event as `{"n":…}` (with its type when not CUSTOM), a position as `{"at":…,"live":…}`
+   * and a report of dropped events as `{"dropped":…,"from":…,"to":…}`: JSON objects, as results are.
+   */
+  const jsonGrouping =
+    (runs: { drops: number }): Grouping =>
+    (access) => ({
+      key: `json|${access.key}`,
+      encoder: () => (root: StoredEvent) => {
+        const item = root as unknown as {
+          kind?: string;
+          cursor?: string | null;
+          live?: boolean;
+          count?: number;
+          fromId?: string;
+          toId?: string;
+        };
+        if (item.kind === 'position')
+          return Buffer.from(`{"at":${JSON.stringify(item.cursor)},"live":${item.live}}`);
+        if (item.kind === 'dropped') {
+          runs.drops++;
+          return Buffer.from(
+            `{"dropped":${item.count},"from":${JSON.stringify(item.fromId)},"to":${JSON.stringify(item.toId)}}`,
+          );
+        }
+        const n = (root.payload as unknown as { data: { n: number } }).data.n;
+        return Buffer.from(root.type === 'CUSTOM' ? `{"n":${n}}` : `{"n":${n},"t":"${root.type}"}`);
+      },
+    });
+
+  /** Commits one event per type given, in room `r`, numbered on from the setup's own. */
+  async function sayTypes(s: ReturnType<typeof setup>, types: string[]): Promise<string[]> {
+    const first = (await s.say(['r']))[0]!;
+    const events = types.map((type, i) => ({
+      type,
+      rooms: ['r'],
+      payload: { kind: 'custom', data: { n: 1000 + i } },
+    })) as unknown as EventDraft[];
+    const ids = (
+      await s.engine.store.commit({
+        expect: [],
+        put: [],
+        del: [],
+        events,
+        timestamp: new Date().toISOString(),
+        source: 'connections-test',
+      })
+    ).map((e) => e.id);
+    return [first, ...ids];
+  }
+
+  async function subscribeDropping(
+    s: ReturnType<typeof setup>,
+    socket: Socket,
+    overflow: 'DROP_OLDEST' | 'COALESCE',
+    more: Partial<EventStreamRequest> = {},
+    positioned = false,
+  ) {
+    const closes: number[] = [];
+    const connection = connectTo(s.hub, WS, (code) => closes.push(code), socket);
+    const runs = { drops: 0 };
+    const request: EventStreamRequest = {
+      rooms: ['r'],
+      types: null,
+      since: null,
+      access: READ_ALL,
+      connection,
+      overflow,
+      delivery: {
+        framing: { prefix: Buffer.from('d:'), suffix: Buffer.from(';') },
+        grouping: jsonGrouping(runs),
+      },
+      ...more,
+    };
+    const stream = positioned ? await s.hub.openPositioned(request, 0) : await s.hub.open(request);
+    return { stream, connection, closes, runs };
+  }
+
+  /** What was written, each frame's JSON. */
+  const parsed = (socket: Socket) =>
+    socket.frames.map((f) => JSON.parse(f.slice('d:'.length, -1)) as Record<string, unknown>);
+  const ns = (socket: Socket) => parsed(socket).flatMap((f) => (typeof f.n === 'number' ? [f.n] : []));
+
+  /** Lets the peer read until a few turns go by with nothing more written. */
+  async function readAll(socket: Socket) {
+    for (let quiet = 0, seen = -1; quiet < 5;) {
+      quiet = seen === socket.frames.length ? quiet + 1 : 0;
+      seen = socket.frames.length;
+      socket.drain();
+      await settle();
+    }
+  }
+
+  it('DROP_OLDEST keeps the connection, writes the newest within its share, and reports the rest in its next result', async () => {
+    // 200 bytes: the socket takes 50 before frames wait in the lane, which holds 150.
+    const s = setup({ maxQueuedBytes: 200 });
+    const socket = new Socket(false);
+    const { closes, stream } = await subscribeDropping(s, socket, 'DROP_OLDEST');
+    expect(grouped(stream)).toBe(stream);
+    const ids = await s.say(...Array.from({ length: 40 }, () => ['r']));
+    expect(closes).toEqual([]);
+    // Five frames of 10 bytes written; thirteen of 11 bytes (28 to 40) held; 6 to 27 dropped.
+    expect(ns(socket)).toEqual([1, 2, 3, 4, 5]);
+    expect(s.drops).toEqual(Array.from({ length: 22 }, () => 'DROP_OLDEST overflow 1'));
+    const stats = await s.hub.stats();
+    expect(stats.eventsDropped).toBe(22);
+    expect(stats.connectionQueues).toEqual([
+      expect.objectContaining({ subscriptions: 1, heldFrames: 13, queuedBytes: 50 + 13 * 11 }),
+    ]);
+    await readAll(socket);
+    expect(ns(socket)).toEqual([1, 2, 3, 4, 5, ...Array.from({ length: 13 }, (_, i) => 28 + i)]);
+    expect(parsed(socket)[5]).toEqual({
+      n: 28,
+      extensions: { dropped: { count: 22, fromId: ids[5], toId: ids[26] } },
+    });
+    expect(parsed(socket).filter((f) => f.extensions)).toHaveLength(1);
+    expect((await s.hub.stats()).messagesDelivered).toBe(18);
+  });
+
+  it('COALESCE keeps only the newest state of each entity while behind, and every other event', async () => {
+    const s = setup({ maxQueuedBytes: 200 });
+    const socket = new Socket(false);
+    await subscribeDropping(s, socket, 'COALESCE');
+    // Four fill the socket's share (the first of them numbered by `say`); then states and others.
+    const types = ['CUSTOM', 'CUSTOM', 'CUSTOM'];
+    for (let i = 0; i < 4; i++) types.push('METRICS_UPDATED', 'HEALTH_CHANGED', 'CUSTOM');
+    const ids = await sayTypes(s, types);
+    expect(ns(socket)).toEqual([1, 1000, 1001, 1002, 1003]);
+    await readAll(socket);
+    // The last METRICS_UPDATED (1012) and HEALTH_CHANGED (1013), the others as they were.
+    expect(ns(socket)).toEqual([1, 1000, 1001, 1002, 1003, 1005, 1008, 1011, 1012, 1013, 1014]);
+    expect(s.drops).toEqual(Array.from({ length: 5 }, () => 'COALESCE coalesced 1'));
+    const reported = parsed(socket).filter((f) => f.extensions);
+    expect(reported).toEqual([
+      { n: 1005, extensions: { dropped: { count: 5, fromId: ids[5], toId: ids[11] } } },
+    ]);
+    expect((await s.hub.stats()).eventsDropped).toBe(5);
+  });
+
+  it('frames a positioned stream’s gap on its own, from one execution per group and policy', async () => {
+    const s = setup({ maxQueuedBytes: 200 });
+    const sockets = [new Socket(false), new Socket(false)];
+    const subs = [];
+    for (const socket of sockets) subs.push(await subscribeDropping(s, socket, 'DROP_OLDEST', {}, true));
+    const ids = await s.say(...Array.from({ length: 40 }, () => ['r']));
+    for (const socket of sockets) await readAll(socket);
+    for (const socket of sockets) {
+      const frames = parsed(socket);
+      expect(frames[0]).toEqual({ at: null, live: true });
+      // Three frames of 10 bytes after the position's 27 fill the socket's 50; thirteen of 11 bytes
+      // (28 to 40) fill the lane's 150; 4 to 27 are dropped.
+      expect(frames.slice(1)).toEqual([
+        { n: 1 },
+        { n: 2 },
+        { n: 3 },
+        { dropped: 24, from: ids[3], to: ids[26] },
+        ...Array.from({ length: 13 }, (_, i) => ({ n: 28 + i })),
+      ]);
+    }
+    expect(subs.map((sub) => sub.runs.drops)).toEqual([1, 0]);
+    expect(subs.flatMap((sub) => sub.closes)).toEqual([]);
+  });
+
+  it('holds live events within its share while a `since` replay waits for its reader, and reports what it dropped before the rest', async () => {
+    // 4 000 bytes: the lane's share of the queue, 3 000, holds a dozen buffered events of the log.
+    const s = setup({ maxQueuedBytes: 4000 });
+    const [since] = await s.say(['r'], ['r'], ['r']);
+    const socket = new Socket(false);
+    const { closes } = await subscribeDropping(s, socket, 'DROP_OLDEST', { since: since! });
+    await settle();
+    // The replay wrote its first event and waits for the socket.
+    expect(ns(socket)).toEqual([2]);
+    const live = await s.say(...Array.from({ length: 40 }, () => ['r']));
+    expect(closes).toEqual([]);
+    const dropped = s.drops.length;
+    expect(dropped).toBeGreaterThan(0);
+    expect(s.drops.every((d) => d === 'DROP_OLDEST overflow 1')).toBe(true);
+    await readAll(socket);
+    // The replay's own event, then the gap in the first kept live event's result, then the rest.
+    expect(ns(socket)).toEqual([2, 3, ...Array.from({ length: 40 - dropped }, (_, i) => 4 + dropped + i)]);
+    const frames = parsed(socket);
+    expect(frames[2]).toEqual({
+      n: 4 + dropped,
+      extensions: { dropped: { count: dropped, fromId: live[0], toId: live[dropped - 1] } },
+    });
+    expect(frames.filter((f) => f.extensions)).toHaveLength(1);
+    expect((await s.hub.stats()).eventsDropped).toBe(dropped);
+    expect(s.hub.replaysInFlight).toBe(0);
   });
 });
