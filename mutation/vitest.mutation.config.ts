@@ -30,4 +30,5 @@ export default mutationConfig([
   'test/realtime/subscription-group.test.ts',
   'test/realtime/overflow-lane.test.ts',
   'test/realtime/shared-reads.test.ts',
+  'test/realtime/log-tip.test.ts',
 ]);
