@@ -728,3 +728,148 @@ describe('a subscription that drops rather than closes', () => {
     expect(s.hub.replaysInFlight).toBe(0);
   });
 });
+
+describe('a subscription that drops, during a `since` replay', () => {
+  const encodeN = (root: StoredEvent) => {
+    const item = root as unknown as { kind?: string };
+    if (item.kind) throw new Error(`no ${item.kind} here`);
+    const n = (root.payload as unknown as { data: { n: number } }).data.n;
+    return Buffer.from(root.type === 'CUSTOM' ? `{"n":${n}}` : `{"n":${n},"t":"${root.type}"}`);
+  };
+  const grouping: Grouping = (access) => ({ key: `n|${access.key}`, encoder: () => encodeN });
+
+  async function subscribeSince(
+    s: ReturnType<typeof setup>,
+    socket: Socket,
+    since: string,
+    overflow: 'DROP_OLDEST' | 'COALESCE',
+  ) {
+    const closes: number[] = [];
+    const connection = connectTo(s.hub, WS, (code) => closes.push(code), socket);
+    await s.hub.open({
+      rooms: ['r'],
+      types: null,
+      since,
+      access: READ_ALL,
+      connection,
+      overflow,
+      delivery: { framing: { prefix: Buffer.from('d:'), suffix: Buffer.from(';') }, grouping },
+    });
+    return closes;
+  }
+
+  const parsed = (socket: Socket) =>
+    socket.frames.map((f) => JSON.parse(f.slice('d:'.length, -1)) as { n: number; extensions?: unknown });
+
+  /** Commits events of the given types in room `r`, numbered from `from`. */
+  async function commitTypes(s: ReturnType<typeof setup>, from: number, types: string[]) {
+    return (
+      await s.engine.store.commit({
+        expect: [],
+        put: [],
+        del: [],
+        events: types.map((type, i) => ({
+          type,
+          rooms: ['r'],
+          payload: { kind: 'custom', data: { n: from + i } },
+        })) as unknown as EventDraft[],
+        timestamp: new Date().toISOString(),
+        source: 'connections-test',
+      })
+    ).map((e) => e.id);
+  }
+
+  async function readUntil(socket: Socket, done: () => boolean) {
+    for (let i = 0; i < 1000 && !done(); i++) {
+      socket.drain();
+      await settle();
+    }
+  }
+
+  it('loses nothing when what it drops from its buffer was read by the replay already', async () => {
+    // 4 000 bytes: 3 000 for the live events buffered, about fifteen events of the log.
+    const s = setup({ maxQueuedBytes: 4000 });
+    const ids = await s.say(...Array.from({ length: 150 }, () => ['r']));
+    const socket = new Socket(false);
+    const closes = await subscribeSince(s, socket, ids[0]!, 'DROP_OLDEST');
+    await s.say(...Array.from({ length: 10 }, () => ['r']));
+    // The replay's second page (the rest of the log, these ten included) is read once its first
+    // page has been written.
+    await readUntil(socket, () => socket.frames.length >= 101);
+    await s.say(...Array.from({ length: 10 }, () => ['r']));
+    await readUntil(socket, () => socket.frames.length >= 169);
+    for (let i = 0; i < 5; i++) {
+      socket.drain();
+      await settle();
+    }
+    expect(parsed(socket)).toEqual(Array.from({ length: 169 }, (_, i) => ({ n: i + 2 })));
+    expect(s.drops).toEqual([]);
+    expect(closes).toEqual([]);
+  });
+
+  it('COALESCE keeps the newest state of each entity among the live events buffered, and reports the older ones', async () => {
+    const s = setup({ maxQueuedBytes: 1 << 20 });
+    const [since] = await s.say(['r'], ['r'], ['r']);
+    const socket = new Socket(false);
+    await subscribeSince(s, socket, since!, 'COALESCE');
+    await settle();
+    expect(parsed(socket)).toEqual([{ n: 2 }]);
+    const live = await commitTypes(s, 100, [
+      'METRICS_UPDATED',
+      'CUSTOM',
+      'METRICS_UPDATED',
+      'HEALTH_CHANGED',
+      'METRICS_UPDATED',
+      'HEALTH_CHANGED',
+    ]);
+    expect(s.drops).toEqual(Array.from({ length: 3 }, () => 'COALESCE coalesced 1'));
+    await readUntil(socket, () => socket.frames.length >= 5);
+    for (let i = 0; i < 5; i++) {
+      socket.drain();
+      await settle();
+    }
+    expect(parsed(socket)).toEqual([
+      { n: 2 },
+      { n: 3 },
+      { n: 101, extensions: { dropped: { count: 3, fromId: live[0], toId: live[3] } } },
+      { n: 104, t: 'METRICS_UPDATED' },
+      { n: 105, t: 'HEALTH_CHANGED' },
+    ]);
+  });
+});
+
+describe('the hub’s figures', () => {
+  it('list each connection’s queue, the deepest first, and sum them', async () => {
+    const s = setup();
+    const [shallow, deep, reading] = [new Socket(false), new Socket(false), new Socket()];
+    const connections = [shallow, deep, reading].map((socket) => connectTo(s.hub, WS, null, socket));
+    await s.subscribe(connections[0]!, 's');
+    await s.subscribe(connections[1]!, 'deeper');
+    await s.subscribe(connections[2]!, 'r');
+    await s.say(['r'], ['r']);
+    const bytes = (name: string) => 2 * `${name}:1;`.length;
+    expect(s.hub.queuedBytes()).toEqual({ total: bytes('s') + bytes('deeper'), largest: bytes('deeper') });
+    expect((await s.hub.stats()).connectionQueues).toEqual([
+      {
+        id: connections[1]!.id,
+        transport: 'ws',
+        subscriptions: 1,
+        queuedBytes: bytes('deeper'),
+        heldFrames: 0,
+      },
+      { id: connections[0]!.id, transport: 'ws', subscriptions: 1, queuedBytes: bytes('s'), heldFrames: 0 },
+      { id: connections[2]!.id, transport: 'ws', subscriptions: 1, queuedBytes: 0, heldFrames: 0 },
+    ]);
+    deep.drain();
+    shallow.drain();
+    expect(s.hub.queuedBytes()).toEqual({ total: 0, largest: 0 });
+  });
+
+  it('count the events this instance published', async () => {
+    const s = setup();
+    s.hub.countPublished(3);
+    s.hub.countPublished(2);
+    expect((await s.hub.stats()).eventsPublished).toBe(5);
+    expect(s.hub.snapshot().eventsPublished).toBe(5);
+  });
+});
