@@ -15,7 +15,7 @@ import type { FrameSink } from '../../src/realtime/connection-queue.js';
 import type { EventStreamRequest } from '../../src/realtime/realtime-api.js';
 import type { Connection } from '../../src/realtime/connection.js';
 import { RealtimeHub, SLOW_CONSUMER, type Grouping } from '../../src/realtime/realtime-hub.js';
-import { errorOf } from '../domain/fleet.js';
+import { errorOf, ManualClock } from '../domain/fleet.js';
 
 const logger = pino({ level: 'silent' });
 /** The two kinds of connection, as the WebSocket and SSE transports declare them. */
@@ -871,5 +871,76 @@ describe('the hub’s figures', () => {
     s.hub.countPublished(2);
     expect((await s.hub.stats()).eventsPublished).toBe(5);
     expect(s.hub.snapshot().eventsPublished).toBe(5);
+  });
+});
+
+describe('an instance’s report to the cluster', () => {
+  function hubsOn(clock: ManualClock, intervals: (number | undefined)[]) {
+    const engine = createMemoryEngine({ retention: 1000, clock });
+    const hubs = intervals.map(
+      (reportIntervalMs, i) =>
+        new RealtimeHub({
+          engine,
+          instanceId: `reporting-${i}`,
+          maxQueuedBytesPerConnection: 1 << 20,
+          logger,
+          ...(reportIntervalMs === undefined ? {} : { reportIntervalMs }),
+        }),
+    );
+    cleanup.push(() => engine.close(), ...hubs.map((hub) => () => hub.close()));
+    const open = (hub: RealtimeHub) =>
+      hub.open({ rooms: ['r'], types: null, since: null, access: READ_ALL, connection: null });
+    return { engine, hubs, open };
+  }
+
+  it('lives for three of its intervals (by default, of two seconds)', async () => {
+    const clock = new ManualClock();
+    const { hubs, open } = hubsOn(clock, [1000, undefined, 60_000]);
+    const [short, usual, reader] = hubs as [RealtimeHub, RealtimeHub, RealtimeHub];
+    await open(short);
+    await open(usual);
+    await open(usual);
+    await short.stats();
+    await usual.stats();
+    expect((await reader.stats()).activeSubscriptions).toBe(3);
+    clock.advance(2999);
+    expect((await reader.stats()).activeSubscriptions).toBe(3);
+    clock.advance(1);
+    expect((await reader.stats()).activeSubscriptions).toBe(2);
+    clock.advance(2999);
+    expect((await reader.stats()).activeSubscriptions).toBe(2);
+    clock.advance(1);
+    expect((await reader.stats()).activeSubscriptions).toBe(0);
+  });
+
+  it('is sent every interval without anyone asking, until the hub closes', async () => {
+    const clock = new ManualClock();
+    const { engine, hubs, open } = hubsOn(clock, [5, 60_000]);
+    const [reporting] = hubs as [RealtimeHub];
+    await open(reporting);
+    const reported = async () => (await engine.presence.all()).reduce((n, s) => n + s.activeSubscriptions, 0);
+    for (let i = 0; i < 200 && (await reported()) === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(await reported()).toBe(1);
+    reporting.close();
+    // Its last report expires, and no other follows it.
+    clock.advance(15);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(await engine.presence.all()).toEqual([]);
+  });
+});
+
+describe('a refused `since`', () => {
+  it('gives its replay slot back and leaves no subscription', async () => {
+    const s = setup({ maxReplays: 1 });
+    const [since] = await s.say(['r'], ['r']);
+    const ws = connectTo(s.hub, WS, null, new Socket());
+    for (let i = 0; i < 2; i++) {
+      const refused = await errorOf(s.subscribe(ws, 'bad', { since: 'not-a-cursor' }));
+      expect(refused.code).toBe('BAD_USER_INPUT');
+    }
+    expect(s.hub.replaysInFlight).toBe(0);
+    expect((await s.hub.stats()).activeSubscriptions).toBe(0);
+    await s.subscribe(ws, 'good', { since: since! });
+    expect(s.replays).toEqual(['started', 'started', 'started']);
   });
 });
