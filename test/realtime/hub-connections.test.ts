@@ -944,3 +944,80 @@ describe('a refused `since`', () => {
     expect(s.replays).toEqual(['started', 'started', 'started']);
   });
 });
+
+describe('live events dropped before a `since` replay has read anything', () => {
+  it('stop the replay before the first of them, which is reported with the rest, and nothing is sent twice', async () => {
+    const engine = createMemoryEngine({ retention: 1000, clock: systemClock });
+    // The replay's first read waits for the test: live events arrive, and are dropped, before it.
+    let beforeRead: (() => Promise<void>) | null = null;
+    const log = {
+      ...engine.log,
+      readAfter: async (cursor: string, limit: number) => {
+        const hook = beforeRead;
+        beforeRead = null;
+        await hook?.();
+        return engine.log.readAfter(cursor, limit);
+      },
+    };
+    const hub = new RealtimeHub({
+      engine: { ...engine, log },
+      instanceId: 'dropped-early',
+      maxQueuedBytesPerConnection: 4000,
+      logger,
+    });
+    cleanup.push(
+      () => engine.close(),
+      () => hub.close(),
+    );
+    let n = 0;
+    const commit = async (count: number) =>
+      (
+        await engine.store.commit({
+          expect: [],
+          put: [],
+          del: [],
+          events: Array.from({ length: count }, () => ({
+            type: 'CUSTOM' as const,
+            rooms: ['r'],
+            payload: { kind: 'custom' as const, data: { n: ++n } },
+          })),
+          timestamp: new Date().toISOString(),
+          source: 'connections-test',
+        })
+      ).map((e) => e.id);
+    const [since] = await commit(3);
+    let live: string[] = [];
+    beforeRead = async () => {
+      live = await commit(40);
+    };
+    const socket = new Socket();
+    const connection = connectTo(hub, WS, null, socket);
+    const encode = (event: StoredEvent) =>
+      Buffer.from(`{"n":${(event.payload as unknown as { data: { n: number } }).data.n}}`);
+    await hub.open({
+      rooms: ['r'],
+      types: null,
+      since: since!,
+      access: READ_ALL,
+      connection,
+      overflow: 'DROP_OLDEST',
+      delivery: {
+        framing: { prefix: Buffer.from(''), suffix: Buffer.from('') },
+        grouping: () => ({ key: 'early', encoder: () => encode }),
+      },
+    });
+    for (let i = 0; i < 20; i++) await settle();
+    const frames = socket.frames.map((f) => JSON.parse(f) as { n: number; extensions?: unknown });
+    const dropped = (await hub.stats()).eventsDropped;
+    expect(dropped).toBeGreaterThan(0);
+    expect(frames).toEqual([
+      { n: 2 },
+      { n: 3 },
+      {
+        n: 4 + dropped,
+        extensions: { dropped: { count: dropped, fromId: live[0], toId: live[dropped - 1] } },
+      },
+      ...Array.from({ length: 39 - dropped }, (_, i) => ({ n: 5 + dropped + i })),
+    ]);
+  });
+});
