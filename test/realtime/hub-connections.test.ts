@@ -1021,3 +1021,47 @@ describe('live events dropped before a `since` replay has read anything', () => 
     ]);
   });
 });
+
+describe('an operation’s delivery on its connection', () => {
+  it('names the subscription it delivers while that runs, and none once it ended', async () => {
+    const s = setup();
+    const ws = connectTo(s.hub, WS, null, new Socket());
+    const framing = { prefix: Buffer.from('o:'), suffix: Buffer.from(';') };
+    const delivery = {
+      framing,
+      grouping: (access: ReadAccess) => ({ key: access.key, encoder: () => () => Buffer.from('x') }),
+    };
+    const other = { framing, grouping: delivery.grouping };
+    const stream = await s.hub.open({
+      rooms: ['r'],
+      types: null,
+      since: null,
+      access: READ_ALL,
+      connection: ws,
+      delivery,
+    });
+    expect(ws.deliveredFor(delivery)).toBe(stream);
+    expect(ws.deliveredFor(other)).toBeNull();
+    await stream.return!();
+    expect(ws.deliveredFor(delivery)).toBeNull();
+  });
+
+  it('gives up its lane when its subscription ends, what the lane held with it', async () => {
+    const s = setup({ maxQueuedBytes: 200 });
+    const socket = new Socket(false);
+    const ws = connectTo(s.hub, WS, null, socket);
+    const { stream } = await s.subscribe(ws, 'lane', { overflow: 'DROP_OLDEST' });
+    await s.say(...Array.from({ length: 30 }, () => ['r']));
+    const [queue] = (await s.hub.stats()).connectionQueues!;
+    expect(queue!.heldFrames).toBeGreaterThan(0);
+    await stream.return!();
+    expect((await s.hub.stats()).connectionQueues).toEqual([
+      expect.objectContaining({ subscriptions: 0, heldFrames: 0, queuedBytes: socket.bufferedBytes() }),
+    ]);
+    // Nothing it held is written once the socket drains.
+    const written = socket.frames.length;
+    socket.drain();
+    await settle();
+    expect(socket.frames).toHaveLength(written);
+  });
+});
