@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { READ_ALL, type ReadAccess } from '../../src/domain/access/read-access.js';
 import type { EventDraft, StoredEvent } from '../../src/domain/events/event-types.js';
-import { systemClock } from '../../src/domain/ports.js';
+import { systemClock, type RealtimeSnapshot } from '../../src/domain/ports.js';
 import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
 import type { FrameSink } from '../../src/realtime/connection-queue.js';
 import type { EventStreamRequest } from '../../src/realtime/realtime-api.js';
@@ -863,6 +863,20 @@ describe('the hub’s figures', () => {
     deep.drain();
     shallow.drain();
     expect(s.hub.queuedBytes()).toEqual({ total: 0, largest: 0 });
+  });
+
+  it('sum every instance’s report, one from an older instance without the newer figures included', async () => {
+    const s = setup();
+    await s.open(null, { rooms: ['b'] });
+    // An instance of an older version reports no `eventsDropped`.
+    const { eventsDropped: _, ...older } = { ...s.hub.snapshot(), rooms: { b: 2, a: 1 } };
+    await s.engine.presence.report('older', older as RealtimeSnapshot, 60_000);
+    const stats = await s.hub.stats();
+    expect(stats).toMatchObject({ activeSubscriptions: 2, eventsDropped: 0 });
+    expect(stats.rooms).toEqual([
+      { room: 'a', subscribers: 1 },
+      { room: 'b', subscribers: 3 },
+    ]);
   });
 
   it('count the events this instance published', async () => {
