@@ -1079,3 +1079,21 @@ describe('an operation’s delivery on its connection', () => {
     expect(socket.frames).toHaveLength(written);
   });
 });
+
+describe('replay slots', () => {
+  it('are held by a `since` replay only, not by an eventStream opened without one', async () => {
+    const s = setup({ maxReplays: 1 });
+    const [since] = await s.say(['r'], ['r'], ['r']);
+    const socket = new Socket(false);
+    const ws = connectTo(s.hub, WS, null, socket);
+    await s.subscribe(ws, 'replaying', { since: since! });
+    expect(s.hub.replaysInFlight).toBe(1);
+    const positioned = await s.hub.openPositioned(
+      { rooms: ['r'], types: null, since: null, access: READ_ALL, connection: ws },
+      0,
+    );
+    expect((await positioned.next()).value).toMatchObject({ kind: 'position', live: true });
+    expect(s.replays).toEqual(['started']);
+    expect(s.hub.replaysInFlight).toBe(1);
+  });
+});
