@@ -807,6 +807,31 @@ describe('a subscription that drops, during a `since` replay', () => {
     expect(closes).toEqual([]);
   });
 
+  it('stops the replay before the first live event it dropped that the replay had not read yet', async () => {
+    const s = setup({ maxQueuedBytes: 4000 });
+    const ids = await s.say(...Array.from({ length: 150 }, () => ['r']));
+    const socket = new Socket(false);
+    const closes = await subscribeSince(s, socket, ids[0]!, 'DROP_OLDEST');
+    // The replay has read its first page (up to the 101st event) and waits for the socket.
+    const live = await s.say(...Array.from({ length: 40 }, () => ['r']));
+    const dropped = s.drops.length;
+    expect(dropped).toBeGreaterThan(1);
+    await readUntil(socket, () => socket.frames.length >= 149 + 40 - dropped);
+    for (let i = 0; i < 5; i++) {
+      socket.drain();
+      await settle();
+    }
+    expect(parsed(socket)).toEqual([
+      ...Array.from({ length: 149 }, (_, i) => ({ n: i + 2 })),
+      {
+        n: 151 + dropped,
+        extensions: { dropped: { count: dropped, fromId: live[0], toId: live[dropped - 1] } },
+      },
+      ...Array.from({ length: 39 - dropped }, (_, i) => ({ n: 152 + dropped + i })),
+    ]);
+    expect(closes).toEqual([]);
+  });
+
   it('COALESCE keeps the newest state of each entity among the live events buffered, and reports the older ones', async () => {
     const s = setup({ maxQueuedBytes: 1 << 20 });
     const [since] = await s.say(['r'], ['r'], ['r']);
