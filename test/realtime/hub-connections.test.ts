@@ -1122,3 +1122,32 @@ describe('replay slots', () => {
     expect(s.hub.replaysInFlight).toBe(1);
   });
 });
+
+describe('renewed rights during a `since` replay', () => {
+  it('move the subscription to the group of its new rights, which it joins only once its replay is over', async () => {
+    const s = setup();
+    const [since] = await s.say(['r'], ['r'], ['x'], ['r']);
+    const socket = new Socket(false);
+    const ws = connectTo(s.hub, WS, null, socket);
+    // Another subscriber already in the group of the new rights.
+    const other = new Socket();
+    await s.subscribe(connectTo(s.hub, WS, null, other), 'o', { rooms: null, access: onlyRoom('r') });
+    await s.subscribe(ws, 'all', { rooms: null, since: since! });
+    await settle();
+    expect(socket.frames).toEqual(['all:2;']);
+    ws.reauthorize(onlyRoom('r'));
+    await s.say(['r'], ['x']);
+    for (let i = 0; i < 20; i++) {
+      socket.drain();
+      await settle();
+    }
+    // The rest of the replay is read under the new rights (3, in room x, is left out); live events
+    // follow it once, in order.
+    expect(socket.frames).toEqual(['all:2;', 'all:4;', 'all:5;']);
+    expect(other.frames).toEqual(['o:5;']);
+    await s.say(['r'], ['x']);
+    expect(socket.frames.slice(3)).toEqual(['all:7;']);
+    // One encoder per group: the first rights, and the new ones shared with the other subscriber.
+    expect(s.encoders.made).toBe(2);
+  });
+});
