@@ -1151,3 +1151,51 @@ describe('renewed rights during a `since` replay', () => {
     expect(s.encoders.made).toBe(2);
   });
 });
+
+describe('a stream its caller iterates on a connection', () => {
+  it('counts the bytes of what waits in it, and gives them back as they are read or as it ends', async () => {
+    const s = setup();
+    const ws = connectTo(s.hub, WS, null);
+    const stream = await s.open(ws);
+    const queued = () => s.hub.queuedBytes().total;
+    await s.say(['r'], ['r'], ['r']);
+    const sizes: number[] = [];
+    const first = (await stream.next()).value as StoredEvent;
+    sizes.push(Buffer.byteLength(JSON.stringify(first)));
+    // The other two wait: their bytes are the connection's.
+    const waiting = queued();
+    expect(waiting).toBeGreaterThan(0);
+    const second = (await stream.next()).value as StoredEvent;
+    expect(queued()).toBe(waiting - Buffer.byteLength(JSON.stringify(second)));
+    await stream.return!();
+    expect(queued()).toBe(0);
+    // A stream that ends gives back what it held once: the figure does not go below nothing.
+    await stream.return!();
+    expect(queued()).toBe(0);
+  });
+
+  it('counts the live events it buffers during a `since` replay, and gives back those the replay sent', async () => {
+    const s = setup();
+    // More than one page of replay: its second page, read as the caller gets there, holds the live
+    // events buffered meanwhile, and the replay sends them.
+    const [since] = await s.say(...Array.from({ length: 101 }, () => ['r']));
+    const ws = connectTo(s.hub, WS, null);
+    const stream = await s.open(ws, { since: since! });
+    await s.say(['r'], ['r']);
+    expect(queued(s)).toBeGreaterThan(0);
+    const ns: number[] = [];
+    for (let i = 0; i < 102; i++) {
+      const event = (await stream.next()).value as StoredEvent;
+      ns.push((event.payload as unknown as { data: { n: number } }).data.n);
+    }
+    expect(ns).toEqual(Array.from({ length: 102 }, (_, i) => i + 2));
+    // Asking for the next item ends the replay: what it buffered and sent itself is given back.
+    const next = stream.next();
+    await settle();
+    expect(queued(s)).toBe(0);
+    await stream.return!();
+    expect(await next).toEqual({ value: undefined, done: true });
+  });
+});
+
+const queued = (s: ReturnType<typeof setup>) => s.hub.queuedBytes().total;
