@@ -832,6 +832,36 @@ describe('a subscription that drops, during a `since` replay', () => {
     expect(closes).toEqual([]);
   });
 
+  it('COALESCE past its share during a replay reports exactly the events it did not send, each once', async () => {
+    const s = setup({ maxQueuedBytes: 4000 });
+    const [since] = await s.say(['r'], ['r'], ['r']);
+    const socket = new Socket(false);
+    await subscribeSince(s, socket, since!, 'COALESCE');
+    await settle();
+    const first = await commitTypes(s, 100, [
+      ...Array<string>(5).fill('METRICS_UPDATED'),
+      ...Array<string>(20).fill('CUSTOM'),
+    ]);
+    // The newest state was dropped past the share: a newer one of the same entity replaces nothing.
+    const second = await commitTypes(s, 200, ['METRICS_UPDATED', 'CUSTOM', 'CUSTOM']);
+    await readUntil(socket, () => false);
+    const frames = parsed(socket);
+    const live = [...first, ...second];
+    const ns = [...Array.from({ length: 25 }, (_, i) => 100 + i), 200, 201, 202];
+    const sent = new Set(frames.map((f) => f.n));
+    const missing = ns.flatMap((n, i) => (sent.has(n) ? [] : [live[i]]));
+    const reports = frames.filter((f) => f.extensions);
+    expect(reports).toEqual([
+      expect.objectContaining({
+        extensions: { dropped: { count: missing.length, fromId: missing[0], toId: missing.at(-1) } },
+      }),
+    ]);
+    expect(s.drops).toHaveLength(missing.length);
+    expect(s.drops.filter((d) => d === 'COALESCE coalesced 1')).toHaveLength(4);
+    expect(sent.has(200)).toBe(true);
+    expect(frames.map((f) => f.n)).toEqual([...frames.map((f) => f.n)].sort((a, b) => a - b));
+  });
+
   it('COALESCE keeps the newest state of each entity among the live events buffered, and reports the older ones', async () => {
     const s = setup({ maxQueuedBytes: 1 << 20 });
     const [since] = await s.say(['r'], ['r'], ['r']);
