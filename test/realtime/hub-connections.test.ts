@@ -216,6 +216,25 @@ describe('connections', () => {
     expect((await mine.next()).value?.type).toBe('CUSTOM');
   });
 
+  it('hand a live event in several rooms to every stream of any of them, once', async () => {
+    const s = setup();
+    const [r, b, rb] = [
+      await s.open(null, { rooms: ['r'] }),
+      await s.open(null, { rooms: ['b'] }),
+      await s.open(null, { rooms: ['r', 'b'] }),
+    ];
+    const [xr, br, , rOnly] = await s.say(['x', 'r'], ['b', 'r'], ['x'], ['r']);
+    const take = async (stream: AsyncIterableIterator<StoredEvent>, n: number) => {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) ids.push((await stream.next()).value.id);
+      return ids;
+    };
+    expect(await take(r, 3)).toEqual([xr, br, rOnly]);
+    expect(await take(b, 1)).toEqual([br]);
+    expect(await take(rb, 3)).toEqual([xr, br, rOnly]);
+    expect((await s.hub.stats()).messagesDelivered).toBe(7);
+  });
+
   it('replay after `since` every event in any of its rooms', async () => {
     const s = setup();
     const [since, , both] = await s.say(['r'], ['x'], ['x', 'r']);
