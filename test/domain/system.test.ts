@@ -172,6 +172,9 @@ describe('event ids', () => {
     expect(order('7-0', '7-1')).toBe(-1);
     expect(order('17-5', '71-5')).toBe(-1);
     expect(order('5-17', '5-71')).toBe(-1);
+    // As numbers, as Redis reads a stream id: leading zeros change nothing.
+    expect(order('007-01', '7-1')).toBe(0);
+    expect(order('010-0', '9-0')).toBe(1);
   });
 
   it('compare exactly up to fifteen digits on each side', () => {
