@@ -30,6 +30,10 @@ class SlowSocket implements FrameSink {
     this.buffered = 0;
     for (const callback of this.waiting.splice(0)) callback();
   }
+  /** Says it drained, and takes nothing (a socket that is closing). */
+  drainNothing(): void {
+    for (const callback of this.waiting.splice(0)) callback();
+  }
 }
 
 function queueOf(maxBytes: number) {
@@ -394,5 +398,51 @@ describe('lanes on a connection queue', () => {
     q.socket.drain();
     q.socket.drain();
     expect(q.queue.readyForReplay(lane)).toBe(true);
+  });
+
+  it('count a position written from a lane as no delivery', () => {
+    const q = lanesOf(400, ['DROP_OLDEST']);
+    const [lane] = q.lanes as [Lane];
+    q.queue.pushHeld(lane, named('position'), false, null, null);
+    q.event(lane, '1');
+    for (const id of ['p2', 'p3']) q.queue.pushHeld(lane, named(id), false, null, null);
+    q.socket.drain();
+    expect(names(q.socket.frames)).toEqual(['position', '1', 'p2', 'p3']);
+    expect(q.figures.messagesDelivered).toBe(1);
+  });
+
+  it('do not let a replay write while its lane holds frames, even with the socket empty', () => {
+    const q = lanesOf(400, ['DROP_OLDEST']);
+    const [lane] = q.lanes as [Lane];
+    for (const id of ['1', '2', '3']) q.event(lane, id);
+    q.socket.buffered = 0;
+    expect(q.queue.readyForReplay(lane)).toBe(false);
+    expect(q.queue.readyForReplay()).toBe(true);
+  });
+
+  it('write nothing a lane held once its queue was closed while its client was asked to confirm', () => {
+    const q = lanesOf(400, ['DROP_OLDEST']);
+    const [lane] = q.lanes as [Lane];
+    for (let i = 1; i <= 9; i++) q.event(lane, String(i));
+    expect(lane.behind).toBe(true);
+    q.queue.push(named('live', 400));
+    expect(q.queue.closed).toBe(true);
+    (q.socket as ConfirmingSocket).confirm();
+    expect(names(q.socket.frames)).toEqual(['1', '2', 'live']);
+  });
+
+  it('do not look for another drain when the socket takes nothing, while frames still wait', () => {
+    const q = lanesOf(400, ['DROP_OLDEST']);
+    const [lane] = q.lanes as [Lane];
+    for (const id of ['1', '2', '3', '4']) q.event(lane, id);
+    expect(q.socket.drainWaiters).toBe(1);
+    q.socket.drainNothing();
+    expect(q.queue.held().frames).toBe(2);
+    expect(q.socket.drainWaiters).toBe(0);
+    // The next frame looks again.
+    q.event(lane, '5');
+    expect(q.socket.drainWaiters).toBe(1);
+    q.socket.drain();
+    expect(names(q.socket.frames)).toEqual(['1', '2', '3', '4']);
   });
 });
