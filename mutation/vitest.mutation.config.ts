@@ -28,4 +28,7 @@ export default mutationConfig([
   'test/realtime/stream-position.test.ts',
   'test/realtime/connection-queue.test.ts',
   'test/realtime/subscription-group.test.ts',
+  'test/realtime/overflow-lane.test.ts',
+  'test/realtime/shared-reads.test.ts',
+  'test/realtime/log-tip.test.ts',
 ]);

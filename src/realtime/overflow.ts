@@ -219,7 +219,9 @@ export class Lane {
     this.behind = true;
     const gap = this.gap;
     if (!gap) {
-      this.gap = { ...dropped };
+      // Only the figures: a report handed on from a replay (`EventsDropped`) carries its kind and
+      // policy too, which `extensions.dropped` does not.
+      this.gap = { count: dropped.count, fromId: dropped.fromId, toId: dropped.toId };
       return;
     }
     gap.count += dropped.count;

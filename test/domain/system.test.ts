@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareEventIds } from '../../src/domain/events/event-types.js';
+import { compareEventIds, isEventId } from '../../src/domain/events/event-types.js';
 import type { AlertLevel } from '../../src/domain/model.js';
 import { expectRefused, fleet, withAgents } from './fleet.js';
 
@@ -152,5 +152,55 @@ describe('health and metrics events', () => {
     expect(await f.engine.store.get('coordination', 'fleet')).toMatchObject({
       doc: { term: 1, leaderId: a!.id },
     });
+  });
+});
+
+describe('event ids', () => {
+  const order = (a: string, b: string) => Math.sign(compareEventIds(a, b));
+
+  it('compare by their millisecond, then by their sequence, as numbers', () => {
+    expect(order('5-3', '5-3')).toBe(0);
+    expect(order('0-0', '0-0')).toBe(0);
+    expect(order('2-0', '10-0')).toBe(-1);
+    expect(order('10-0', '9-99')).toBe(1);
+    expect(order('100-0', '99-999')).toBe(1);
+    expect(order('5-2', '5-10')).toBe(-1);
+    expect(order('5-10', '5-9')).toBe(1);
+    expect(order('1-99', '2-0')).toBe(-1);
+    expect(order('2-0', '1-99')).toBe(1);
+    expect(order('7-1', '7-0')).toBe(1);
+    expect(order('7-0', '7-1')).toBe(-1);
+    expect(order('17-5', '71-5')).toBe(-1);
+    expect(order('5-17', '5-71')).toBe(-1);
+    // As numbers, as Redis reads a stream id: leading zeros change nothing.
+    expect(order('007-01', '7-1')).toBe(0);
+    expect(order('010-0', '9-0')).toBe(1);
+  });
+
+  it('compare exactly up to fifteen digits on each side', () => {
+    expect(order('999999999999999-0', '999999999999998-999999999999999')).toBe(1);
+    expect(order('123456789012345-123456789012345', '123456789012345-123456789012346')).toBe(-1);
+    expect(compareEventIds('1796672012415-12', '1796672012415-12')).toBe(0);
+    expect(order('1796672012415-3', '1796672012415-12')).toBe(-1);
+    expect(order('1796672012416-0', '1796672012415-99')).toBe(1);
+  });
+
+  it('are `<digits>-<digits>`, fifteen digits at most on each side', () => {
+    for (const id of ['0-0', '1796672012415-3', '999999999999999-999999999999999'])
+      expect(isEventId(id)).toBe(true);
+    for (const id of [
+      '',
+      '1',
+      '1-',
+      '-1',
+      '1-2-3',
+      'a-1',
+      '1-a',
+      ' 1-1',
+      '1-1 ',
+      '1234567890123456-0',
+      '0-1234567890123456',
+    ])
+      expect(isEventId(id)).toBe(false);
   });
 });

@@ -333,6 +333,31 @@ describe('a positioned stream', () => {
     const [beat] = await take(stream, 1);
     expect((beat as StreamPosition).cursor).toBe(mine);
   });
+  it('never points a heartbeat past what its reader may read', async () => {
+    const s = await setup({ heartbeatMs: 20 });
+    const [a1] = await s.say('CUSTOM', ['a']);
+    await s.say('CUSTOM', ['x']);
+    const stream = await s.open({ access: onlyRoom('a') });
+    expect(await take(stream, 1)).toEqual([position(a1!, true)]);
+    const [a2] = await s.say('CUSTOM', ['a']);
+    await s.say('CUSTOM', ['x'], ['x']);
+    expect(await take(stream, 1)).toEqual([a2]);
+    for (const beat of await take(stream, 3)) expect(beat).toEqual(position(a2!, true));
+    await stream.return!();
+  });
+
+  it('beats at its own pace however slow the heartbeats of the streams before it', async () => {
+    const s = await setup();
+    const request = { rooms: null, types: null, since: null, connection: null, access: READ_ALL };
+    const slow = await s.hub.openPositioned(request, 60_000);
+    const fast = await s.hub.openPositioned(request, 20);
+    await take(fast, 1);
+    const beat = fast.next().then(({ value }) => value);
+    const late = new Promise((resolve) => setTimeout(() => resolve('no heartbeat within a second'), 1000));
+    expect(await Promise.race([beat, late])).toEqual(position(null, true));
+    await fast.return!();
+    await slow.return!();
+  });
 });
 
 describe('a history page', () => {

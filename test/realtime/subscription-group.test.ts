@@ -10,8 +10,10 @@ import { performance } from 'node:perf_hooks';
 import { ConnectionQueue, type FrameSink } from '../../src/realtime/connection-queue.js';
 import {
   FAN_OUT_SHARE,
+  FAN_OUT_SLICE_MS,
   groupKey,
   PACED_PASS_MS,
+  RecentEncodings,
   SubscriptionGroup,
   TurnBudget,
   type EventEncoder,
@@ -454,5 +456,145 @@ describe('a large fan-out', () => {
     group.deliver(event('3-0'));
     while (!group.idle) await settle();
     expect(joining.socket.frames).toEqual(['<j:1-0>', '<j:2-0>', '<j:3-0>']);
+  });
+});
+
+describe('recent encodings on their own', () => {
+  it('keep events up to their bytes, the oldest going first, and never one larger than all of them', () => {
+    const recent = new RecentEncodings(10, 10);
+    const [a, b] = [recent.newGroup(), recent.newGroup()];
+    expect(a).not.toBe(b);
+    recent.keep(`${a}1`, Buffer.from('1234'));
+    recent.keep(`${b}1`, Buffer.from('5678'));
+    expect(recent.get(`${a}1`)?.toString()).toBe('1234');
+    expect(recent.get(`${b}1`)?.toString()).toBe('5678');
+    // One byte past the bound: the oldest goes.
+    recent.keep(`${a}2`, Buffer.from('901'));
+    expect(recent.get(`${a}1`)).toBeUndefined();
+    expect(recent.get(`${b}1`)?.toString()).toBe('5678');
+    // Kept once: the same key again changes nothing.
+    recent.keep(`${a}2`, Buffer.from('1234567890'));
+    expect(recent.get(`${a}2`)?.toString()).toBe('901');
+    // Exactly the bound is kept; past it, nothing is.
+    recent.keep(`${a}3`, Buffer.from('x'.repeat(11)));
+    expect(recent.get(`${a}3`)).toBeUndefined();
+    expect(recent.get(`${b}1`)?.toString()).toBe('5678');
+    recent.keep(`${a}4`, Buffer.from('y'.repeat(10)));
+    expect(recent.get(`${a}4`)?.toString()).toBe('y'.repeat(10));
+    expect(recent.get(`${b}1`)).toBeUndefined();
+    expect(recent.get(`${a}2`)).toBeUndefined();
+  });
+
+  it('keep at most their number of events', () => {
+    const recent = new RecentEncodings(2, 1000);
+    for (const id of ['1', '2', '3']) recent.keep(id, Buffer.from(id));
+    expect(['1', '2', '3'].map((id) => recent.get(id)?.toString())).toEqual([undefined, '2', '3']);
+  });
+});
+
+describe('a turn’s budget', () => {
+  it('is spent once FAN_OUT_SLICE_MS of this turn have gone by, and whole again in the next turn', async () => {
+    const budget = new TurnBudget();
+    expect(budget.spent()).toBe(false);
+    const until = performance.now() + FAN_OUT_SLICE_MS;
+    while (performance.now() < until);
+    expect(budget.spent()).toBe(true);
+    await settle();
+    expect(budget.spent()).toBe(false);
+  });
+});
+
+describe('a drop marker', () => {
+  /** Encodes a report of dropped events as `dropped <count> <from> <to> <reason>`, counting the runs. */
+  function markerGroup(encode?: EventEncoder) {
+    const runs: string[] = [];
+    const { group, errors } = groupOf(
+      encode ??
+        ((root) => {
+          const d = root as unknown as {
+            kind: string;
+            count: number;
+            fromId: string;
+            toId: string;
+            reason: string;
+          };
+          runs.push(d.reason);
+          return Buffer.from(
+            `dropped ${d.count} ${JSON.stringify(d.fromId)} ${JSON.stringify(d.toId)} ${d.reason}`,
+          );
+        }),
+    );
+    return { group, errors, runs };
+  }
+
+  it('frames a gap’s figures from one execution per group and policy', () => {
+    const { group, runs } = markerGroup();
+    const framing = { prefix: Buffer.from('<'), suffix: Buffer.from('>') };
+    const drop = group.dropMarker(framing, 'DROP_OLDEST')!;
+    const again = group.dropMarker({ prefix: Buffer.from('['), suffix: Buffer.from(']') }, 'DROP_OLDEST')!;
+    const coalesce = group.dropMarker(framing, 'COALESCE')!;
+    const gap = { kind: 'dropped', count: 7, fromId: '1-0', toId: '9-3', reason: 'DROP_OLDEST' } as const;
+    expect(drop(gap).toString()).toBe('<dropped 7 "1-0" "9-3" DROP_OLDEST>');
+    expect(again({ ...gap, count: 12 }).toString()).toBe('[dropped 12 "1-0" "9-3" DROP_OLDEST]');
+    expect(coalesce({ ...gap, reason: 'COALESCE' }).toString()).toBe('<dropped 7 "1-0" "9-3" COALESCE>');
+    expect(runs).toEqual(['DROP_OLDEST', 'COALESCE']);
+  });
+
+  it('is none when the executor awaits, or fails (which is logged)', async () => {
+    const framing = { prefix: Buffer.from('<'), suffix: Buffer.from('>') };
+    const waiting = markerGroup(() => Promise.reject(new Error('awaits, then fails')));
+    expect(waiting.group.dropMarker(framing, 'DROP_OLDEST')).toBeNull();
+    await settle();
+    expect(waiting.errors).toEqual([]);
+    const failing = markerGroup(() => {
+      throw new Error('cannot encode');
+    });
+    expect(failing.group.dropMarker(framing, 'COALESCE')).toBeNull();
+    expect(failing.errors).toHaveLength(1);
+    expect(failing.errors[0]!.obj).toMatchObject({ err: { message: 'cannot encode' }, group: 'the-key' });
+  });
+});
+
+describe('positions in a group', () => {
+  /** Encodes a position as `at <cursor> <live>`, counting the runs; events as their id. */
+  function positionGroup(wait = false) {
+    const runs: boolean[] = [];
+    const { group } = groupOf((root) => {
+      const p = root as unknown as { kind?: string; cursor: string; live: boolean };
+      if (p.kind !== 'position') return Buffer.from(root.id);
+      runs.push(p.live);
+      const made = Buffer.from(`at ${JSON.stringify(p.cursor)} ${p.live}`);
+      return wait ? Promise.resolve(made) : made;
+    });
+    return { group, runs };
+  }
+
+  it('are framed from one execution per group and liveness, each with its own cursor', () => {
+    const { group, runs } = positionGroup();
+    const [one, two] = [member('one'), member('two')];
+    group.positionTo(one.m, { kind: 'position', cursor: '1-0', live: false });
+    group.positionTo(two.m, { kind: 'position', cursor: '2-0', live: false });
+    group.positionTo(one.m, { kind: 'position', cursor: '3-0', live: true });
+    group.positionTo(two.m, { kind: 'position', cursor: null, live: true });
+    expect(one.socket.frames).toEqual(['<one:at "1-0" false>', '<one:at "3-0" true>']);
+    expect(two.socket.frames).toEqual(['<two:at "2-0" false>', '<two:at null true>']);
+    expect(runs).toEqual([false, true]);
+  });
+
+  it('wait, in order, for an executor that awaits', async () => {
+    const { group, runs } = positionGroup(true);
+    const m = member('m');
+    group.members.add(m.m);
+    group.positionTo(m.m, { kind: 'position', cursor: '1-0', live: true });
+    group.deliver(event('2-0'));
+    group.positionTo(m.m, { kind: 'position', cursor: '2-0', live: true });
+    expect(m.socket.frames).toEqual([]);
+    while (!group.idle) await settle();
+    expect(m.socket.frames).toEqual(['<m:at "1-0" true>', '<m:2-0>', '<m:at "2-0" true>']);
+    // The second was asked for before the first's template was made; from now on there is one.
+    expect(runs).toEqual([true, true]);
+    group.positionTo(m.m, { kind: 'position', cursor: '3-0', live: true });
+    expect(m.socket.frames.at(-1)).toBe('<m:at "3-0" true>');
+    expect(runs).toEqual([true, true]);
   });
 });
