@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { codes, startApp, type TestApp } from '../support/app.js';
 import { collect, untilSubscribed } from '../support/subscriptions.js';
 import {
@@ -57,6 +57,15 @@ beforeAll(async () => {
 afterAll(() => t.stop());
 
 const stats = async () => (await t.ok(RealtimeStatsQuery)).realtimeStats;
+// Each test ends its subscriptions; the next one counts from none, not from some still ending
+// (`live` waits for the count to pass what it was, which a late `complete` would undo).
+afterEach(async () => {
+  const deadline = Date.now() + 15_000;
+  while ((await stats()).activeSubscriptions > 0) {
+    if (Date.now() > deadline) throw new Error('subscriptions of this test were still active after 15 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+});
 /** Subscribes and resolves once the subscription is live on the server. */
 async function live(variables: Record<string, unknown>) {
   const before = (await stats()).activeSubscriptions;
