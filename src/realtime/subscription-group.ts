@@ -14,6 +14,7 @@ import type { ConnectionQueue } from './connection-queue.js';
 import type { StreamPosition } from './subscription.js';
 import { entityKey, type EventsDropped, type Lane, type OverflowPolicy } from './overflow.js';
 import { wanted } from './room-check.js';
+import { TurnSlice } from './turn-slice.js';
 import type { RoutedTarget } from './room-index.js';
 
 /** One event's payload bytes for a group (a GraphQL execution result as JSON). */
@@ -110,19 +111,11 @@ export const FAN_OUT_SHARE = 0.5;
  * socket takes them in one write (Centrifugo's `write_delay` does the same with a fixed delay; here
  * it is as long as the fan-out's own cost, and nothing when the groups are small).
  */
-export class TurnBudget {
-  private began = -1;
+export class TurnBudget extends TurnSlice {
   private pacedUntil = 0;
 
-  /** Whether this turn's slice is used up (the first call of a turn starts it). */
-  spent(): boolean {
-    const now = performance.now();
-    if (this.began < 0) {
-      this.began = now;
-      setImmediate(() => (this.began = -1));
-      return false;
-    }
-    return now - this.began >= FAN_OUT_SLICE_MS;
+  constructor() {
+    super(FAN_OUT_SLICE_MS);
   }
 
   /** A large group's pass that began at `began` did `work` ms of fan-out. */

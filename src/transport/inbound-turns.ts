@@ -11,6 +11,8 @@
  * with all of that, and the sockets' frames are still read at once (only their handling waits).
  */
 
+import { TurnSlice } from '../realtime/turn-slice.js';
+
 /** The work of client messages in one turn of the event loop before the rest waits for a later one. */
 export const INBOUND_SLICE_MS = 4;
 
@@ -23,31 +25,20 @@ export interface InboundClient {
 }
 
 export class InboundTurns {
-  private began = -1;
+  private readonly slice = new TurnSlice(INBOUND_SLICE_MS);
   /** Sockets with messages waiting, in the order they began to wait. */
   private readonly queue: InboundClient[] = [];
   private scheduled = false;
 
   /** Handles `message` of `client` now if this turn has time left and none of its own waits; later otherwise. */
   take(client: InboundClient, message: unknown): void {
-    if (client.waiting === null && !this.spent()) return client.handle(message);
+    if (client.waiting === null && !this.slice.spent()) return client.handle(message);
     if (client.waiting === null) {
       client.waiting = [];
       this.queue.push(client);
     }
     client.waiting.push(message);
     this.schedule();
-  }
-
-  /** Whether this turn's slice is used up (the first call of a turn starts it). */
-  private spent(): boolean {
-    const now = performance.now();
-    if (this.began < 0) {
-      this.began = now;
-      setImmediate(() => (this.began = -1));
-      return false;
-    }
-    return now - this.began >= INBOUND_SLICE_MS;
   }
 
   private schedule(): void {
@@ -59,7 +50,7 @@ export class InboundTurns {
   /** One message of each waiting socket in turn, until the slice is used up. */
   private readonly pump = (): void => {
     this.scheduled = false;
-    while (this.queue.length > 0 && !this.spent()) {
+    while (this.queue.length > 0 && !this.slice.spent()) {
       const client = this.queue.shift() as InboundClient;
       // A socket that closed meanwhile dropped what waited (its `waiting` is null).
       const waiting = client.waiting;
