@@ -25,6 +25,8 @@ export interface FrameSink {
    * refused by the kernel. Absent: never.
    */
   holding?(): boolean;
+  /** Hands what it holds for the end of the turn to the kernel now (see `holding`). */
+  release?(): void;
   /**
    * Calls back once the client has read everything written before the call (a WebSocket: a ping
    * answered by its pong). Absent: once everything written has been handed to the kernel, which is
@@ -209,11 +211,17 @@ export class ConnectionQueue {
     if (this.overflowed) return;
     this.sink.write(frame);
     if (counted) this.figures.messagesDelivered++;
-    const queued = this.sink.bufferedBytes() + (this.lanes.size ? this.held().bytes : 0);
-    if (queued > this.options.maxBytes + this.allowance) {
-      this.overflowed = true;
-      this.options.onOverflow(queued);
+    let queued = this.bufferedBytes();
+    if (queued <= this.options.maxBytes + this.allowance) return;
+    // What a corked socket holds says nothing yet of how its client reads (one busy turn can write
+    // a member that reads at once several passes): handed to the kernel now, only what it refuses counts.
+    if (this.sink.holding?.() && this.sink.release) {
+      this.sink.release();
+      queued = this.bufferedBytes();
+      if (queued <= this.options.maxBytes + this.allowance) return;
     }
+    this.overflowed = true;
+    this.options.onOverflow(queued);
   }
 
   /** Appends frames of a replay, outside the bound until they have been sent. */

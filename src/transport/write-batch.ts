@@ -24,6 +24,15 @@ export class WriteBatch {
     }
   }
 
+  /**
+   * Sends what `stream` holds now, before the turn ends (a connection past its byte bound, whose
+   * client may well have read everything: the kernel's answer tells). Its next write corks it again.
+   */
+  release(stream: Writable): void {
+    if (!this.held.delete(stream)) return;
+    stream.uncork();
+  }
+
   private readonly flush = (): void => {
     this.scheduled = false;
     const held = this.held;

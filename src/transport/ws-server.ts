@@ -185,6 +185,10 @@ class WsClient implements ClientSocket, FrameSink, ProtocolSocket {
     return (this.raw?.writableCorked ?? 0) > 0;
   }
 
+  release(): void {
+    if (this.raw) this.batch.release(this.raw);
+  }
+
   onDrain(callback: () => void): void {
     const { socket, raw } = this;
     // 'drain' only follows a write that filled the stream's buffer; below that, look again shortly.

@@ -118,6 +118,48 @@ describe('a connection queue', () => {
     expect(q.queue.closed).toBe(false);
   });
 
+  it('past the bound, hands what a corked socket holds to the kernel and counts only what it refuses', () => {
+    const q = queueOf(10);
+    let held = true;
+    let reads = true;
+    let released = 0;
+    Object.assign(q.socket, {
+      holding: () => held,
+      release: () => {
+        released++;
+        held = false;
+        if (reads) q.socket.buffered = 0;
+      },
+    });
+    // Three times the bound in one turn to a client that reads at once: it stays.
+    for (let i = 0; i < 5; i++) {
+      held = true;
+      q.queue.push(bytes(6));
+    }
+    expect(released).toBe(2);
+    expect(q.overflows).toEqual([]);
+    expect(q.socket.frames).toHaveLength(5);
+    // Within the bound, nothing is released early.
+    held = true;
+    q.queue.push(bytes(4));
+    expect(released).toBe(2);
+    // A client that reads nothing: reported once, with what the kernel refused.
+    reads = false;
+    q.queue.push(bytes(6));
+    expect(released).toBe(3);
+    expect(q.overflows).toEqual([16]);
+    expect(q.queue.closed).toBe(true);
+  });
+
+  it('does not release a socket that holds nothing for the end of the turn', () => {
+    const q = queueOf(10);
+    let released = 0;
+    Object.assign(q.socket, { holding: () => false, release: () => released++ });
+    q.queue.push(bytes(11));
+    expect(released).toBe(0);
+    expect(q.overflows).toEqual([11]);
+  });
+
   it('resolves drained once the socket has sent everything', async () => {
     const q = queueOf(10);
     q.queue.push(bytes(5));

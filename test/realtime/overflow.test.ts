@@ -164,3 +164,54 @@ describe.each(['events', 'eventStream'] as const)('a paused reader of %s', (fiel
     60_000,
   );
 });
+
+describe('a reader that keeps up', () => {
+  it('is not closed as slow by turns that write it more than a small bound', async () => {
+    const bound = 64 * 1024;
+    t = await startApp({ SUBSCRIBER_MAX_QUEUE_BYTES: String(bound) });
+    const app = t;
+    const client = app.ws();
+    // Eight subscriptions on one socket (a dashboard's panels): each event of 8 KiB is 64 KiB written
+    // to the connection, so two events in one turn of the server pass the bound until the turn ends
+    // and the kernel takes them.
+    const subscriptions = 8;
+    const events = 120;
+    const blob = 'y'.repeat(8 * 1024);
+    const received = new Map<number, Set<string>>();
+    let closedWith: unknown = null;
+    const done: Promise<void>[] = [];
+    for (let s = 0; s < subscriptions; s++) {
+      const ids = new Set<string>();
+      received.set(s, ids);
+      done.push(
+        new Promise<void>((resolve, reject) => {
+          client.subscribe<{ events: { id: string } }>(
+            { query: 'subscription { events(rooms: ["burst"]) { id payload { ... on CustomEventPayload { data } } } }' },
+            {
+              next: (result) => {
+                if (result.data) ids.add(result.data.events.id);
+                if (ids.size === events) resolve();
+              },
+              error: (error) => {
+                closedWith = error;
+                reject(new Error(`closed: ${JSON.stringify(error)}`));
+              },
+              complete: () => undefined,
+            },
+          );
+        }),
+      );
+    }
+    const all = Promise.all(done);
+    all.catch(() => undefined);
+    await untilSubscribed(stats(app), subscriptions);
+    for (let sent = 0; sent < events && !closedWith; sent += 20)
+      await Promise.all(
+        Array.from({ length: 20 }, (_, k) => app.ok(Broadcast, { room: 'burst', data: { i: sent + k, blob } })),
+      );
+    await all;
+    expect(closedWith).toBeNull();
+    expect([...received.values()].map((ids) => ids.size)).toEqual(Array(subscriptions).fill(events));
+    expect(await slowClosed(app, 'ws')).toBe(false);
+  }, 60_000);
+});
