@@ -186,7 +186,10 @@ describe('a reader that keeps up', () => {
       done.push(
         new Promise<void>((resolve, reject) => {
           client.subscribe<{ events: { id: string } }>(
-            { query: 'subscription { events(rooms: ["burst"]) { id payload { ... on CustomEventPayload { data } } } }' },
+            {
+              query:
+                'subscription { events(rooms: ["burst"]) { id payload { ... on CustomEventPayload { data } } } }',
+            },
             {
               next: (result) => {
                 if (result.data) ids.add(result.data.events.id);
@@ -207,7 +210,9 @@ describe('a reader that keeps up', () => {
     await untilSubscribed(stats(app), subscriptions);
     for (let sent = 0; sent < events && !closedWith; sent += 20)
       await Promise.all(
-        Array.from({ length: 20 }, (_, k) => app.ok(Broadcast, { room: 'burst', data: { i: sent + k, blob } })),
+        Array.from({ length: 20 }, (_, k) =>
+          app.ok(Broadcast, { room: 'burst', data: { i: sent + k, blob } }),
+        ),
       );
     await all;
     expect(closedWith).toBeNull();
