@@ -14,6 +14,7 @@
  */
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import {
   cpuSeconds,
   freePort,
@@ -157,28 +158,66 @@ function post(path: string, body: string | null): Promise<number> {
   });
 }
 
-/** Publishes RATE events a second (n = 0, 1, …), one at a time; remembers which were acknowledged. */
-function startPublisher() {
-  const published: { n: number; at: number }[] = [];
+/**
+ * The publisher, as a backend service publishes: its own thread (so the subscribers' event loop
+ * does not delay it), RATE events a second (n = 0, 1, …), one at a time, over one keep-alive HTTP
+ * connection that it opens again when the server restarts. Posts back each acknowledged `n`, when
+ * (epoch ms), and the request's latency.
+ */
+const PUBLISHER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { request, Agent } = require('node:http');
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const { url, rate, query } = workerData;
+let running = true;
+parentPort.on('message', () => (running = false));
+const now = () => performance.timeOrigin + performance.now();
+const post = (body) =>
+  new Promise((resolve) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.once('error', () => resolve(0));
+    req.end(body);
+  });
+(async () => {
+  const interval = 1000 / rate;
+  let next = now();
   let n = 0;
-  let running = true;
-  const done = (async () => {
-    const interval = 1000 / RATE;
-    let next = performance.now();
-    while (running) {
-      const status = await post('/graphql', JSON.stringify({ query: PUBLISH, variables: { data: { n } } }));
-      if (status === 200) published.push({ n: n++, at: performance.now() });
-      next += interval;
-      const wait = next - performance.now();
-      if (wait > 0) await sleep(wait);
-      else next = performance.now();
-    }
-  })();
+  while (running) {
+    const began = now();
+    const status = await post(JSON.stringify({ query, variables: { data: { n } } }));
+    if (status === 200) parentPort.postMessage({ n: n++, at: now(), ms: now() - began });
+    next += interval;
+    const wait = next - now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    else next = now();
+  }
+  agent.destroy();
+  parentPort.postMessage('stopped');
+})();
+`;
+
+function startPublisher() {
+  const published: { n: number; at: number; ms: number }[] = [];
+  const worker = new Worker(PUBLISHER, {
+    eval: true,
+    workerData: { url: `${url}/graphql`, rate: RATE, query: PUBLISH },
+  });
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => (stopped = resolve));
+  worker.on('message', (m: { n: number; at: number; ms: number } | 'stopped') => {
+    if (m === 'stopped') return stopped();
+    // In this thread's clock.
+    published.push({ ...m, at: m.at - performance.timeOrigin });
+  });
   return {
     published,
     stop: async () => {
-      running = false;
+      worker.postMessage('stop');
       await done;
+      await worker.terminate();
     },
   };
 }
@@ -220,7 +259,9 @@ try {
   const clientsUsage = process.cpuUsage(clientsAtReady);
   const clientsCpu = (clientsUsage.user + clientsUsage.system) / 1e6;
   const live = subscribers.filter((s) => s.liveAt >= 0);
-  const publishedInStorm = publisher.published.filter((p) => p.at >= readyAt && p.at <= allLiveAt).length;
+  const inStorm = publisher.published.filter((p) => p.at >= readyAt && p.at <= allLiveAt);
+  const publishedInStorm = inStorm.length;
+  const publishMs = inStorm.map((p) => p.ms).sort((a, b) => a - b);
   const stormSeconds = (allLiveAt - readyAt) / 1000;
   await sleep(2000);
   await publisher.stop();
@@ -278,7 +319,7 @@ try {
     )}.`,
   );
   console.log(
-    `\n${publisher.published.length} events published (${publishedAtReady} before /ready), ${subscribers.reduce((n, s) => n + s.resumes, 0)} resumes; the clients' process used ${f(clientsCpu)} CPU s meanwhile.`,
+    `\n${publisher.published.length} events published (${publishedAtReady} before /ready), ${subscribers.reduce((n, s) => n + s.resumes, 0)} resumes; the clients' process used ${f(clientsCpu)} CPU s meanwhile; a publish during the storm took p50 ${f(publishMs[Math.floor(publishMs.length / 2)], 0)} ms, max ${f(publishMs.at(-1), 0)} ms.`,
   );
 } finally {
   stopping = true;
