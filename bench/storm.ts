@@ -245,6 +245,14 @@ try {
   process.kill(server.child.pid!, 'SIGHUP');
   const publishedAtReady = publisher.published.length;
   let slowestHealth = 0;
+  // Progress on stderr, for a run that does not finish.
+  const progress = setInterval(() => {
+    const liveNow = subscribers.filter((s) => s.liveAt >= 0).length;
+    const open = subscribers.filter((s) => s.socket).length;
+    process.stderr.write(
+      `storm: ${((performance.now() - readyAt) / 1000).toFixed(0)} s after /ready: ${liveNow} live, ${open} open, ${publisher.published.length} published\n`,
+    );
+  }, 5000);
   const healthProbe = (async () => {
     while (subscribers.some((s) => s.liveAt < 0) && performance.now() - readyAt < DEADLINE_S * 1000) {
       const began = performance.now();
@@ -254,6 +262,7 @@ try {
     }
   })();
   await healthProbe;
+  clearInterval(progress);
   const allLiveAt = performance.now();
   const stormCpu = cpuSeconds(server.child.pid!) - cpuAtReady;
   const clientsUsage = process.cpuUsage(clientsAtReady);

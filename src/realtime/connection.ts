@@ -289,6 +289,9 @@ export class Connection implements ClientConnection, StreamOwner, PositionWriter
    * buffered meanwhile count against its budget until it is closed as slow.
    */
   private async pumpReplay(stream: Subscription, queue: ConnectionQueue): Promise<void> {
+    const budget = this.host.groups.budget;
+    // The replays that began first are written first (see `TurnSlice.later`).
+    const rank = budget.nextRank();
     try {
       for (;;) {
         if (stream.ended) return;
@@ -298,8 +301,8 @@ export class Connection implements ClientConnection, StreamOwner, PositionWriter
         }
         // Replays share the turn's budget with fan-outs: a thousand clients resuming at once are
         // written a slice of the event loop at a time, with accepts and pings in between.
-        if (this.host.groups.budget.spent()) {
-          await new Promise((resolve) => setImmediate(resolve));
+        if (budget.spent()) {
+          await budget.later(rank);
           continue;
         }
         const item = await stream.nextReplayed();

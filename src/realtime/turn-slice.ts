@@ -4,8 +4,24 @@
  * (subscription-group.ts `TurnBudget`); the WebSocket transport's inbound messages have their own
  * (transport/inbound-turns.ts).
  */
+
+/**
+ * Waiters woken per turn (see `later`): the first to run takes the slice, the others find it spent
+ * and wait again in their place, so a few are enough and thousands of waiters cost nothing per turn.
+ */
+export const WOKEN_PER_TURN = 16;
+
+interface Waiter {
+  rank: number;
+  resolve: () => void;
+}
+
 export class TurnSlice {
   private began = -1;
+  /** Work waiting for a later turn's slice, lowest rank first (see `later`). */
+  private readonly waiting: Waiter[] = [];
+  private wakeScheduled = false;
+  private ranks = 0;
 
   constructor(private readonly ms: number) {}
 
@@ -19,4 +35,50 @@ export class TurnSlice {
     }
     return now - this.began >= this.ms;
   }
+
+  /** A rank for `later`, after every rank handed out before. */
+  nextRank(): number {
+    return this.ranks++;
+  }
+
+  /**
+   * Resolves in a later turn, lowest `rank` first, WOKEN_PER_TURN a turn: for work that found the
+   * slice spent. The oldest work (the lowest rank) takes each turn's slice until it is done, rather
+   * than every waiter taking a little in turn: with thousands of `since` replays and events still
+   * arriving, replays that share the time equally each go slower than the events arrive, and none
+   * ever catches up. Each waiting on a turn of its own (a `setImmediate` each) would also wake
+   * every waiter every turn, and waking them would be most of the turn.
+   */
+  later(rank: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiting = this.waiting;
+      // Binary search for the first waiter ranked after it (equal ranks keep their order).
+      let lo = 0;
+      let hi = waiting.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((waiting[mid] as Waiter).rank <= rank) lo = mid + 1;
+        else hi = mid;
+      }
+      waiting.splice(lo, 0, { rank, resolve });
+      this.scheduleWake();
+    });
+  }
+
+  /** Callers waiting for a later turn. */
+  get waiters(): number {
+    return this.waiting.length;
+  }
+
+  private scheduleWake(): void {
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(this.wake);
+  }
+
+  private readonly wake = (): void => {
+    this.wakeScheduled = false;
+    for (const waiter of this.waiting.splice(0, WOKEN_PER_TURN)) waiter.resolve();
+    if (this.waiting.length > 0) this.scheduleWake();
+  };
 }

@@ -75,6 +75,7 @@ interface EnvelopedRoot {
 
 const SUFFIX = Buffer.from('}');
 const TEXT = { binary: false } as const;
+const NOTHING = Buffer.alloc(0);
 
 /** A graphql-ws `next` message is this prefix, the shared payload bytes, and `}`. */
 function nextFraming(id: string): Framing {
@@ -191,11 +192,13 @@ class WsClient implements ClientSocket, FrameSink, ProtocolSocket {
 
   onDrain(callback: () => void): void {
     const { socket, raw } = this;
-    // 'drain' only follows a write that filled the stream's buffer; below that, look again shortly.
+    // 'drain' only follows a write that filled the stream's buffer; below that, an empty write's
+    // callback says when everything written before it has gone (no timer polling the socket: in a
+    // reconnect storm thousands of replays wait for their sockets at once).
     const check = () => {
-      if (!raw || socket.bufferedAmount === 0 || socket.readyState !== socket.OPEN) callback();
+      if (!raw?.writable || socket.bufferedAmount === 0 || socket.readyState !== socket.OPEN) callback();
       else if (raw.writableNeedDrain) raw.once('drain', check);
-      else setTimeout(check, 5);
+      else raw.write(NOTHING, check);
     };
     setImmediate(check);
   }
