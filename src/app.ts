@@ -2,6 +2,7 @@
  * The app: engine → domain → realtime hub → schema → transports, on one HTTP port.
  * `buildApp(config)` builds; `start()` listens; `stop()` shuts down in order, once, within a bound.
  */
+import { Arrivals } from './realtime/turn-slice.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -103,7 +104,11 @@ export async function buildApp(
     () => hub,
     () => colony.liveness.countLive(),
   );
+  // Connections arriving (a restart's reconnect storm) make the event loop's turns short: Node
+  // accepts one connection per turn (turn-slice.ts).
+  const arrivals = new Arrivals();
   hub = new RealtimeHub({
+    arrivals,
     engine,
     instanceId: config.instanceId,
     maxQueuedBytesPerConnection: config.realtime.maxQueuedBytesPerConnection,
@@ -191,6 +196,7 @@ export async function buildApp(
     }
   };
   const server = createServer((req, res) => void handler(req, res));
+  server.on('connection', () => arrivals.arrived());
   // Node's default, stated because deploy/nginx.conf depends on it: a proxy must close an idle
   // upstream connection before the server does (nginx's upstream keepalive_timeout is 4 s).
   server.keepAliveTimeout = 5_000;
@@ -201,6 +207,7 @@ export async function buildApp(
   });
   const ws: WsServer = createWsServer({
     server,
+    arrivals,
     yoga,
     hub: realtime,
     logger,

@@ -3,6 +3,7 @@
  * routing, and dropped when its last member leaves. A subscription finds its group here from its
  * `Grouping` (the key and executor its operation's GraphQL shape gives, see grouping.ts).
  */
+import type { Arrivals } from './turn-slice.js';
 import type { ReadAccess } from '../domain/access/read-access.js';
 import type { RoomIndex, RoutedTarget } from './room-index.js';
 import type { Subscription } from './subscription.js';
@@ -25,7 +26,7 @@ const RECENT_SHARED_BYTES = 16 * 1024 * 1024;
 export class GroupTable {
   private readonly groups = new Map<string, SubscriptionGroup>();
   /** One turn's work, shared by every group's fan-out and every connection's replay (subscription-group.ts). */
-  readonly budget = new TurnBudget();
+  readonly budget: TurnBudget;
   /**
    * Encodings every group shares for replays: enough for a storm of resumes over a minute of
    * events (a few hundred bytes each), bounded for the hub whatever the number of groups.
@@ -37,7 +38,11 @@ export class GroupTable {
     private readonly logger: GroupLogger,
     /** Payload bytes one pass of a group writes to each member at most (see SubscriptionGroup). */
     private readonly passBytes = Number.POSITIVE_INFINITY,
-  ) {}
+    /** Connections arriving make the turns' slices short (turn-slice.ts). */
+    arrivals: Arrivals | null = null,
+  ) {
+    this.budget = new TurnBudget(arrivals);
+  }
 
   /** The group of a subscription's key under its current rights, made (and indexed) when it is the first. */
   groupFor(stream: Subscription, grouping: Grouping): SubscriptionGroup {

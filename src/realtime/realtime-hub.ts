@@ -5,6 +5,7 @@
  * the replay begun, and, when the operation says how its frames are framed and grouped, handed to
  * its connection for delivery. It also keeps the figures (realtime-figures.ts).
  */
+import type { Arrivals } from './turn-slice.js';
 import { badInput } from '../domain/errors.js';
 import type { StoredEvent } from '../domain/events/event-types.js';
 import type { Engine, RealtimeSnapshot } from '../domain/ports.js';
@@ -51,6 +52,8 @@ export interface RealtimeHubOptions {
   onDropped?: DropListener;
   /** Called as a replay starts, or is refused because the connection has too many (for a metric). */
   onReplay?: (outcome: 'started' | 'refused') => void;
+  /** Connections arriving (turn-slice.ts): fan-outs and replays then take short slices. */
+  arrivals?: Arrivals;
 }
 
 export class RealtimeHub implements RealtimeApi {
@@ -85,7 +88,12 @@ export class RealtimeHub implements RealtimeApi {
   constructor(private readonly options: RealtimeHubOptions) {
     this.index = new RoomIndex(options.engine.bus, options.logger);
     // A pass writes at most a quarter of a connection's bound to each member (see SubscriptionGroup).
-    this.groups = new GroupTable(this.index, options.logger, options.maxQueuedBytesPerConnection / 4);
+    this.groups = new GroupTable(
+      this.index,
+      options.logger,
+      options.maxQueuedBytesPerConnection / 4,
+      options.arrivals ?? null,
+    );
     this.reads = new SharedReads(options.engine.log);
     this.tip = new LogTip(this.reads);
     this.settle = (access) => this.tip.tip(access);

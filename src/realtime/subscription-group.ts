@@ -14,7 +14,7 @@ import type { ConnectionQueue } from './connection-queue.js';
 import type { StreamPosition } from './subscription.js';
 import { entityKey, type EventsDropped, type Lane, type OverflowPolicy } from './overflow.js';
 import { wanted } from './room-check.js';
-import { TurnSlice } from './turn-slice.js';
+import { TurnSlice, type Arrivals } from './turn-slice.js';
 import type { RoutedTarget } from './room-index.js';
 
 /** One event's payload bytes for a group (a GraphQL execution result as JSON). */
@@ -114,8 +114,8 @@ export const FAN_OUT_SHARE = 0.5;
 export class TurnBudget extends TurnSlice {
   private pacedUntil = 0;
 
-  constructor() {
-    super(FAN_OUT_SLICE_MS);
+  constructor(arrivals: Arrivals | null = null) {
+    super(FAN_OUT_SLICE_MS, arrivals);
   }
 
   /** A large group's pass that began at `began` did `work` ms of fan-out. */

@@ -11,6 +11,31 @@
  */
 export const WOKEN_PER_TURN = 16;
 
+/** A slice's length while connections are arriving (see `Arrivals`). */
+export const ARRIVING_SLICE_MS = 0.5;
+/** How long after a connection was accepted others are taken to be waiting. */
+export const ARRIVAL_WINDOW_MS = 100;
+
+/**
+ * Whether connections are arriving. Node accepts one connection per turn of the event loop (with
+ * 2 ms turns a plain server accepts about a hundred a second), so while they arrive every slice is
+ * short: after a restart, ten thousand clients come back at once, and with slices of a few
+ * milliseconds most of them would wait in the listen queue, then in the kernel's retries, for a
+ * minute or more.
+ */
+export class Arrivals {
+  private until = 0;
+
+  /** A connection was accepted: others may be waiting in the listen queue. */
+  arrived(): void {
+    this.until = performance.now() + ARRIVAL_WINDOW_MS;
+  }
+
+  arriving(now = performance.now()): boolean {
+    return now < this.until;
+  }
+}
+
 interface Waiter {
   rank: number;
   resolve: () => void;
@@ -23,7 +48,11 @@ export class TurnSlice {
   private wakeScheduled = false;
   private ranks = 0;
 
-  constructor(private readonly ms: number) {}
+  constructor(
+    private readonly ms: number,
+    /** While connections arrive, slices are ARRIVING_SLICE_MS long. */
+    private readonly arrivals: Arrivals | null = null,
+  ) {}
 
   /** Whether this turn's slice is used up (the first call of a turn starts it). */
   spent(): boolean {
@@ -33,7 +62,9 @@ export class TurnSlice {
       setImmediate(() => (this.began = -1));
       return false;
     }
-    return now - this.began >= this.ms;
+    return (
+      now - this.began >= (this.arrivals?.arriving(now) ? Math.min(this.ms, ARRIVING_SLICE_MS) : this.ms)
+    );
   }
 
   /** A rank for `later`, after every rank handed out before. */

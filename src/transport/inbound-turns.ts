@@ -11,7 +11,7 @@
  * with all of that, and the sockets' frames are still read at once (only their handling waits).
  */
 
-import { TurnSlice } from '../realtime/turn-slice.js';
+import { TurnSlice, type Arrivals } from '../realtime/turn-slice.js';
 
 /** The work of client messages in one turn of the event loop before the rest waits for a later one. */
 export const INBOUND_SLICE_MS = 4;
@@ -25,10 +25,15 @@ export interface InboundClient {
 }
 
 export class InboundTurns {
-  private readonly slice = new TurnSlice(INBOUND_SLICE_MS);
+  private readonly slice: TurnSlice;
   /** Sockets with messages waiting, in the order they began to wait. */
   private readonly queue: InboundClient[] = [];
   private scheduled = false;
+
+  /** `arrivals`: while connections arrive, slices are short (turn-slice.ts). */
+  constructor(arrivals: Arrivals | null = null) {
+    this.slice = new TurnSlice(INBOUND_SLICE_MS, arrivals);
+  }
 
   /** Handles `message` of `client` now if this turn has time left and none of its own waits; later otherwise. */
   take(client: InboundClient, message: unknown): void {

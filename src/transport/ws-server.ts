@@ -28,6 +28,7 @@ import type { Limits } from '../config.js';
 import { ConnectionsPerSubject, SubscribeGuard, TOO_MANY_CONNECTIONS } from './limits-ws.js';
 import { isRenewalDocument } from './limits-renewal.js';
 import { InboundTurns } from './inbound-turns.js';
+import type { Arrivals } from '../realtime/turn-slice.js';
 import { WriteBatch } from './write-batch.js';
 import { readConfirmer } from './ws-read-ack.js';
 import { deliveredSubscription } from './realtime-delivery.js';
@@ -39,6 +40,8 @@ import type { YogaServerInstance } from 'graphql-yoga';
 
 export interface WsServerOptions {
   server: Server;
+  /** Connections arriving: client messages are then handled in short slices (turn-slice.ts). */
+  arrivals?: Arrivals;
   yoga: YogaServerInstance<ServerContext, ColonyContext>;
   hub: RealtimeHub;
   logger: Logger;
@@ -298,7 +301,7 @@ export function createWsServer(options: WsServerOptions): WsServer {
   const shared: SharedState = {
     logger: options.logger,
     production: options.production ?? false,
-    inbound: new InboundTurns(),
+    inbound: new InboundTurns(options.arrivals ?? null),
   };
   const sessionOptions = { verifier: options.verifier, clockToleranceS: options.clockToleranceS };
   const guardLimits = {
