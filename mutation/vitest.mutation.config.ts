@@ -31,4 +31,5 @@ export default mutationConfig([
   'test/realtime/overflow-lane.test.ts',
   'test/realtime/shared-reads.test.ts',
   'test/realtime/log-tip.test.ts',
+  'test/realtime/group-table.test.ts',
 ]);
