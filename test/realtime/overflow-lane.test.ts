@@ -59,6 +59,40 @@ describe('a DROP_OLDEST lane', () => {
     expect(result.payload.data.id).toBe('2-0');
     expect(result.payload.extensions.dropped).toEqual({ count: 1, fromId: '1-0', toId: '1-0' });
   });
+
+  it('keeps every state of one entity: only a COALESCE lane replaces them', () => {
+    const { lane: l, drops } = lane('DROP_OLDEST');
+    l.hold(frameOf('1-0'), true, '1-0', 'TASK_PROGRESS:a');
+    l.hold(frameOf('2-0'), true, '2-0', 'TASK_PROGRESS:a');
+    expect(drain(l).map((f) => JSON.parse(f).payload.data.id)).toEqual(['1-0', '2-0']);
+    expect(drops).toEqual([]);
+  });
+
+  it('on `events`, writes a position as it is and keeps the gap for the next result', () => {
+    const { lane: l } = lane('DROP_OLDEST');
+    const size = frameOf('1-0').length;
+    l.hold(frameOf('1-0'), true, '1-0', null);
+    l.hold(frameOf('2-0'), true, '2-0', null);
+    l.trim(size);
+    l.hold(Buffer.from('{"position":1}'), false, null, null);
+    l.hold(frameOf('3-0'), true, '3-0', null);
+    const [event2, position, event3, ...rest] = drain(l);
+    expect(rest).toEqual([]);
+    expect(JSON.parse(event2!).payload.extensions.dropped).toEqual({ count: 1, fromId: '1-0', toId: '1-0' });
+    expect(position).toBe('{"position":1}');
+    expect(JSON.parse(event3!).payload.extensions).toBeUndefined();
+  });
+
+  it('on `events`, holds a gap past a position to the next event', () => {
+    const { lane: l } = lane('DROP_OLDEST');
+    l.addGap({ count: 2, fromId: '1-0', toId: '2-0' });
+    l.hold(Buffer.from('{"position":2}'), false, null, null);
+    l.hold(frameOf('3-0'), true, '3-0', null);
+    const [position, event3, ...rest] = drain(l);
+    expect(rest).toEqual([]);
+    expect(position).toBe('{"position":2}');
+    expect(JSON.parse(event3!).payload.extensions.dropped).toEqual({ count: 2, fromId: '1-0', toId: '2-0' });
+  });
 });
 
 describe('a COALESCE lane', () => {
@@ -100,6 +134,8 @@ describe('entityKey', () => {
     );
     expect(entityKey(event('METRICS_UPDATED', { kind: 'metrics' }))).toBe('METRICS_UPDATED:i1');
     expect(entityKey(event('HEALTH_CHANGED', { kind: 'health' }, 'i2'))).toBe('HEALTH_CHANGED:i2');
+    // An instance's figures published without a source: one entity for all of them.
+    expect(entityKey(event('METRICS_UPDATED', { kind: 'metrics' }, null))).toBe('METRICS_UPDATED:');
     expect(entityKey(event('TASK_COMPLETED', { kind: 'task', task: { id: 't1' } }))).toBeNull();
     expect(entityKey(event('CUSTOM', { kind: 'custom' }))).toBeNull();
   });
