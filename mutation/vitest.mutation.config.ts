@@ -32,4 +32,5 @@ export default mutationConfig([
   'test/realtime/shared-reads.test.ts',
   'test/realtime/log-tip.test.ts',
   'test/realtime/group-table.test.ts',
+  'test/realtime/realtime-figures.test.ts',
 ]);
