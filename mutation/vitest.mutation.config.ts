@@ -33,4 +33,5 @@ export default mutationConfig([
   'test/realtime/log-tip.test.ts',
   'test/realtime/group-table.test.ts',
   'test/realtime/realtime-figures.test.ts',
+  'test/realtime/turn-slice.test.ts',
 ]);
