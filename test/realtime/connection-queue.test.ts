@@ -290,6 +290,53 @@ describe('lanes on a connection queue', () => {
     expect(q.queue.held().frames).toBe(0);
   });
 
+  it('write what a lane holds only while the socket is below the low-water mark, not at it', () => {
+    const q = lanesOf(400, ['DROP_OLDEST']);
+    const [lane] = q.lanes as [Lane];
+    for (const id of ['1', '2', '3', '4', '5']) q.event(lane, id);
+    // The peer read everything; the queue hears of it with the next frame, which waits behind what
+    // the lane holds: two of them fill the socket to its mark exactly.
+    q.socket.buffered = 0;
+    q.event(lane, '6');
+    expect(names(q.socket.frames)).toEqual(['1', '2', '3', '4']);
+    expect(q.queue.held().frames).toBe(2);
+  });
+
+  it('hold the next frame when writing what a lane held brings the socket to its low-water mark exactly', () => {
+    const q = lanesOf(400, ['DROP_OLDEST']);
+    const [lane] = q.lanes as [Lane];
+    for (const id of ['1', '2', '3']) q.event(lane, id);
+    q.socket.buffered = 50;
+    q.event(lane, '4');
+    expect(names(q.socket.frames)).toEqual(['1', '2', '3']);
+    expect(q.queue.held().frames).toBe(1);
+  });
+
+  it('stop a drain’s round of lanes as soon as the socket is at its low-water mark', () => {
+    // Three lanes of 100 bytes each past a low-water mark of 100.
+    const q = lanesOf(400, ['DROP_OLDEST', 'DROP_OLDEST', 'DROP_OLDEST']);
+    const [a, b, c] = q.lanes as [Lane, Lane, Lane];
+    q.queue.push(named('live', 100));
+    q.event(a, 'a1');
+    q.event(b, 'b1');
+    q.event(c, 'c1');
+    q.socket.drain();
+    expect(names(q.socket.frames)).toEqual(['live', 'a1', 'b1']);
+    q.socket.drain();
+    expect(names(q.socket.frames)).toEqual(['live', 'a1', 'b1', 'c1']);
+  });
+
+  it('have a low-water mark of 64 KiB on a large bound', () => {
+    const q = lanesOf(1 << 20, ['DROP_OLDEST']);
+    const [lane] = q.lanes as [Lane];
+    q.queue.pushHeld(lane, bytes(64 * 1024 - 1), true, '1', null);
+    q.queue.pushHeld(lane, bytes(1), true, '2', null);
+    expect(q.socket.frames).toHaveLength(2);
+    q.queue.pushHeld(lane, bytes(1), true, '3', null);
+    expect(q.socket.frames).toHaveLength(2);
+    expect(q.queue.held().frames).toBe(1);
+  });
+
   it('drop the oldest past a lane’s share, and write nothing more until the client has read what came before', () => {
     const q = lanesOf(400, ['DROP_OLDEST']);
     const [lane] = q.lanes as [Lane];
