@@ -95,6 +95,29 @@ describe('a DROP_OLDEST lane', () => {
   });
 });
 
+describe('a lane that drops on and on', () => {
+  it('still writes what it holds, in order, however many frames went through it', () => {
+    const { lane: l, drops } = lane('COALESCE', true);
+    // Older events of no entity, then hundreds of states of one entity.
+    for (const id of ['a', 'b', 'c']) l.hold(frameOf(id), true, id, null);
+    const entity = (from: number, to: number) => {
+      for (let i = from; i <= to; i++) l.hold(frameOf(`${i}-0`), true, `${i}-0`, 'TASK_PROGRESS:t');
+    };
+    entity(1, 200);
+    // Two written while the entity's states go on arriving behind them.
+    const written = [l.shift(), l.shift()].map((held) => JSON.parse(held!.frame.toString()).payload.data.id);
+    expect(written).toEqual(['a', 'b']);
+    entity(201, 400);
+    const out = drain(l);
+    expect(out[0]).toBe('MARK 399 1-0..399-0 COALESCE');
+    expect(out.slice(1).map((f) => JSON.parse(f).payload.data.id)).toEqual(['c', '400-0']);
+    expect(drops.reduce((n, d) => n + d[2], 0)).toBe(399);
+    expect(l.empty).toBe(true);
+    expect(l.bytes).toBe(0);
+    expect(l.shift()).toBeNull();
+  });
+});
+
 describe('a COALESCE lane', () => {
   it('keeps only the newest of each entity, and other events as they are', () => {
     const { lane: l, drops } = lane('COALESCE', true);
