@@ -151,6 +151,18 @@ describe('a connection queue', () => {
     expect(q.queue.closed).toBe(true);
   });
 
+  it('keeps a connection whose kernel refused exactly its bound of what a corked socket held', () => {
+    const q = queueOf(10);
+    Object.assign(q.socket, {
+      holding: () => true,
+      // The kernel takes all but ten bytes.
+      release: () => (q.socket.buffered = 10),
+    });
+    q.queue.push(bytes(12));
+    expect(q.overflows).toEqual([]);
+    expect(q.queue.closed).toBe(false);
+  });
+
   it('does not release a socket that holds nothing for the end of the turn', () => {
     const q = queueOf(10);
     let released = 0;
@@ -174,6 +186,15 @@ describe('a connection queue', () => {
 });
 
 describe('a replay on a connection queue', () => {
+  it('waits for the drain after each write on a socket that never holds frames for the turn', () => {
+    const q = queueOf(1 << 20);
+    expect(q.queue.readyForReplay()).toBe(true);
+    q.queue.pushReplayed(bytes(1));
+    expect(q.queue.readyForReplay()).toBe(false);
+    q.socket.drain();
+    expect(q.queue.readyForReplay()).toBe(true);
+  });
+
   it('goes on while its frames are only held for the end of the turn, up to the window', () => {
     const q = queueOf(1 << 20);
     let held = true;
@@ -476,6 +497,8 @@ describe('lanes on a connection queue', () => {
     expect((q.socket as ConfirmingSocket).confirmWaiters).toBe(1);
     (q.socket as ConfirmingSocket).confirm();
     expect(names(q.socket.frames)).toEqual(['gap 4 0..3', '4']);
+    // Nothing is left in the lane: no look for a drain.
+    expect(q.socket.drainWaiters).toBe(0);
   });
 
   it('let a replay write only once its lane is empty', () => {
