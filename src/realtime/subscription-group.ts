@@ -406,6 +406,7 @@ export class SubscriptionGroup implements RoutedTarget {
       const step = this.steps[0];
       if (!step) break;
       // Items queued one by one share the turn's budget with fan-outs (which slice themselves).
+      // Stryker disable next-line EqualityOperator: the first step waiting for a later turn too is timing only (the order stays).
       if (ran > 0 && step.kind === 'one' && this.budget.spent()) {
         setImmediate(() => {
           this.writing = false;
@@ -448,6 +449,7 @@ export class SubscriptionGroup implements RoutedTarget {
     if (step.kind === 'batch') this.batches--;
     else {
       const left = (this.queuedFor.get(step.member) ?? 1) - 1;
+      // Stryker disable next-line EqualityOperator: a count of 0 kept reads as none (`!this.queuedFor.get(member)`).
       if (left > 0) this.queuedFor.set(step.member, left);
       else this.queuedFor.delete(step.member);
     }
@@ -523,6 +525,7 @@ export class SubscriptionGroup implements RoutedTarget {
     const members = this.members as Members;
     const now = Date.now();
     // When nobody joined since the batch's first event was routed, every member gets all of it.
+    // Stryker disable next-line EqualityOperator,ConditionalExpression: a short cut; every member joined at or before the batch was routed then.
     const joinedSince = (batch[0] as Routed).routedTo < members.latest;
     const writeTo = (member: Member) => {
       if (!members.has(member)) return;
@@ -532,12 +535,14 @@ export class SubscriptionGroup implements RoutedTarget {
     };
     const all = [...members];
     // A small fan-out is written at once: deferring it would only bunch its writes into a later turn.
+    // Stryker disable next-line EqualityOperator: a fan-out of CHECK_EVERY writes exactly is one slice either way (timing only).
     if (all.length * batch.length <= CHECK_EVERY) {
       for (const member of all) writeTo(member);
       this.large = false;
       return;
     }
     // At least one chunk per slice, so that a fan-out always moves on.
+    // Stryker disable next-line MethodExpression: how often a slice looks at the clock is timing only.
     const chunk = Math.max(1, Math.ceil(CHECK_EVERY / batch.length));
     const began = performance.now();
     let work = 0;
@@ -550,6 +555,7 @@ export class SubscriptionGroup implements RoutedTarget {
       } while (at < all.length && !this.budget.spent());
       work += performance.now() - start;
       if (at >= all.length) {
+        // Stryker disable next-line EqualityOperator: a pass of PACED_PASS_MS exactly, measured on the real clock, is timing only.
         this.large = work >= PACED_PASS_MS;
         this.budget.passed(began, work);
       }

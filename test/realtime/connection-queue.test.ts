@@ -151,6 +151,18 @@ describe('a connection queue', () => {
     expect(q.queue.closed).toBe(true);
   });
 
+  it('keeps a connection whose kernel refused exactly its bound of what a corked socket held', () => {
+    const q = queueOf(10);
+    Object.assign(q.socket, {
+      holding: () => true,
+      // The kernel takes all but ten bytes.
+      release: () => (q.socket.buffered = 10),
+    });
+    q.queue.push(bytes(12));
+    expect(q.overflows).toEqual([]);
+    expect(q.queue.closed).toBe(false);
+  });
+
   it('does not release a socket that holds nothing for the end of the turn', () => {
     const q = queueOf(10);
     let released = 0;
@@ -174,6 +186,15 @@ describe('a connection queue', () => {
 });
 
 describe('a replay on a connection queue', () => {
+  it('waits for the drain after each write on a socket that never holds frames for the turn', () => {
+    const q = queueOf(1 << 20);
+    expect(q.queue.readyForReplay()).toBe(true);
+    q.queue.pushReplayed(bytes(1));
+    expect(q.queue.readyForReplay()).toBe(false);
+    q.socket.drain();
+    expect(q.queue.readyForReplay()).toBe(true);
+  });
+
   it('goes on while its frames are only held for the end of the turn, up to the window', () => {
     const q = queueOf(1 << 20);
     let held = true;
@@ -288,6 +309,53 @@ describe('lanes on a connection queue', () => {
     q.event(lane, '4');
     expect(names(q.socket.frames)).toEqual(['1', '2', '3', '4']);
     expect(q.queue.held().frames).toBe(0);
+  });
+
+  it('write what a lane holds only while the socket is below the low-water mark, not at it', () => {
+    const q = lanesOf(400, ['DROP_OLDEST']);
+    const [lane] = q.lanes as [Lane];
+    for (const id of ['1', '2', '3', '4', '5']) q.event(lane, id);
+    // The peer read everything; the queue hears of it with the next frame, which waits behind what
+    // the lane holds: two of them fill the socket to its mark exactly.
+    q.socket.buffered = 0;
+    q.event(lane, '6');
+    expect(names(q.socket.frames)).toEqual(['1', '2', '3', '4']);
+    expect(q.queue.held().frames).toBe(2);
+  });
+
+  it('hold the next frame when writing what a lane held brings the socket to its low-water mark exactly', () => {
+    const q = lanesOf(400, ['DROP_OLDEST']);
+    const [lane] = q.lanes as [Lane];
+    for (const id of ['1', '2', '3']) q.event(lane, id);
+    q.socket.buffered = 50;
+    q.event(lane, '4');
+    expect(names(q.socket.frames)).toEqual(['1', '2', '3']);
+    expect(q.queue.held().frames).toBe(1);
+  });
+
+  it('stop a drain’s round of lanes as soon as the socket is at its low-water mark', () => {
+    // Three lanes of 100 bytes each past a low-water mark of 100.
+    const q = lanesOf(400, ['DROP_OLDEST', 'DROP_OLDEST', 'DROP_OLDEST']);
+    const [a, b, c] = q.lanes as [Lane, Lane, Lane];
+    q.queue.push(named('live', 100));
+    q.event(a, 'a1');
+    q.event(b, 'b1');
+    q.event(c, 'c1');
+    q.socket.drain();
+    expect(names(q.socket.frames)).toEqual(['live', 'a1', 'b1']);
+    q.socket.drain();
+    expect(names(q.socket.frames)).toEqual(['live', 'a1', 'b1', 'c1']);
+  });
+
+  it('have a low-water mark of 64 KiB on a large bound', () => {
+    const q = lanesOf(1 << 20, ['DROP_OLDEST']);
+    const [lane] = q.lanes as [Lane];
+    q.queue.pushHeld(lane, bytes(64 * 1024 - 1), true, '1', null);
+    q.queue.pushHeld(lane, bytes(1), true, '2', null);
+    expect(q.socket.frames).toHaveLength(2);
+    q.queue.pushHeld(lane, bytes(1), true, '3', null);
+    expect(q.socket.frames).toHaveLength(2);
+    expect(q.queue.held().frames).toBe(1);
   });
 
   it('drop the oldest past a lane’s share, and write nothing more until the client has read what came before', () => {
@@ -429,6 +497,8 @@ describe('lanes on a connection queue', () => {
     expect((q.socket as ConfirmingSocket).confirmWaiters).toBe(1);
     (q.socket as ConfirmingSocket).confirm();
     expect(names(q.socket.frames)).toEqual(['gap 4 0..3', '4']);
+    // Nothing is left in the lane: no look for a drain.
+    expect(q.socket.drainWaiters).toBe(0);
   });
 
   it('let a replay write only once its lane is empty', () => {

@@ -1248,3 +1248,141 @@ describe('a stream its caller iterates on a connection', () => {
 });
 
 const queued = (s: ReturnType<typeof setup>) => s.hub.queuedBytes().total;
+
+describe('a connection', () => {
+  it('moves a stream its caller iterates to its new rights', async () => {
+    const s = setup();
+    const ws = connectTo(s.hub, WS, null);
+    const stream = await s.open(ws, { rooms: null, access: onlyRoom('a') });
+    ws.reauthorize(onlyRoom('b'));
+    const [, b] = await s.say(['a'], ['b']);
+    expect(((await stream.next()).value as StoredEvent).id).toBe(b);
+  });
+
+  it('counts what a stream its caller iterates on it hands out as delivered', async () => {
+    const s = setup();
+    const stream = await s.open(connectTo(s.hub, WS, null));
+    await s.say(['r']);
+    await stream.next();
+    expect(s.hub.snapshot().messagesDelivered).toBe(1);
+  });
+
+  it('without a socket, lists an empty queue', async () => {
+    const s = setup();
+    const ws = connectTo(s.hub, WS, null);
+    await s.open(ws);
+    expect((await s.hub.stats()).connectionQueues).toEqual([
+      { id: ws.id, transport: 'ws', subscriptions: 1, queuedBytes: 0, heldFrames: 0 },
+    ]);
+  });
+
+  it('writes a `since` replay past its bound, which counts only live frames', async () => {
+    // A bound smaller than one frame: every replayed frame is past it, and none closes the socket.
+    const s = setup({ maxQueuedBytes: 3 });
+    const [since] = await s.say(['r'], ['r'], ['r'], ['r']);
+    const socket = new Socket(false);
+    const closes: number[] = [];
+    const ws = connectTo(s.hub, WS, (code) => closes.push(code), socket);
+    await s.subscribe(ws, 's', { since: since! });
+    for (let i = 0; i < 10 && s.hub.replaysInFlight > 0; i++) {
+      socket.drain();
+      await settle();
+    }
+    expect(socket.frames).toEqual(['s:2;', 's:3;', 's:4;']);
+    expect(closes).toEqual([]);
+    // A live frame past the bound is another matter.
+    await s.say(['r']);
+    expect(closes).toEqual([SLOW_CONSUMER.code]);
+  });
+
+  it('released while a subscription on it was being opened delivers nothing of it', async () => {
+    const s = setup();
+    const socket = new Socket();
+    const ws = connectTo(s.hub, WS, null, socket);
+    const opening = s.subscribe(ws, 'late');
+    ws.release();
+    const { stream } = await opening;
+    await s.say(['r']);
+    expect(socket.frames).toEqual([]);
+    expect(await stream.next()).toEqual({ value: undefined, done: true });
+    expect(s.hub.snapshot()).toMatchObject({ activeSubscriptions: 0, rooms: {} });
+  });
+
+  it('is closed once the streams it iterates hold more than its bound, not when they hold it exactly', async () => {
+    // The bound: one event's JSON exactly (the events of these tests differ only in their ids).
+    const probe = setup();
+    const sized = await probe.open(null);
+    await probe.say(['r']);
+    const bound = Buffer.byteLength(JSON.stringify((await sized.next()).value));
+    const s = setup({ maxQueuedBytes: bound });
+    const closes: number[] = [];
+    await s.open(connectTo(s.hub, WS, (code) => closes.push(code)));
+    await s.say(['r']);
+    expect(queued(s)).toBe(bound);
+    expect(closes).toEqual([]);
+    await s.say(['r']);
+    expect(closes).toEqual([SLOW_CONSUMER.code]);
+  });
+
+  it('goes on with a `since` replay in a later turn once this one’s time for fan-outs is spent', async () => {
+    const s = setup();
+    const [since] = await s.say(['r'], ['r'], ['r'], ['r']);
+    // A socket whose every write takes 5 ms: one frame spends the turn's slice (FAN_OUT_SLICE_MS).
+    class BusySocket extends Socket {
+      override write(frame: Buffer): void {
+        const until = performance.now() + 5;
+        while (performance.now() < until);
+        super.write(frame);
+      }
+    }
+    const socket = new BusySocket();
+    await s.subscribe(connectTo(s.hub, WS, null, socket), 's', { since: since! });
+    for (let i = 0; i < 20 && s.hub.replaysInFlight > 0; i++) await settle();
+    expect(socket.frames).toEqual(['s:2;', 's:3;', 's:4;']);
+  });
+
+  it('closed as slow is logged with what it held, also when nobody counts slow consumers', async () => {
+    const engine = createMemoryEngine({ retention: 100, clock: systemClock });
+    const warnings: [object, string][] = [];
+    const hub = new RealtimeHub({
+      engine,
+      instanceId: 'slow-log-test',
+      maxQueuedBytesPerConnection: 4,
+      logger: { warn: (obj, msg) => warnings.push([obj, msg]), error: () => undefined },
+    });
+    cleanup.push(
+      () => engine.close(),
+      () => hub.close(),
+    );
+    const closes: number[] = [];
+    const ws = connectTo(hub, WS, (code) => closes.push(code), new Socket(false));
+    const framing = { prefix: Buffer.from('slow:'), suffix: Buffer.from(';') };
+    const grouping: Grouping = (access) => ({
+      key: `slow|${access.key}`,
+      encoder: () => (event: StoredEvent) => Buffer.from(event.id),
+    });
+    await hub.open({
+      rooms: ['r'],
+      types: null,
+      since: null,
+      access: READ_ALL,
+      connection: ws,
+      delivery: { framing, grouping },
+    });
+    const [event] = await engine.store.commit({
+      expect: [],
+      put: [],
+      del: [],
+      events: [{ type: 'CUSTOM', rooms: ['r'], payload: { kind: 'custom', data: null } }],
+      timestamp: new Date().toISOString(),
+      source: 'slow-log-test',
+    });
+    expect(closes).toEqual([SLOW_CONSUMER.code]);
+    expect(warnings).toEqual([
+      [
+        { connection: ws.id, transport: 'ws', queuedBytes: `slow:${event!.id};`.length },
+        'closing a slow consumer',
+      ],
+    ]);
+  });
+});

@@ -4,7 +4,7 @@
  * the id it is asked about, and a heartbeat's reading shared by the streams of the same rights for a
  * moment.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { READ_ALL, type ReadAccess } from '../../src/domain/access/read-access.js';
 import { systemClock, type EventLog } from '../../src/domain/ports.js';
 import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
@@ -70,6 +70,19 @@ describe('the newest event a reader may read', () => {
     expect(await newestReadable(log, onlyRoom('c'), undefined, 10)).toBeNull();
   });
 
+  it('is an event of several rooms when the reader may read only one of them', async () => {
+    const { engine, log } = await logOf(['b']);
+    const [shared] = await engine.store.commit({
+      expect: [],
+      put: [],
+      del: [],
+      events: [{ type: 'CUSTOM', rooms: ['b', 'a'], payload: { kind: 'custom', data: null } }],
+      timestamp: new Date().toISOString(),
+      source: 'log-tip-test',
+    });
+    expect(await newestReadable(log, onlyRoom('a'), undefined, 10)).toBe(shared!.id);
+  });
+
   it('is none before the log held anything, without a read', async () => {
     const { log, calls } = await logOf(['a']);
     expect(await newestReadable(log, onlyRoom('a'), null, 10)).toBeNull();
@@ -102,6 +115,8 @@ describe('the newest event a reader may read', () => {
 });
 
 describe('a heartbeat’s reading of the log’s end', () => {
+  afterEach(() => vi.useRealTimers());
+
   it('is shared by the streams of the same rights for a moment, and read again after it', async () => {
     const { ids, engine, log, calls } = await logOf(['a', 'b']);
     const tip = new LogTip(log);
@@ -124,6 +139,20 @@ describe('a heartbeat’s reading of the log’s end', () => {
     expect(calls.range).toBe(3);
   });
 
+  it('is kept for less than 100 ms exactly', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { log, calls } = await logOf(['a']);
+    const tip = new LogTip(log);
+    const start = Date.now();
+    await tip.tip(onlyRoom('a'));
+    vi.setSystemTime(start + 99);
+    await tip.tip(onlyRoom('a'));
+    expect(calls.range).toBe(1);
+    vi.setSystemTime(start + 100);
+    await tip.tip(onlyRoom('a'));
+    expect(calls.range).toBe(2);
+  });
+
   it('is not kept when it failed: the next heartbeat reads again', async () => {
     const { ids, log, calls } = await logOf(['a']);
     const tip = new LogTip(log);
@@ -135,6 +164,8 @@ describe('a heartbeat’s reading of the log’s end', () => {
   });
 
   it('keeps the readings of at most a thousand rights', async () => {
+    // The clock stands still: a thousand readings take longer than their 100 ms on a busy machine.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const { log, calls } = await logOf(['a']);
     const tip = new LogTip(log);
     const rights = Array.from({ length: 1001 }, (_, i) => onlyRoom(`room${i}`));

@@ -59,6 +59,63 @@ describe('a DROP_OLDEST lane', () => {
     expect(result.payload.data.id).toBe('2-0');
     expect(result.payload.extensions.dropped).toEqual({ count: 1, fromId: '1-0', toId: '1-0' });
   });
+
+  it('keeps every state of one entity: only a COALESCE lane replaces them', () => {
+    const { lane: l, drops } = lane('DROP_OLDEST');
+    l.hold(frameOf('1-0'), true, '1-0', 'TASK_PROGRESS:a');
+    l.hold(frameOf('2-0'), true, '2-0', 'TASK_PROGRESS:a');
+    expect(drain(l).map((f) => JSON.parse(f).payload.data.id)).toEqual(['1-0', '2-0']);
+    expect(drops).toEqual([]);
+  });
+
+  it('on `events`, writes a position as it is and keeps the gap for the next result', () => {
+    const { lane: l } = lane('DROP_OLDEST');
+    const size = frameOf('1-0').length;
+    l.hold(frameOf('1-0'), true, '1-0', null);
+    l.hold(frameOf('2-0'), true, '2-0', null);
+    l.trim(size);
+    l.hold(Buffer.from('{"position":1}'), false, null, null);
+    l.hold(frameOf('3-0'), true, '3-0', null);
+    const [event2, position, event3, ...rest] = drain(l);
+    expect(rest).toEqual([]);
+    expect(JSON.parse(event2!).payload.extensions.dropped).toEqual({ count: 1, fromId: '1-0', toId: '1-0' });
+    expect(position).toBe('{"position":1}');
+    expect(JSON.parse(event3!).payload.extensions).toBeUndefined();
+  });
+
+  it('on `events`, holds a gap past a position to the next event', () => {
+    const { lane: l } = lane('DROP_OLDEST');
+    l.addGap({ count: 2, fromId: '1-0', toId: '2-0' });
+    l.hold(Buffer.from('{"position":2}'), false, null, null);
+    l.hold(frameOf('3-0'), true, '3-0', null);
+    const [position, event3, ...rest] = drain(l);
+    expect(rest).toEqual([]);
+    expect(position).toBe('{"position":2}');
+    expect(JSON.parse(event3!).payload.extensions.dropped).toEqual({ count: 2, fromId: '1-0', toId: '2-0' });
+  });
+});
+
+describe('a lane that drops on and on', () => {
+  it('still writes what it holds, in order, however many frames went through it', () => {
+    const { lane: l, drops } = lane('COALESCE', true);
+    // Older events of no entity, then hundreds of states of one entity.
+    for (const id of ['a', 'b', 'c']) l.hold(frameOf(id), true, id, null);
+    const entity = (from: number, to: number) => {
+      for (let i = from; i <= to; i++) l.hold(frameOf(`${i}-0`), true, `${i}-0`, 'TASK_PROGRESS:t');
+    };
+    entity(1, 200);
+    // Two written while the entity's states go on arriving behind them.
+    const written = [l.shift(), l.shift()].map((held) => JSON.parse(held!.frame.toString()).payload.data.id);
+    expect(written).toEqual(['a', 'b']);
+    entity(201, 400);
+    const out = drain(l);
+    expect(out[0]).toBe('MARK 399 1-0..399-0 COALESCE');
+    expect(out.slice(1).map((f) => JSON.parse(f).payload.data.id)).toEqual(['c', '400-0']);
+    expect(drops.reduce((n, d) => n + d[2], 0)).toBe(399);
+    expect(l.empty).toBe(true);
+    expect(l.bytes).toBe(0);
+    expect(l.shift()).toBeNull();
+  });
 });
 
 describe('a COALESCE lane', () => {
@@ -100,6 +157,8 @@ describe('entityKey', () => {
     );
     expect(entityKey(event('METRICS_UPDATED', { kind: 'metrics' }))).toBe('METRICS_UPDATED:i1');
     expect(entityKey(event('HEALTH_CHANGED', { kind: 'health' }, 'i2'))).toBe('HEALTH_CHANGED:i2');
+    // An instance's figures published without a source: one entity for all of them.
+    expect(entityKey(event('METRICS_UPDATED', { kind: 'metrics' }, null))).toBe('METRICS_UPDATED:');
     expect(entityKey(event('TASK_COMPLETED', { kind: 'task', task: { id: 't1' } }))).toBeNull();
     expect(entityKey(event('CUSTOM', { kind: 'custom' }))).toBeNull();
   });

@@ -49,6 +49,17 @@ describe('shared log reads', () => {
     expect(lasts).toEqual([ids[4], ids[4]]);
   });
 
+  it('gives every caller of a shared range read its own page', async () => {
+    const { engine, ids } = await engineWith(3);
+    const { calls, log } = counted(engine.log);
+    const reads = new SharedReads(log);
+    const range = { after: null, before: null, limit: 3, newestFirst: true };
+    const [first, second] = await Promise.all([reads.readRange(range), reads.readRange(range)]);
+    expect(calls).toHaveLength(1);
+    first!.shift();
+    expect(second!.map((e) => e.id)).toEqual(ids.slice().reverse());
+  });
+
   it('does not share different reads', async () => {
     const { engine, ids } = await engineWith(3);
     const { calls, log } = counted(engine.log);

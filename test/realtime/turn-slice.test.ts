@@ -1,23 +1,78 @@
 /**
- * The event loop's slice for fan-outs and replays, and the work that waits for a later one: the
- * oldest work first, and a few woken per turn however many wait.
+ * A slice of one turn of the event loop (turn-slice.ts), on a fake clock so that its edges are exact:
+ * spent once `ms` have gone by since the turn's first look, and fresh in the next turn. Only the clock
+ * is fake: each test's steps run in one real turn until it awaits the next.
  */
-import { describe, expect, it } from 'vitest';
-import { TurnSlice, WOKEN_PER_TURN } from '../../src/realtime/turn-slice.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  ARRIVAL_WINDOW_MS,
+  ARRIVING_SLICE_MS,
+  Arrivals,
+  TurnSlice,
+  WOKEN_PER_TURN,
+} from '../../src/realtime/turn-slice.js';
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('a turn slice', () => {
-  it('is spent once its time has gone by in a turn, and fresh in the next', async () => {
-    const slice = new TurnSlice(2);
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['performance'], now: 0 });
+});
+afterEach(() => vi.useRealTimers());
+
+describe('a slice of a turn', () => {
+  it('starts at the first look of a turn, even at the clock’s zero, and is spent once its time has gone by exactly', () => {
+    const slice = new TurnSlice(4);
+    expect(performance.now()).toBe(0);
     expect(slice.spent()).toBe(false);
-    const until = performance.now() + 3;
-    while (performance.now() < until);
+    vi.advanceTimersByTime(3.5);
+    expect(slice.spent()).toBe(false);
+    vi.advanceTimersByTime(0.5);
     expect(slice.spent()).toBe(true);
-    await nextTurn();
-    expect(slice.spent()).toBe(false);
+    expect(slice.spent()).toBe(true);
   });
 
+  it('starts afresh in the next turn', async () => {
+    const slice = new TurnSlice(4);
+    slice.spent();
+    vi.advanceTimersByTime(10);
+    expect(slice.spent()).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(slice.spent()).toBe(false);
+    vi.advanceTimersByTime(3);
+    expect(slice.spent()).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(slice.spent()).toBe(true);
+  });
+});
+
+describe('a slice while connections arrive', () => {
+  it('is short from an arrival until ARRIVAL_WINDOW_MS after the last one', async () => {
+    const arrivals = new Arrivals();
+    const slice = new TurnSlice(4, arrivals);
+    arrivals.arrived();
+    expect(slice.spent()).toBe(false);
+    vi.advanceTimersByTime(ARRIVING_SLICE_MS);
+    expect(slice.spent()).toBe(true);
+    await nextTurn();
+    vi.advanceTimersByTime(ARRIVAL_WINDOW_MS - ARRIVING_SLICE_MS - 1);
+    arrivals.arrived();
+    vi.advanceTimersByTime(ARRIVAL_WINDOW_MS - 1);
+    expect(slice.spent()).toBe(false);
+    vi.advanceTimersByTime(ARRIVING_SLICE_MS);
+    expect(slice.spent()).toBe(true);
+    // The window has passed: slices are their whole length again.
+    await nextTurn();
+    vi.advanceTimersByTime(1);
+    expect(arrivals.arriving()).toBe(false);
+    expect(slice.spent()).toBe(false);
+    vi.advanceTimersByTime(3.5);
+    expect(slice.spent()).toBe(false);
+    vi.advanceTimersByTime(0.5);
+    expect(slice.spent()).toBe(true);
+  });
+});
+
+describe('work waiting for a later turn', () => {
   it('wakes what waits for a later turn lowest rank first, equal ranks in the order they came', async () => {
     const slice = new TurnSlice(1);
     const woken: string[] = [];
