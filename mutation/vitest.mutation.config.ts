@@ -31,4 +31,7 @@ export default mutationConfig([
   'test/realtime/overflow-lane.test.ts',
   'test/realtime/shared-reads.test.ts',
   'test/realtime/log-tip.test.ts',
+  'test/realtime/heartbeats.test.ts',
+  'test/realtime/log-replay.test.ts',
+  'test/realtime/room-routing.test.ts',
 ]);
