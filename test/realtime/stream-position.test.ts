@@ -17,6 +17,7 @@ import { RealtimeHub } from '../../src/realtime/realtime-hub.js';
 import {
   createEventStreams,
   HISTORY_SCAN_LIMIT,
+  HISTORY_UNREADABLE_LIMIT,
   isStreamPosition,
   type HistoryRequest,
   type StreamItem,
@@ -519,6 +520,25 @@ describe('a history page', () => {
       hasPreviousPage: true,
       startCursor: ids.at(-(HISTORY_SCAN_LIMIT - 1)),
     });
+  });
+
+  it(`passes over at most ${HISTORY_UNREADABLE_LIMIT} events its reader may not read, and says there is more`, async () => {
+    const s = await setup();
+    const [a1] = await s.say('CUSTOM', ['a']);
+    const hidden: string[] = [];
+    for (let i = 0; i < HISTORY_UNREADABLE_LIMIT / 500; i++)
+      hidden.push(...(await s.say('CUSTOM', ...Array.from({ length: 500 }, () => ['x']))));
+    // In the same log page as the last event it may pass over.
+    const [a2] = await s.say('CUSTOM', ['a']);
+    const page = await s.history({ access: onlyRoom('a') });
+    // The cursor stays at the last event it may read; the next page starts from there again.
+    expect(page).toMatchObject({
+      events: [expect.objectContaining({ id: a1 })],
+      hasNextPage: true,
+      endCursor: a1,
+    });
+    const fewer = await s.history({ access: onlyRoom('a'), after: hidden[0]! });
+    expect(fewer.events.map((e) => e.id)).toEqual([a2]);
   });
 
   it('refuses to page forward from an event no longer retained, rather than skip what was trimmed', async () => {
