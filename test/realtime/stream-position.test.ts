@@ -334,6 +334,22 @@ describe('a positioned stream', () => {
     const [beat] = await take(stream, 1);
     expect((beat as StreamPosition).cursor).toBe(mine);
   });
+  it('sends no heartbeat behind an event that went out while the heartbeat read the log', async () => {
+    const s = await setup({ heartbeatMs: 20 });
+    const stream = await s.open();
+    expect(await take(stream, 1)).toEqual([position(null, true)]);
+    const waiting = stream.next();
+    // The next read of the log's end is the heartbeat's: an event goes out meanwhile, and the read
+    // answers what the log held before it.
+    s.onceAfterLastId(async (id) => {
+      await s.say('CUSTOM', ['r']);
+      return id;
+    });
+    const sent = shown((await waiting).value as StreamItem);
+    expect(await take(stream, 1)).toEqual([position(sent as string, true)]);
+    await stream.return!();
+  });
+
   it('never points a heartbeat past what its reader may read', async () => {
     const s = await setup({ heartbeatMs: 20 });
     const [a1] = await s.say('CUSTOM', ['a']);
