@@ -38,6 +38,7 @@ export default defineConfig({
             'test/realtime/heartbeats.test.ts',
             'test/realtime/log-replay.test.ts',
             'test/realtime/room-routing.test.ts',
+            'test/realtime/event-executor.test.ts',
           ],
           globalSetup: ['test/support/redis-global.ts'],
         },

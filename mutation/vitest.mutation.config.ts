@@ -34,4 +34,5 @@ export default mutationConfig([
   'test/realtime/heartbeats.test.ts',
   'test/realtime/log-replay.test.ts',
   'test/realtime/room-routing.test.ts',
+  'test/realtime/event-executor.test.ts',
 ]);
