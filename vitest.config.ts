@@ -39,6 +39,7 @@ export default defineConfig({
             'test/realtime/log-replay.test.ts',
             'test/realtime/room-routing.test.ts',
             'test/realtime/event-executor.test.ts',
+            'test/realtime/stream-seams.test.ts',
           ],
           globalSetup: ['test/support/redis-global.ts'],
         },

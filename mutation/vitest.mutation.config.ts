@@ -35,4 +35,5 @@ export default mutationConfig([
   'test/realtime/log-replay.test.ts',
   'test/realtime/room-routing.test.ts',
   'test/realtime/event-executor.test.ts',
+  'test/realtime/stream-seams.test.ts',
 ]);
