@@ -12,6 +12,7 @@ import type { EventDraft, EventType, StoredEvent } from '../../src/domain/events
 import { systemClock, type EventLog } from '../../src/domain/ports.js';
 import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
 import { createRedisEngine } from '../../src/engines/redis/redis-engine.js';
+import { HISTORY_PAGE } from '../../src/realtime/replay.js';
 import type { EventStreamRequest } from '../../src/realtime/realtime-api.js';
 import { RealtimeHub } from '../../src/realtime/realtime-hub.js';
 import {
@@ -48,14 +49,18 @@ async function setup({ heartbeatMs = 0, retention = 20_000 } = {}) {
     : createMemoryEngine({ retention, clock: systemClock });
   // The engine's log, with the reads counted and a hook that runs right after the next `lastId` is
   // read (and may make it answer an older id): the moments a stream's open can race with commits.
-  const reads = { readAfter: 0 };
+  const reads = { readAfter: 0, limits: [] as number[] };
   let afterLastId: ((id: string | null) => Promise<string | null | void>) | null = null;
   const log: EventLog = {
     readAfter: (cursor, limit) => {
       reads.readAfter++;
+      reads.limits.push(limit);
       return engine.log.readAfter(cursor, limit);
     },
-    readRange: (range) => engine.log.readRange(range),
+    readRange: (range) => {
+      reads.limits.push(range.limit);
+      return engine.log.readRange(range);
+    },
     lastId: async () => {
       const id = await engine.log.lastId();
       const hook = afterLastId;
@@ -555,6 +560,27 @@ describe('a history page', () => {
     });
     const fewer = await s.history({ access: onlyRoom('a'), after: hidden[0]! });
     expect(fewer.events.map((e) => e.id)).toEqual([a2]);
+  });
+
+  it(`reads the log in pages of at most ${HISTORY_PAGE} events, and no more than its scan limit`, async () => {
+    const s = await setup();
+    await s.say('CUSTOM', ['x']);
+    for (let i = 0; i < 11; i++) await s.say('CUSTOM', ...Array.from({ length: 500 }, () => ['a']));
+    s.reads.limits.length = 0;
+    // The event in `x` is not the reader's and does not count: the last read asks for one event.
+    const page = await s.history({ access: onlyRoom('a'), types: ['TASK_CREATED'] });
+    expect(page).toMatchObject({ events: [], hasNextPage: true });
+    expect(s.reads.limits).toEqual([...Array.from({ length: 10 }, () => HISTORY_PAGE), 1]);
+  });
+
+  it('reads no further forward once a page reaches `before`', async () => {
+    const s = await setup();
+    const ids = await s.say('CUSTOM', ...Array.from({ length: 1200 }, () => ['r']));
+    const reads = s.reads.readAfter;
+    const page = await s.history({ after: ids[0]!, before: ids[3]!, first: 10 });
+    expect(page.events.map((e) => e.id)).toEqual(ids.slice(1, 3));
+    expect(page.hasNextPage).toBe(false);
+    expect(s.reads.readAfter - reads).toBe(1);
   });
 
   it('refuses to page forward from an event no longer retained, rather than skip what was trimmed', async () => {
