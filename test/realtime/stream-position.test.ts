@@ -348,6 +348,7 @@ describe('a positioned stream', () => {
     // answers what the log held before it.
     s.onceAfterLastId(async (id) => {
       await s.say('CUSTOM', ['r']);
+      await waiting;
       return id;
     });
     const sent = shown((await waiting).value as StreamItem);
