@@ -584,6 +584,20 @@ describe('a history page', () => {
     expect(s.reads.readAfter - reads).toBe(1);
   });
 
+  it('looks for what follows a full page before `before` only', async () => {
+    const s = await setup();
+    // After `after`: 500 events, every fifth in `a`, the last of them too; then `before`, then more.
+    const [after] = await s.say('CUSTOM', ['r']);
+    const ids = await s.say(
+      'CUSTOM',
+      ...Array.from({ length: 500 }, (_, i) => ((i + 1) % 5 === 0 ? ['a'] : ['r'])),
+    );
+    const [before] = await s.say('CUSTOM', ['a'], ['a'], ['a']);
+    const page = await s.history({ rooms: ['a'], after: after!, before: before!, first: 100 });
+    expect(page.events.at(-1)?.id).toBe(ids.at(-1));
+    expect(page.hasNextPage).toBe(false);
+  });
+
   it('refuses to page forward from an event no longer retained, rather than skip what was trimmed', async () => {
     const s = await setup({ retention: 3 });
     const [gone] = await s.say('CUSTOM', ['r'], ['r'], ['r'], ['r'], ['r']);
