@@ -260,6 +260,7 @@ describe('the room index', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(s.warnings).toHaveLength(1);
     expect(s.warnings[0]!.obj).toMatchObject({ room: 'a' });
+    expect(s.warnings[0]!.msg).toMatch(/stop watching/);
     expect((s.warnings[0]!.obj as { err: Error }).err.message).toBe('bus down');
   });
 });
