@@ -34,4 +34,9 @@ export default mutationConfig([
   'test/realtime/group-table.test.ts',
   'test/realtime/realtime-figures.test.ts',
   'test/realtime/turn-slice.test.ts',
+  'test/realtime/heartbeats.test.ts',
+  'test/realtime/log-replay.test.ts',
+  'test/realtime/room-routing.test.ts',
+  'test/realtime/event-executor.test.ts',
+  'test/realtime/stream-seams.test.ts',
 ]);

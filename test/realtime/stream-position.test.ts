@@ -12,11 +12,13 @@ import type { EventDraft, EventType, StoredEvent } from '../../src/domain/events
 import { systemClock, type EventLog } from '../../src/domain/ports.js';
 import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
 import { createRedisEngine } from '../../src/engines/redis/redis-engine.js';
+import { HISTORY_PAGE } from '../../src/realtime/replay.js';
 import type { EventStreamRequest } from '../../src/realtime/realtime-api.js';
 import { RealtimeHub } from '../../src/realtime/realtime-hub.js';
 import {
   createEventStreams,
   HISTORY_SCAN_LIMIT,
+  HISTORY_UNREADABLE_LIMIT,
   isStreamPosition,
   type HistoryRequest,
   type StreamItem,
@@ -47,14 +49,18 @@ async function setup({ heartbeatMs = 0, retention = 20_000 } = {}) {
     : createMemoryEngine({ retention, clock: systemClock });
   // The engine's log, with the reads counted and a hook that runs right after the next `lastId` is
   // read (and may make it answer an older id): the moments a stream's open can race with commits.
-  const reads = { readAfter: 0 };
+  const reads = { readAfter: 0, limits: [] as number[] };
   let afterLastId: ((id: string | null) => Promise<string | null | void>) | null = null;
   const log: EventLog = {
     readAfter: (cursor, limit) => {
       reads.readAfter++;
+      reads.limits.push(limit);
       return engine.log.readAfter(cursor, limit);
     },
-    readRange: (range) => engine.log.readRange(range),
+    readRange: (range) => {
+      reads.limits.push(range.limit);
+      return engine.log.readRange(range);
+    },
     lastId: async () => {
       const id = await engine.log.lastId();
       const hook = afterLastId;
@@ -333,6 +339,23 @@ describe('a positioned stream', () => {
     const [beat] = await take(stream, 1);
     expect((beat as StreamPosition).cursor).toBe(mine);
   });
+  it('sends no heartbeat behind an event that went out while the heartbeat read the log', async () => {
+    const s = await setup({ heartbeatMs: 20 });
+    const stream = await s.open();
+    expect(await take(stream, 1)).toEqual([position(null, true)]);
+    const waiting = stream.next();
+    // The next read of the log's end is the heartbeat's: an event goes out meanwhile, and the read
+    // answers what the log held before it.
+    s.onceAfterLastId(async (id) => {
+      await s.say('CUSTOM', ['r']);
+      await waiting;
+      return id;
+    });
+    const sent = shown((await waiting).value as StreamItem);
+    expect(await take(stream, 1)).toEqual([position(sent as string, true)]);
+    await stream.return!();
+  });
+
   it('never points a heartbeat past what its reader may read', async () => {
     const s = await setup({ heartbeatMs: 20 });
     const [a1] = await s.say('CUSTOM', ['a']);
@@ -519,6 +542,60 @@ describe('a history page', () => {
       hasPreviousPage: true,
       startCursor: ids.at(-(HISTORY_SCAN_LIMIT - 1)),
     });
+  });
+
+  it(`passes over at most ${HISTORY_UNREADABLE_LIMIT} events its reader may not read, and says there is more`, async () => {
+    const s = await setup();
+    const [a1] = await s.say('CUSTOM', ['a']);
+    const hidden: string[] = [];
+    for (let i = 0; i < HISTORY_UNREADABLE_LIMIT / 500; i++)
+      hidden.push(...(await s.say('CUSTOM', ...Array.from({ length: 500 }, () => ['x']))));
+    // In the same log page as the last event it may pass over.
+    const [a2] = await s.say('CUSTOM', ['a']);
+    const page = await s.history({ access: onlyRoom('a') });
+    // The cursor stays at the last event it may read; the next page starts from there again.
+    expect(page).toMatchObject({
+      events: [expect.objectContaining({ id: a1 })],
+      hasNextPage: true,
+      endCursor: a1,
+    });
+    const fewer = await s.history({ access: onlyRoom('a'), after: hidden[0]! });
+    expect(fewer.events.map((e) => e.id)).toEqual([a2]);
+  });
+
+  it(`reads the log in pages of at most ${HISTORY_PAGE} events, and no more than its scan limit`, async () => {
+    const s = await setup();
+    await s.say('CUSTOM', ['x']);
+    for (let i = 0; i < 11; i++) await s.say('CUSTOM', ...Array.from({ length: 500 }, () => ['a']));
+    s.reads.limits.length = 0;
+    // The event in `x` is not the reader's and does not count: the last read asks for one event.
+    const page = await s.history({ access: onlyRoom('a'), types: ['TASK_CREATED'] });
+    expect(page).toMatchObject({ events: [], hasNextPage: true });
+    expect(s.reads.limits).toEqual([...Array.from({ length: 10 }, () => HISTORY_PAGE), 1]);
+  });
+
+  it('reads no further forward once a page reaches `before`', async () => {
+    const s = await setup();
+    const ids = await s.say('CUSTOM', ...Array.from({ length: 1200 }, () => ['r']));
+    const reads = s.reads.readAfter;
+    const page = await s.history({ after: ids[0]!, before: ids[3]!, first: 10 });
+    expect(page.events.map((e) => e.id)).toEqual(ids.slice(1, 3));
+    expect(page.hasNextPage).toBe(false);
+    expect(s.reads.readAfter - reads).toBe(1);
+  });
+
+  it('looks for what follows a full page before `before` only', async () => {
+    const s = await setup();
+    // After `after`: 500 events, every fifth in `a`, the last of them too; then `before`, then more.
+    const [after] = await s.say('CUSTOM', ['r']);
+    const ids = await s.say(
+      'CUSTOM',
+      ...Array.from({ length: 500 }, (_, i) => ((i + 1) % 5 === 0 ? ['a'] : ['r'])),
+    );
+    const [before] = await s.say('CUSTOM', ['a'], ['a'], ['a']);
+    const page = await s.history({ rooms: ['a'], after: after!, before: before!, first: 100 });
+    expect(page.events.at(-1)?.id).toBe(ids.at(-1));
+    expect(page.hasNextPage).toBe(false);
   });
 
   it('refuses to page forward from an event no longer retained, rather than skip what was trimmed', async () => {
