@@ -43,6 +43,10 @@ interface Waiter {
 
 export class TurnSlice {
   private began = -1;
+  /** This slice's length (see `spent`). */
+  private limit: number;
+  /** The next slice is for work woken from the queue. */
+  private woken = false;
   /** Work waiting for a later turn's slice, lowest rank first (see `later`). */
   private readonly waiting: Waiter[] = [];
   private wakeScheduled = false;
@@ -52,19 +56,24 @@ export class TurnSlice {
     private readonly ms: number,
     /** While connections arrive, slices are ARRIVING_SLICE_MS long. */
     private readonly arrivals: Arrivals | null = null,
-  ) {}
+  ) {
+    this.limit = ms;
+  }
 
   /** Whether this turn's slice is used up (the first call of a turn starts it). */
   spent(): boolean {
     const now = performance.now();
     if (this.began < 0) {
       this.began = now;
+      // Work woken from the queue has a whole slice even while connections arrive: it is what waits
+      // longest, and each replay it holds back buffers every live event meanwhile.
+      this.limit =
+        this.woken || !this.arrivals?.arriving(now) ? this.ms : Math.min(this.ms, ARRIVING_SLICE_MS);
+      this.woken = false;
       setImmediate(() => (this.began = -1));
       return false;
     }
-    return (
-      now - this.began >= (this.arrivals?.arriving(now) ? Math.min(this.ms, ARRIVING_SLICE_MS) : this.ms)
-    );
+    return now - this.began >= this.limit;
   }
 
   /** A rank for `later`, after every rank handed out before. */
@@ -109,6 +118,10 @@ export class TurnSlice {
 
   private readonly wake = (): void => {
     this.wakeScheduled = false;
+    // The woken work has a slice of its own: the turn's may have been spent before this ran (a
+    // fan-out in the poll phase), and then nothing that waits would ever run.
+    this.began = -1;
+    this.woken = true;
     for (const waiter of this.waiting.splice(0, WOKEN_PER_TURN)) waiter.resolve();
     if (this.waiting.length > 0) this.scheduleWake();
   };
