@@ -72,6 +72,33 @@ describe('a slice while connections arrive', () => {
   });
 });
 
+describe('work woken from the queue', () => {
+  it('has a slice of its own, whole even while connections arrive, though the turn spent its own', async () => {
+    const arrivals = new Arrivals();
+    const slice = new TurnSlice(4, arrivals);
+    arrivals.arrived();
+    // A fan-out spends the turn's slice first.
+    expect(slice.spent()).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(slice.spent()).toBe(true);
+    let within: boolean[] = [];
+    await slice.later(0).then(() => {
+      within = [slice.spent()];
+      vi.advanceTimersByTime(3.5);
+      within.push(slice.spent());
+      vi.advanceTimersByTime(0.5);
+      within.push(slice.spent());
+    });
+    expect(within).toEqual([false, false, true]);
+    // The next slice that is not woken is short again while connections arrive.
+    await nextTurn();
+    arrivals.arrived();
+    expect(slice.spent()).toBe(false);
+    vi.advanceTimersByTime(ARRIVING_SLICE_MS);
+    expect(slice.spent()).toBe(true);
+  });
+});
+
 describe('work waiting for a later turn', () => {
   it('wakes what waits for a later turn lowest rank first, equal ranks in the order they came', async () => {
     const slice = new TurnSlice(1);
