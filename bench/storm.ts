@@ -284,6 +284,8 @@ try {
   stopping = true;
   const loop = await stopServer(server);
   let lost = 0;
+  /** Which events were lost (by `n`), for a run that loses any. */
+  const lostNs = new Set<number>();
   let repeated = 0;
   let disorder = 0;
   for (const s of subscribers) {
@@ -295,7 +297,18 @@ try {
       seen.add(n);
       last = Math.max(last, n);
     }
-    for (const p of publisher.published) if (!seen.has(p.n)) lost++;
+    for (const p of publisher.published)
+      if (!seen.has(p.n)) {
+        lost++;
+        lostNs.add(p.n);
+      }
+  }
+  if (lostNs.size) {
+    const ns = [...lostNs].sort((a, b) => a - b);
+    const at = (n: number) => publisher.published.find((p) => p.n === n)?.at ?? Number.NaN;
+    console.log(
+      `\nLost: ${ns.length} distinct events (n ${ns[0]}–${ns.at(-1)}), acknowledged ${((at(ns[0] as number) - readyAt) / 1000).toFixed(1)} to ${((at(ns.at(-1) as number) - readyAt) / 1000).toFixed(1)} s after /ready (all live at ${((allLiveAt - readyAt) / 1000).toFixed(1)} s); ${publisher.published.length} published.`,
+    );
   }
   const toLive = live.map((s) => (s.liveAt - readyAt) / 1000).sort((a, b) => a - b);
   const refused = subscribers.flatMap((s) => s.refused);
