@@ -17,8 +17,9 @@ export const ARRIVING_SLICE_MS = 0.5;
 export const ARRIVAL_WINDOW_MS = 100;
 
 /**
- * Whether connections are arriving. Node accepts one connection per turn of the event loop (with
- * 2 ms turns a plain server accepts about a hundred a second), so while they arrive every slice is
+ * Whether connections are arriving. Node accepts at most one connection per turn of the event loop
+ * (`bench/accept-per-turn.ts`: with 8 ms turns a plain server accepts under a hundred a second), so
+ * while they arrive every slice is
  * short: after a restart, ten thousand clients come back at once, and with slices of a few
  * milliseconds most of them would wait in the listen queue, then in the kernel's retries, for a
  * minute or more.

@@ -5,6 +5,7 @@
  * a test decides when the peer reads. The transports' own suites check the same over real sockets;
  * this one needs no server, so mutation testing runs it.
  */
+import { eventCommitter } from '../support/events.js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { READ_ALL, type ReadAccess } from '../../src/domain/access/read-access.js';
@@ -86,22 +87,8 @@ function setup(options: { maxQueuedBytes?: number; maxReplays?: number } = {}) {
     () => engine.close(),
     () => hub.close(),
   );
-  let n = 0;
-  const say = async (...roomLists: string[][]) =>
-    (
-      await engine.store.commit({
-        expect: [],
-        put: [],
-        del: [],
-        events: roomLists.map((rooms) => ({
-          type: 'CUSTOM',
-          rooms,
-          payload: { kind: 'custom', data: { n: ++n } },
-        })),
-        timestamp: new Date().toISOString(),
-        source: 'connections-test',
-      })
-    ).map((e) => e.id);
+  const commit = eventCommitter(engine.store, 'connections-test');
+  const say = async (...roomLists: string[][]) => (await commit(...roomLists)).map((e) => e.id);
   /**
    * As the WebSocket server groups: the key is the operation (here: its rooms) and the read rights.
    * Encodes an event as its `n`; counts the encoders made and the encodings run.

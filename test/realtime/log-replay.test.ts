@@ -4,8 +4,9 @@
  * hands out, where `lastId` and `lastReadable` stand, a replay cut short by `stopBefore`, and its slot
  * given back exactly once.
  */
+import { eventCommitter } from '../support/events.js';
 import { describe, expect, it } from 'vitest';
-import type { EventDraft, StoredEvent } from '../../src/domain/events/event-types.js';
+import type { StoredEvent } from '../../src/domain/events/event-types.js';
 import { systemClock, type EventLog } from '../../src/domain/ports.js';
 import { createMemoryEngine } from '../../src/engines/memory/memory-engine.js';
 import { LogReplay, REPLAY_PAGE, ReplaySlots } from '../../src/realtime/replay.js';
@@ -26,21 +27,9 @@ function setup(retention = 1000) {
     },
     lastId: () => engine.log.lastId(),
   };
-  let n = 0;
+  const commit = eventCommitter(engine.store, 'replay-test');
   /** Commits one event per room list; returns their ids. */
-  const say = async (...roomLists: string[][]) =>
-    (
-      await engine.store.commit({
-        expect: [],
-        put: [],
-        del: [],
-        events: roomLists.map(
-          (rooms) => ({ type: 'CUSTOM', rooms, payload: { kind: 'custom', data: { n: ++n } } }) as EventDraft,
-        ),
-        timestamp: new Date().toISOString(),
-        source: 'replay-test',
-      })
-    ).map((e) => e.id);
+  const say = async (...roomLists: string[][]) => (await commit(...roomLists)).map((e) => e.id);
   const releases = { count: 0 };
   const open = (options: Partial<Parameters<typeof LogReplay.open>[0]> & { since: string | null }) =>
     LogReplay.open({ log, wanted: () => true, release: () => releases.count++, ...options });

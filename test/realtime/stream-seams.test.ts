@@ -5,6 +5,7 @@
  * goes out or the stream ends. On the hub and the memory engine, with the log's end read through a
  * hook that lets a test act in the middle of that read; sockets stand in for `ws` ones.
  */
+import { eventCommitter } from '../support/events.js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { READ_ALL } from '../../src/domain/access/read-access.js';
@@ -66,20 +67,7 @@ function setup() {
     () => engine.close(),
     () => hub.close(),
   );
-  let n = 0;
-  const commit = async (...roomLists: string[][]) =>
-    engine.store.commit({
-      expect: [],
-      put: [],
-      del: [],
-      events: roomLists.map((rooms) => ({
-        type: 'CUSTOM',
-        rooms,
-        payload: { kind: 'custom', data: { n: ++n } },
-      })),
-      timestamp: new Date().toISOString(),
-      source: 'seams-test',
-    });
+  const commit = eventCommitter(engine.store, 'seams-test');
   const say = async (...roomLists: string[][]) => (await commit(...roomLists)).map((e) => e.id);
   const request = (more: Partial<EventStreamRequest>): EventStreamRequest => ({
     rooms: ['r'],
